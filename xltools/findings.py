@@ -6,10 +6,13 @@ they are defined; docs/errors.md is generated from it.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from openpyxl.utils import get_column_letter
+
+from .schema import Text
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -72,13 +75,15 @@ _CATALOGUE = [
 CODES: dict[str, Code] = {c.code: c for c in _CATALOGUE}
 
 # What a cell was expected to be, named for the message.
-EXPECTED = {
+EXPECTED = {k: Text(zh=zh, en=en) for k, (zh, en) in {
     "date": ("日期", "date"), "month": ("月份", "month"), "number": ("数字", "number"),
     "integer": ("整数", "whole number"), "int": ("整数", "whole number"), "percent": ("百分比", "percentage"),
-    "phone": ("手机号、座机或邮箱", "a phone number or e-mail"), "email": ("有效的邮箱", "a valid e-mail"),
-    "phone_or_email": ("手机号、座机或邮箱", "a phone number or e-mail"),
+    "phone": ("11位手机号、带区号座机或邮箱", "an 11-digit mobile, a landline with area code, or an e-mail"),
+    "email": ("有效的邮箱", "a valid e-mail"),
+    "phone_or_email": ("11位手机号、带区号座机或邮箱", "an 11-digit mobile, a landline with area code, or an e-mail"),
     "contract_id": ("合同编号（如 HT-202403001）", "a contract number like HT-202403001"),
-}
+    "enum": ("可选值", "one of the listed values"),
+}.items()}
 
 
 @dataclass
@@ -86,6 +91,7 @@ class Finding:
     """One thing validation found. Location fields are None where they do not apply."""
     code: str
     file: str
+    form: str | None = None
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
@@ -93,7 +99,7 @@ class Finding:
     customer: str | None = None
     value: Any = None
     rep: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
     severity: str = ""
 
     def __post_init__(self):
@@ -106,7 +112,7 @@ class Finding:
     def message(self, lang: str = "zh") -> str:
         template = getattr(CODES[self.code], lang)
         values = {"value": _show(self.value), "customer": self.customer or "", "sheet": self.sheet or ""}
-        values.update({k: _show(v) for k, v in self.params.items()})
+        values.update({k: v(lang) if isinstance(v, Text) else _show(v) for k, v in self.params.items()})
         try:
             return template.format(**values)
         except KeyError:            # a missing parameter must never hide the finding

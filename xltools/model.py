@@ -52,6 +52,14 @@ class Record:
     rep: str | None = None       # the rep the row belongs to
     first_seen: dt.datetime | None = None  # when the store first saw this row (None outside a store)
 
+    @property
+    def subject(self) -> str | None:
+        """What the row is about, for reports: the contract, the project, or the customer."""
+        for key in ("contract_id", "project_id", "customer", "rep"):
+            if self.values.get(key):
+                return str(self.values[key])
+        return None
+
     def get(self, key: str) -> Any:
         return self.values.get(key)
 

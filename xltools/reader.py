@@ -1,0 +1,296 @@
+"""Read a rep's workbook into typed rows, as reps really send them.
+
+A sheet is recognised as a form by the template's hidden metadata, by its name, or by
+its headers (anywhere in the first 10 rows, in any order, Chinese or English, with
+aliases). Values come from python-calamine (fast, and it knows the Chinese date
+formats); what calamine hides -- error cells and formulas without a cached value --
+comes from a cheap scan of the sheet's XML. Every problem is a finding at its cell.
+
+This module only reads one file that ``sniff`` already passed; ``read.read_paths``
+runs it for many files in crash-proof worker processes.
+"""
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+from .config import Config
+from .findings import EXPECTED, Finding, column_letter
+from .model import Record, SheetData
+from .schema import Schema, SheetSpec, Text, load_schema, norm_label
+from .values import clean_text, coerce, is_blank, parse_size, to_text
+
+HEADER_SCAN_ROWS = 10
+MAX_TEXT = 32767
+SERVICE_SHEETS = {"_xltools", "_lists", "填写说明", "instructions", "校验结果", "validationresults"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_REQUIRED_MARK = re.compile(r"(\*|＊|※|\(必填\)|（必填）|必填)$")
+
+
+@dataclass
+class WorkbookRead:
+    """Everything read from one workbook."""
+    path: str
+    sheets: list[SheetData] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rep: str | None = None
+
+
+def read_workbook(path: str | Path, display: str | None = None, schema: Schema | None = None,
+                  config: Config | None = None) -> WorkbookRead:
+    """Read every form sheet of one .xlsx/.xlsm file. Raises only if the file cannot be opened."""
+    schema = schema or load_schema()
+    display = display or str(path)
+    result = WorkbookRead(display)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    xml = _XmlFacts.scan(Path(path))
+    for meta in book.sheets_metadata:
+        if norm_label(meta.name) in SERVICE_SHEETS:
+            continue
+        sheet = book.get_sheet_by_name(meta.name)
+        grid = sheet.to_python(skip_empty_area=False)
+        _fill_merged(grid, sheet.merged_cell_ranges or [])
+        _read_sheet(result, schema, meta.name, grid, xml, xml.forms.get(meta.name))
+    _assign_reps(result, schema, Path(display).stem)
+    return result
+
+
+# Recognising a form
+def _read_sheet(result: WorkbookRead, schema: Schema, name: str, grid: list[list[Any]],
+                xml: "_XmlFacts", tagged: str | None) -> None:
+    if not any(not is_blank(v) for row in grid for v in row):
+        return
+    spec, header_row = _find_form(schema, name, grid, tagged)
+    if spec is None:
+        result.findings.append(Finding("form-unknown", result.path, sheet=name))
+        return
+    header = grid[header_row] if header_row < len(grid) else []
+    sheet = _map_columns(spec, name, header_row + 1, header)
+    sheet.how = "metadata" if tagged else ("name" if schema.sheet_name_lookup.get(norm_label(name)) else "headers")
+    result.sheets.append(sheet)
+    result.findings += _column_findings(result.path, spec, sheet)
+    for index in range(header_row + 1, len(grid)):
+        row = grid[index]
+        if all(is_blank(v) for v in row):
+            continue                     # blank rows inside the data are allowed
+        result.records.append(_read_row(result, spec, sheet, index + 1, row, xml.cells.get(name, {})))
+
+
+def _find_form(schema: Schema, name: str, grid: list[list[Any]], tagged: str | None
+               ) -> tuple[SheetSpec | None, int]:
+    """The form a sheet holds and the index of its header row."""
+    named = tagged or schema.sheet_name_lookup.get(norm_label(name))
+    candidates = [schema.sheets[named]] if named else list(schema.sheets.values())
+    best: tuple[int, int, SheetSpec | None] = (0, 0, None)
+    for spec in candidates:
+        for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+            hits = len({spec.header_lookup.get(_header_key(v)) for v in row} - {None})
+            if hits > best[0]:
+                best = (hits, index, spec)
+    hits, index, spec = best
+    if named:                            # the name or metadata decides; headers only locate the row
+        return schema.sheets[named], index if hits else 0
+    required = sum(f.required for f in spec.fields) if spec else 0
+    if spec is None or hits < max(2, (required + 1) // 2):
+        return None, 0
+    return spec, index
+
+
+def _header_key(value: Any) -> str:
+    return _REQUIRED_MARK.sub("", norm_label(value)) if not is_blank(value) else ""
+
+
+def _map_columns(spec: SheetSpec, name: str, header_row: int, header: list[Any]) -> SheetData:
+    columns: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for index, value in enumerate(header, start=1):
+        if is_blank(value):
+            continue
+        key = spec.header_lookup.get(_header_key(value))
+        if key and key not in columns:
+            columns[key] = column_letter(index)
+        else:
+            extra[to_text(value)] = column_letter(index)
+    return SheetData(spec.key, name, header_row, columns, extra)
+
+
+def _column_findings(path: str, spec: SheetSpec, sheet: SheetData) -> list[Finding]:
+    mapped = {k for key in sheet.columns for k in key.split("+")}
+    findings = [Finding("column-missing", path, spec.key, sheet.sheet, sheet.header_row, field=f.key,
+                        params={"label": f.label})
+                for f in spec.fields if f.required and f.key not in mapped]
+    findings += [Finding("column-extra", path, spec.key, sheet.sheet, sheet.header_row, column=col,
+                         value=header, params={"label": header})
+                 for header, col in sheet.extra_columns.items()]
+    return findings
+
+
+# Reading a row
+def _read_row(result: WorkbookRead, spec: SheetSpec, sheet: SheetData, excel_row: int,
+              row: list[Any], cell_facts: dict[str, str]) -> Record:
+    record = Record(spec.key, result.path, sheet.sheet, excel_row, {}, {}, {})
+    for key, col in sheet.columns.items():
+        index = _col_index(col)
+        raw = row[index] if index < len(row) else None
+        fact = cell_facts.get(f"{col}{excel_row}")
+        if fact is not None:
+            result.findings.append(_fact_finding(result.path, spec, sheet, excel_row, col, key, fact))
+            raw = None
+        elif isinstance(raw, str):
+            result.findings += _text_findings(result.path, spec, sheet, excel_row, col, key, raw)
+        for k in key.split("+"):
+            record.columns[k] = col
+            record.raw[k] = raw
+        if "+" in key:
+            _take_combined(result, spec, record, key, raw)
+        else:
+            _take(result, spec, record, key, raw)
+    return record
+
+
+def _take(result: WorkbookRead, spec: SheetSpec, record: Record, key: str, raw: Any) -> None:
+    fld = spec.field(key)
+    value, problem = coerce(fld, raw)
+    record.values[key] = value
+    if problem:
+        result.findings.append(Finding(
+            problem.code, result.path, spec.key, record.sheet, record.row, record.columns[key], key,
+            value=to_text(raw), params=_problem_params(fld, problem.reason)))
+
+
+def _take_combined(result: WorkbookRead, spec: SheetSpec, record: Record, key: str, raw: Any) -> None:
+    """The seed's 企业规模 column: "200人/1亿" gives employees and revenue."""
+    employees, revenue = key.split("+")
+    if is_blank(raw):
+        record.values.setdefault(employees, None)
+        record.values.setdefault(revenue, None)
+        return
+    try:
+        pair = parse_size(raw) if isinstance(raw, str) else (int(raw), None)
+    except (ValueError, TypeError):
+        fld = spec.field(employees)
+        result.findings.append(Finding("type", result.path, spec.key, record.sheet, record.row,
+                                       record.columns[employees], employees, value=to_text(raw),
+                                       params=_problem_params(fld, "number")))
+        pair = (None, None)
+    for k, v in zip((employees, revenue), pair):
+        if record.values.get(k) is None:
+            record.values[k] = v
+
+
+def _problem_params(fld, reason: str) -> dict[str, Any]:
+    low, high = fld.bounds()
+    bounds = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
+    return {"label": fld.label, "expected": EXPECTED.get(reason, EXPECTED.get(fld.type, fld.type)),
+            "allowed": "、".join(fld.choice_values()), "bounds": bounds}
+
+
+def _fact_finding(path, spec, sheet, row, col, key, fact: str) -> Finding:
+    if fact == "formula":
+        return Finding("formula-uncalculated", path, spec.key, sheet.sheet, row, col, key)
+    return Finding("cell-error", path, spec.key, sheet.sheet, row, col, key, value=fact)
+
+
+def _text_findings(path, spec, sheet, row, col, key, raw: str) -> list[Finding]:
+    found = []
+    if len(raw) > MAX_TEXT:
+        found.append(Finding("text-too-long", path, spec.key, sheet.sheet, row, col, key,
+                             value=raw[:50] + "…", params={"length": len(raw)}))
+    if _CONTROL.search(raw):
+        found.append(Finding("control-character", path, spec.key, sheet.sheet, row, col, key,
+                             value=_CONTROL.sub("�", raw[:80])))
+    return found
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _fill_merged(grid: list[list[Any]], ranges) -> None:
+    """A merged block's value belongs to every cell of it (reps merge a customer over its rows)."""
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(grid):
+            continue
+        value = grid[r0][c0] if c0 < len(grid[r0]) else None
+        for r in range(r0, min(r1, len(grid) - 1) + 1):
+            row = grid[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    row[c] = value
+
+
+def _assign_reps(result: WorkbookRead, schema: Schema, fallback: str) -> None:
+    """Each row's rep is its own owner field; the file's rep is the one most rows name.
+
+    Findings learn their row's rep and subject (customer, contract or project) here.
+    """
+    counts: Counter[str] = Counter()
+    for r in result.records:
+        field_key = schema.sheets[r.form].rep_field
+        value = r.values.get(field_key) if field_key else None
+        if value:
+            r.rep = clean_text(value)
+            counts[r.rep] += 1
+    result.rep = counts.most_common(1)[0][0] if counts else fallback
+    for r in result.records:
+        r.rep = r.rep or result.rep
+    by_place = {(r.sheet, r.row): r for r in result.records}
+    for f in result.findings:
+        record = by_place.get((f.sheet, f.row))
+        f.rep = record.rep if record else result.rep
+        f.customer = f.customer or (record.subject if record else None)
+
+
+# What calamine does not tell: error cells, formulas without values, template tags
+@dataclass
+class _XmlFacts:
+    forms: dict[str, str] = field(default_factory=dict)            # sheet name -> form key (metadata)
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet name -> {A1: "#REF!" | "formula"}
+
+    _ERROR = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?<v>([^<]*)</v>')
+    _NO_VALUE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
+    _SHEET = re.compile(r'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+    _REL = re.compile(r'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+    _REL_REVERSED = re.compile(r'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+    _TAG = re.compile(r'<definedName\b[^>]*\bname="_xltools_form"[^>]*\blocalSheetId="(\d+)"[^>]*>([^<]*)<')
+
+    @classmethod
+    def scan(cls, path: Path) -> "_XmlFacts":
+        facts = cls()
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace") \
+                if "xl/_rels/workbook.xml.rels" in names else ""
+            targets = dict(cls._REL.findall(rels)) or {i: t for t, i in cls._REL_REVERSED.findall(rels)}
+            sheets = [(html.unescape(n), targets.get(rid, "")) for n, rid in cls._SHEET.findall(workbook)]
+            for index, value in cls._TAG.findall(workbook):
+                if int(index) < len(sheets):
+                    facts.forms[sheets[int(index)][0]] = html.unescape(value).strip('"\' ')
+            for name, target in sheets:
+                part = "xl/" + target.lstrip("/").removeprefix("xl/") if target else ""
+                if part in names:
+                    facts.cells[name] = cls._cell_facts(zf.read(part))
+        return facts
+
+    @classmethod
+    def _cell_facts(cls, xml: bytes) -> dict[str, str]:
+        facts: dict[str, str] = {}
+        if b't="e"' in xml:
+            facts.update((ref.decode(), v.decode()) for ref, v in cls._ERROR.findall(xml))
+        if b"<f" in xml:
+            facts.update((ref.decode(), "formula") for ref in cls._NO_VALUE.findall(xml))
+        return facts
