@@ -101,6 +101,7 @@ class Finding:
     rep: str | None = None
     params: dict[str, Any] = dc_field(default_factory=dict)
     severity: str = ""
+    fixed_message: dict[str, str] | None = None   # a message kept from an earlier run, by language
 
     def __post_init__(self):
         self.severity = self.severity or CODES[self.code].severity
@@ -110,6 +111,8 @@ class Finding:
         return f"{self.column}{self.row}" if self.column and self.row else None
 
     def message(self, lang: str = "zh") -> str:
+        if self.fixed_message:
+            return self.fixed_message[lang]
         template = getattr(CODES[self.code], lang)
         values = {"value": _show(self.value), "customer": self.customer or "", "sheet": self.sheet or ""}
         values.update({k: v(lang) if isinstance(v, Text) else _show(v) for k, v in self.params.items()})
@@ -121,6 +124,7 @@ class Finding:
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         d = asdict(self)
         d.pop("params")
+        d.pop("fixed_message")
         d["cell"] = self.cell
         d["value"] = _json_value(self.value)
         d["message"] = self.message(lang)

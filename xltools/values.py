@@ -18,7 +18,7 @@ from .schema import FieldSpec, norm_label
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 CONTRACT_ID = re.compile(r"^HT-\d{6}\d{3,}$")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^(0\d{2,3})(\d{7,8})(?:(?:转|ext|x|#)\d{1,6})?$")
+LANDLINE = re.compile(r"^(010|02\d|0[3-9]\d{2})(\d{7,8})(?:(?:转|ext|x|#)\d{1,6})?$")
 EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")

@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make demo` (the main job on sample data) and `make test`.
+# Both create the virtual environment .venv and install the package into it first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test templates docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,live]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/xltools demo demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+templates: $(STAMP)
+	$(BIN)/xltools templates build --out workbook_templates
+	$(BIN)/xltools templates docs --out docs/forms.md
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

@@ -1,0 +1,48 @@
+"""The schema is data: it loads, round-trips, and holds what every form of SPEC §2 needs."""
+import pytest
+
+from xltools.schema import Schema, load_schema, norm_label
+
+FORMS = ["customers", "needs", "solution", "objections", "negotiations", "contracts", "visits", "pipeline", "targets"]
+
+
+def test_every_form_of_the_sales_process_is_there():
+    schema = load_schema()
+    assert [f.key for f in schema.forms] == FORMS
+    assert [s.key for s in schema.form("needs").sheets] == ["needs", "decision_chain"]
+
+
+def test_schema_round_trips_through_its_descriptor():
+    schema = load_schema()
+    again = Schema.from_descriptor(schema.to_descriptor())
+    assert again == schema
+    assert again.to_descriptor() == schema.to_descriptor()
+
+
+def test_every_field_has_both_labels_help_and_an_example():
+    for spec in load_schema().sheets.values():
+        for f in spec.fields:
+            assert f.label.zh and f.label.en and f.help.zh and f.help.en, (spec.key, f.key)
+            assert f.example is not None, (spec.key, f.key)
+            if f.type == "enum":
+                assert f.choices, (spec.key, f.key)
+
+
+@pytest.mark.parametrize("header, key", [
+    ("跟进状态", "grade"), ("客户等级", "grade"), ("Grade", "grade"), ("年营收（万元）", "revenue"),
+    ("企业规模（员工人数/年营收）", "employees+revenue"), ("  联系 方式 ", "phone"),
+])
+def test_headers_match_by_label_alias_and_width(header, key):
+    assert load_schema().sheets["customers"].header_lookup[norm_label(header)] == key
+
+
+def test_natural_keys_and_special_fields_name_real_fields():
+    for spec in load_schema().sheets.values():
+        for key in (*spec.natural_key, spec.customer_field, spec.rep_field, spec.timely_field):
+            if key:
+                assert key in spec.field_map, (spec.key, key)
+
+
+def test_stage_choices_carry_the_seed_probabilities():
+    stage = load_schema().sheets["pipeline"].field("stage")
+    assert [c.probability for c in stage.choices] == [10, 25, 50, 75, 90, 100]

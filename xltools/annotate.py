@@ -1,0 +1,95 @@
+"""Annotated copies: what an admin sends back to a rep.
+
+Each input gets a copy in which every finding's cell is filled (red for an error, amber for
+a warning) and carries a comment with the message, plus a 校验结果 sheet listing the
+findings with links to their cells. The rep's own file is never touched.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from .atomic import atomic_path
+from .findings import ERROR, INFO, Finding
+from .report import Report
+
+FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
+RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}
+_HEADERS = {"zh": ["级别", "工作表", "单元格", "代码", "说明", "值"],
+            "en": ["Severity", "Sheet", "Cell", "Code", "Message", "Value"]}
+_SEVERITY = {"zh": {ERROR: "错误", "warning": "警告", INFO: "提示"}, "en": {ERROR: "error", "warning": "warning", INFO: "info"}}
+
+
+def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
+    """Write an annotated copy of every readable input into ``out_dir``; returns the paths."""
+    written = []
+    for file in report.files:
+        if file.status != "ok":
+            continue
+        target = out_dir / file.path
+        annotate_file(file.abspath, target, report.findings_of(file.path), lang)
+        written.append(target)
+    return written
+
+
+def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str = "zh") -> Path:
+    book = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    shown = [f for f in findings if f.severity != INFO]
+    for f in shown:
+        if f.sheet in book.sheetnames and f.cell:
+            _mark(book[f.sheet], f, lang)
+    _results_sheet(book, shown, lang)
+    with atomic_path(target) as tmp:
+        book.save(tmp)
+    return target
+
+
+def _mark(ws, f: Finding, lang: str) -> None:
+    cell = _anchor(ws, f.cell)
+    if f.severity == ERROR or cell.fill != FILLS[ERROR]:
+        cell.fill = FILLS[f.severity]
+    text = f"[{f.code}] {f.message(lang)}"
+    if cell.comment:
+        text = cell.comment.text + "\n" + text
+    cell.comment = Comment(text, "xltools", width=320, height=120)
+
+
+def _anchor(ws, ref: str):
+    """A merged block keeps its value and style in its top-left cell."""
+    cell = ws[ref]
+    if isinstance(cell, MergedCell):
+        for block in ws.merged_cells.ranges:
+            if ref in block:
+                return ws.cell(block.min_row, block.min_col)
+    return cell
+
+
+def _results_sheet(book, findings: list[Finding], lang: str) -> None:
+    name = RESULT_SHEET[lang]
+    if name in book.sheetnames:
+        del book[name]
+    ws = book.create_sheet(name, 0)
+    for c, (title, width) in enumerate(zip(_HEADERS[lang], [8, 16, 10, 24, 70, 24]), start=1):
+        ws.cell(1, c, title).font = Font(bold=True)
+        ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width = width
+    for r, f in enumerate(findings, start=2):
+        values = [_SEVERITY[lang][f.severity], f.sheet or "", f.cell or (str(f.row) if f.row else ""), f.code,
+                  f.message(lang), "" if f.value is None else str(f.value)]
+        for c, value in enumerate(values, start=1):
+            _text(ws.cell(r, c), value)
+        ws.cell(r, 1).fill = FILLS.get(f.severity, PatternFill())
+        if f.sheet and f.cell:
+            link = ws.cell(r, 3)
+            link.hyperlink = f"#'{f.sheet}'!{f.cell}"
+            link.font = Font(color="0563C1", underline="single")
+    ws.freeze_panes = "A2"
+
+
+def _text(cell, value: str) -> None:
+    """Write as text even when it starts with '=': a rep's text is never a formula."""
+    cell.value = value
+    cell.data_type = "s"

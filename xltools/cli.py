@@ -1,0 +1,220 @@
+"""The command line: each command parses its options, makes one library call and renders
+the result. Exit codes: 0 OK, 1 failure or invalid data, 2 bad usage."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import Config, load_config
+
+LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                    help="Language of labels and messages / 标签与消息的语言.")
+
+
+def as_of_option(f):
+    return click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Day that time-dependent rules count from (default: today). YYYY-MM-DD.")(f)
+
+
+def config_option(f):
+    return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+                        help="YAML file overriding rule thresholds (see docs/rules.md).")(f)
+
+
+def _config(path: str | None) -> Config:
+    try:
+        return load_config(path)
+    except (ValueError, OSError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from exc
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, quiet: bool = False):
+    """A progress callback drawing a bar on stderr when someone is watching."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    state = {"bar": None, "done": 0}
+
+    def update(done: int, total: int) -> None:
+        if state["bar"] is None:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+
+def print_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xltools")
+def cli():
+    """xltools: Excel forms for the standard sales process.
+
+    Reps fill the templates; admins validate and merge everyone's files; managers
+    read the summary.
+
+    \b
+    Example:
+        xltools templates build --out workbook_templates
+        xltools validate inbox/ --as-of 2024-04-01
+        xltools merge inbox/ --store sales.db
+        xltools rollup --store sales.db --out summary.xlsx
+        xltools demo
+    """
+
+
+# Templates
+@cli.group()
+def templates():
+    """Build the blank workbooks reps fill in, and their docs."""
+
+
+@templates.command(name="build")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="workbook_templates",
+              show_default=True, help="Folder to write the templates into.")
+@LANG
+def templates_build(out_dir: str, lang: str):
+    """Write one .xlsx per form plus an all-in-one workbook, from the schema.
+
+    \b
+    Example:
+        xltools templates build --out workbook_templates
+        xltools templates build --out templates_en --lang en
+    """
+    from .templates import build_templates
+    for path in build_templates(Path(out_dir), lang):
+        click.echo(str(path))
+
+
+@templates.command(name="docs")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="docs/forms.md", show_default=True)
+def templates_docs(out_path: str):
+    """Write the field reference of every form (docs/forms.md) from the schema.
+
+    \b
+    Example:
+        xltools templates docs --out docs/forms.md
+    """
+    from .docs import write_docs
+    write_docs(Path(out_path))
+    click.echo(out_path)
+
+
+# Validate
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@LANG
+@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False),
+              help="Write a highlighted copy of each input, with a 校验结果 sheet, into this folder.")
+@config_option
+def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
+    """Check rep workbooks (files or folders) against every rule of the sales process.
+
+    Exits 0 when there are no errors (warnings allowed), 1 when there are errors.
+
+    \b
+    Example:
+        xltools validate inbox/ --as-of 2024-04-01
+        xltools validate inbox/ --format json > report.json
+        xltools validate inbox/ --annotate checked/
+    """
+    from .validate import validate as run_validate
+    config = _config(config_path)
+    with progress_bar("读取 / reading", quiet=fmt == "json") as progress:
+        report = run_validate(paths, _day(as_of), config, progress=progress)
+    if annotate_dir:
+        from .annotate import annotate
+        written = annotate(report, Path(annotate_dir), lang)
+        click.echo("\n".join(str(p) for p in written), err=True)
+    if fmt == "json":
+        print_json(report.to_dict(lang))
+    else:
+        click.echo(report.to_text(lang))
+    sys.exit(0 if report.valid else 1)
+
+
+# Merge
+@cli.command()
+@click.argument("inboxes", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--store", "store_path", type=click.Path(dir_okay=False),
+              help="SQLite store file (default: xltools.db beside the inbox).")
+@click.option("--master", "master_path", type=click.Path(dir_okay=False),
+              help="Master workbook to write (default: master.xlsx beside the store).")
+@click.option("--no-master", is_flag=True, help="Update the store only.")
+@as_of_option
+@click.option("--prune", is_flag=True, help="Delete the rows of files gone from the inbox instead of withdrawing them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's counts as JSON.")
+@LANG
+@config_option
+def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, lang, config_path):
+    """Consolidate every rep's workbooks into the store and the master workbook.
+
+    Run it again whenever files change: unchanged files are not read again, a changed
+    file's rows replace its old ones, and a removed file's rows are kept as withdrawn.
+    Rows with errors are kept aside in the master's 待修正 sheet.
+
+    \b
+    Example:
+        xltools merge inbox/
+        xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
+    """
+    from .merge import merge as run_merge
+    from .store import StoreBusy
+    config = _config(config_path)
+    try:
+        with progress_bar("合并 / merging", quiet=as_json) as progress:
+            result = run_merge(inboxes, store_path, master_path, _day(as_of), config, prune,
+                               write_master_file=not no_master, lang=lang, progress=progress)
+    except StoreBusy as exc:
+        raise click.ClickException(_busy_message(str(exc), lang)) from exc
+    if as_json:
+        print_json(result.to_dict(lang))
+    else:
+        click.echo(_merge_text(result, lang))
+    if result.master_error:
+        click.echo(result.master_error.message(lang), err=True)
+    sys.exit(0 if result.ok else 1)
+
+
+def _busy_message(store: str, lang: str) -> str:
+    if lang == "zh":
+        return f"另一个合并正在使用 {store}，请稍后再试。"
+    return f"Another merge is using {store}; try again when it has finished."
+
+
+def _merge_text(result, lang: str) -> str:
+    d = result.to_dict(lang)
+    zh = lang == "zh"
+    lines = [result.report.to_text(lang), "",
+             ("合并批次 " if zh else "Merge run ") + str(d["run"]),
+             ("文件：" if zh else "Files: ") + ", ".join(f"{k} {v}" for k, v in d["files"].items()),
+             ("行：" if zh else "Rows: ") + ", ".join(f"{k} {v}" for k, v in d["rows"].items()),
+             ("库：" if zh else "Store: ") + str(d["store"])]
+    if d["master"]:
+        lines.append(("总表：" if zh else "Master: ") + d["master"])
+    return "\n".join(lines)
+
+
+def main():  # pragma: no cover - console entry
+    cli()

@@ -1,0 +1,133 @@
+"""Read a batch of rep workbooks: walk folders, skip what is not a workbook, refuse what is
+unsafe, and read the rest in worker processes so one bad file never stops the batch."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from functools import partial
+from typing import Callable, Iterable
+
+from .config import Config
+from .findings import Finding
+from .model import Record, SheetData
+from .reader import WorkbookRead, read_workbook
+from .sandbox import run_isolated
+from .schema import Text
+from .sniff import Verdict, iter_workbooks, sniff
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileResult:
+    """What happened to one file of the batch."""
+    path: str                       # as shown to people: relative to the folder given
+    abspath: Path
+    root: Path | None = None        # the folder (inbox) it was found under
+    status: str = "ok"              # ok | skipped | unreadable | unchanged
+    reason_zh: str = ""
+    reason_en: str = ""
+    sha256: str | None = None
+    rep: str | None = None
+    sheets: list[SheetData] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def forms(self) -> list[str]:
+        return sorted({s.form for s in self.sheets})
+
+    def reason(self, lang: str = "zh") -> str:
+        return self.reason_zh if lang == "zh" else self.reason_en
+
+    def to_dict(self, lang: str = "zh") -> dict:
+        return {"path": self.path, "status": self.status, "forms": self.forms, "rows": self.rows,
+                "rep": self.rep, "reason": self.reason(lang) or None}
+
+
+@dataclass
+class Batch:
+    files: list[FileResult] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def collect(paths: Iterable[str | Path]) -> list[FileResult]:
+    """Every file under the given files and folders, recursively, in a stable order."""
+    results = []
+    for path, root, skip in iter_workbooks([Path(p) for p in paths]):
+        shown = _relative(path, root)
+        result = FileResult(shown, path, root)
+        if skip:
+            result.status, result.reason_zh, result.reason_en = "skipped", skip, skip
+        results.append(result)
+    return results
+
+
+def read_batch(paths: Iterable[str | Path], config: Config | None = None,
+               unchanged: Callable[[FileResult], bool] | None = None,
+               progress: Progress | None = None) -> Batch:
+    """Read every workbook under ``paths``.
+
+    :param unchanged: told each file (with its sha256), says whether it can be left unread
+        because the store already holds this very content.
+    :param progress: called with (files done, files to read).
+    """
+    config = config or Config()
+    batch = Batch(collect(paths))
+    todo = []
+    for result in batch.files:
+        if result.status != "ok":
+            continue
+        result.sha256 = file_hash(result.abspath)
+        if unchanged and unchanged(result):
+            result.status = "unchanged"
+        else:
+            todo.append(result)
+    outcomes = run_isolated(partial(_read_one, config=config), [r.abspath for r in todo], on_done=progress)
+    for result, outcome in zip(todo, outcomes):
+        _take(batch, result, outcome)
+    return batch
+
+
+def _take(batch: Batch, result: FileResult, outcome) -> None:
+    value = outcome.value if outcome.ok else None
+    if isinstance(value, Verdict) or not outcome.ok:
+        zh, en = (value.reason_zh, value.reason_en) if value else (outcome.error_zh, outcome.error_en)
+        result.status, result.reason_zh, result.reason_en = "unreadable", zh, en
+        batch.findings.append(Finding("file-unreadable", result.path, params={"reason": Text(zh=zh, en=en)}))
+        return
+    read: WorkbookRead = value
+    for item in (*read.records, *read.findings):
+        item.file = result.path
+    result.rep, result.sheets, result.rows = read.rep, read.sheets, len(read.records)
+    batch.records += read.records
+    batch.findings += read.findings
+
+
+def _read_one(path: Path, config: Config) -> Verdict | WorkbookRead:
+    """In a worker: refuse unsafe files before any parser sees them, then read."""
+    verdict = sniff(path, config=config)
+    if not verdict.ok:
+        return verdict
+    try:
+        return read_workbook(path, config=config)
+    except Exception as exc:        # noqa: BLE001 -- any parser failure is this file's problem only
+        return Verdict(False, f"文件已损坏，无法解析（{type(exc).__name__}: {exc}）",
+                       f"the file is damaged and cannot be parsed ({type(exc).__name__}: {exc})", "corrupt")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, root)).as_posix() if root != path else path.name
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,107 @@
+"""The validation report: what was read, what was found, in a form the CLI, the JSON output,
+the annotated copies and the Excel buttons all render from."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .findings import ERROR, INFO, WARNING, Finding
+from .inbox import FileResult
+from .model import Record
+
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass
+class Report:
+    as_of: dt.date
+    files: list[FileResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.findings.sort(key=_finding_order)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def findings_of(self, path: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == path]
+
+    # Convert
+    def summary(self) -> dict:
+        status = Counter(f.status for f in self.files)
+        by_rep: dict[str, Counter] = {}
+        for f in self.findings:
+            if f.severity != INFO:
+                by_rep.setdefault(f.rep or "", Counter())[f.severity] += 1
+        return {
+            "files": {"total": len(self.files), "read": status["ok"], "skipped": status["skipped"],
+                      "unreadable": status["unreadable"], "unchanged": status["unchanged"]},
+            "rows": len(self.records),
+            "errors": len(self.errors), "warnings": len(self.warnings),
+            "by_code": dict(sorted(Counter(f.code for f in self.findings).items())),
+            "by_rep": {rep: {"error": c[ERROR], "warning": c[WARNING]} for rep, c in sorted(by_rep.items())},
+            "valid": self.valid,
+        }
+
+    def to_dict(self, lang: str = "zh") -> dict:
+        return {"as_of": self.as_of.isoformat(),
+                "files": [f.to_dict(lang) for f in self.files],
+                "findings": [f.to_dict(lang) for f in self.findings],
+                "summary": self.summary()}
+
+    def to_text(self, lang: str = "zh") -> str:
+        """Findings grouped by file, then the totals: what an admin reads in a terminal."""
+        t = _WORDS[lang]
+        lines = []
+        for file in self.files:
+            found = self.findings_of(file.path)
+            if file.status == "ok" and not found:
+                continue
+            head = f"{file.path}  [{t[file.status]}]"
+            lines.append(head + (f"  {file.reason(lang)}" if file.reason(lang) else ""))
+            for f in found:
+                if f.code == "file-unreadable":
+                    continue
+                where = "!".join(filter(None, [f.sheet, f.cell or (f"{t['row']} {f.row}" if f.row else None)]))
+                lines.append(f"  {t[f.severity]:<4} {where:<18} {f.code:<24} {f.message(lang)}")
+        s = self.summary()
+        lines.append("")
+        lines.append(t["files"].format(**s["files"]))
+        lines.append(t["totals"].format(rows=s["rows"], errors=s["errors"], warnings=s["warnings"]))
+        if s["by_code"]:
+            lines.append(t["by_code"] + ", ".join(f"{k} {v}" for k, v in s["by_code"].items()))
+        for rep, c in s["by_rep"].items():
+            lines.append(f"  {rep or '-'}: {t['error']} {c['error']}, {t['warning']} {c['warning']}")
+        return "\n".join(lines)
+
+
+def _finding_order(f: Finding):
+    return (f.file, f.sheet or "", f.row or 0, _col_order(f.column), _SEVERITY_ORDER[f.severity], f.code)
+
+
+def _col_order(column: str | None) -> tuple[int, str]:
+    return (len(column), column) if column else (0, "")
+
+
+_WORDS = {
+    "zh": {"ok": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "unchanged": "未变化",
+           "error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：",
+           "files": "文件 {total} 个：读取 {read}，跳过 {skipped}，无法读取 {unreadable}，未变化 {unchanged}",
+           "totals": "数据行 {rows} 行；错误 {errors} 个，警告 {warnings} 个"},
+    "en": {"ok": "read", "skipped": "skipped", "unreadable": "unreadable", "unchanged": "unchanged",
+           "error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ",
+           "files": "Files {total}: read {read}, skipped {skipped}, unreadable {unreadable}, unchanged {unchanged}",
+           "totals": "Data rows {rows}; errors {errors}, warnings {warnings}"},
+}
