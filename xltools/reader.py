@@ -141,14 +141,14 @@ def _read_row(result: WorkbookRead, spec: SheetSpec, sheet: SheetData, excel_row
         index = _col_index(col)
         raw = row[index] if index < len(row) else None
         fact = cell_facts.get(f"{col}{excel_row}")
-        if fact is not None:
-            result.findings.append(_fact_finding(result.path, spec, sheet, excel_row, col, key, fact))
-            raw = None
-        elif isinstance(raw, str):
+        if isinstance(raw, str):
             result.findings += _text_findings(result.path, spec, sheet, excel_row, col, key, raw)
         for k in key.split("+"):
             record.columns[k] = col
-            record.raw[k] = raw
+            record.raw[k] = raw if fact is None else fact
+        if fact is not None:         # an error cell or a formula without value: reported, never a value
+            result.findings.append(_fact_finding(result.path, spec, sheet, excel_row, col, key, fact))
+            raw = None
         if "+" in key:
             _take_combined(result, spec, record, key, raw)
         else:

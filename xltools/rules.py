@@ -1,0 +1,663 @@
+"""Business rules: what ``validate`` checks beyond one cell's type and format.
+
+``run_rules(records, ctx)`` takes every row of every file of one run, so rules that
+compare forms, files and reps see them all. Each rule is a small function in
+``RULES``, keyed by the one finding code it emits; ``run_rules(..., skip={...})``
+leaves rules out.
+
+A rule never speaks about a value it needs that is missing or unreadable: the
+``required``, ``type`` and ``enum`` findings already point at that cell, and the rule
+speaks once the rep fixes it. Customers are matched across forms with
+``model.customer_key`` (深圳市华络通信有限公司 and 华络通信 are one customer).
+
+Rules (code -- semantics):
+
+required                  a required field is empty in a started row; a field whose
+                          column is missing (column-missing) or whose cell was
+                          unreadable (type/enum) is not reported again.
+duplicate-row             a form's natural key appears twice across all files (customer
+                          names compared by customer_key); reported on each later row,
+                          ``other`` = "file!sheet row N" of the first. In customer
+                          information the key includes the rep: one customer claimed by
+                          two reps is a duplicate-claim, not a duplicate row.
+weights-sum               decision-chain weights of one customer and date do not add up
+                          to 100 ± weights_tolerance; on the first row's weight cell.
+decision-maker-missing    that group has no 决策 role; on the first row's role cell.
+solution-incomplete       a customer's checklist lacks some of the six modules
+                          (``missing`` lists them in schema order); on its first row.
+done-date-missing         a module marked 是 has no 完成时间.
+date-order                objections: 解决时间 before 异议提出时间; visits: 下次回访时间
+                          not after 回访时间; contracts: 审批时间 before 提交时间. On the
+                          later date's cell.
+objection-overdue         status 未解决 or empty, and 解决时间 before as_of.
+approval-order            per contract (rows grouped by 合同编号), at most one per row,
+                          first match wins: a row after a 驳回 row (the chain ended); a
+                          step listed after a later step of the chain; a step decided
+                          (同意/驳回) while an earlier step is missing or not 同意
+                          ("skipped"); a decision dated before an earlier step's.
+approval-consistency      rows of one contract disagree on customer (customer_key) or
+                          amount; once per contract and field, on the first row that
+                          differs from the contract's first row.
+approval-authority        amount >= approval_gm_threshold, the contract is not rejected
+                          and has no 总经理审批 row at all. A chain still in progress is
+                          flagged too: the planned chain itself lacks the step.
+visit-interval            下次回访时间 - 回访时间 > visit_interval_days[grade], the grade
+                          from customer information; no grade known -> no finding.
+follow-up-overdue         customer information: 下次跟进时间 before as_of; visits: the
+                          customer's latest visit (by date, then row order) has a
+                          下次回访时间 before as_of.
+probability-mismatch      an open opportunity's 赢率 differs from its stage's default.
+                          Closed ones (已成交/丢单, stage 6) are left to won-inconsistent.
+close-date-stale          an open opportunity's 预计签约时间 is before as_of.
+won-inconsistent          stage 6 with a 赢率 other than 100 (on that cell), else with a
+                          forecast other than 已成交 (on the forecast cell).
+customer-unknown          a row of any form but customers/targets names a customer not
+                          in customer information; only when the run has customer rows.
+amount-mismatch           a contract's amount differs (> 1e-6) from the latest 价格
+                          agreement (by date, then row order) with that customer.
+below-floor               a 价格 agreement below 我方底线 (a number like "22", "22万" or
+                          "22万/年"; anything else is not compared).
+confirmation-late         需求确认函 sent more than confirmation_days after the meeting.
+confirmation-missing      not sent, and as_of is already past that (days = as_of - date).
+delivery-followup-missing no visit of the customer from 交付日期 up to
+                          delivery_followup_workdays working days (Mon-Fri) after it, and
+                          that window ended before as_of.
+entry-late                a needs or negotiation row first seen by the store more than
+                          entry_hours after the end of the meeting day (the form has no
+                          time of day); ``hours`` rounded up. Rows never stored: skipped.
+duplicate-claim           one customer in customer information owned by two or more
+                          reps; the first claim (store's first_seen, else row order)
+                          stands, each other rep's row is reported.
+
+Findings come back sorted by file, form (schema order), sheet, row, column and rule.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from openpyxl.utils import column_index_from_string
+
+from .config import Config
+from .findings import CODES, Finding
+from .model import Record, customer_key
+from .schema import FieldSpec, Schema, SheetSpec, Text
+from .values import clean_text, is_blank, parse_number
+
+# Canonical choice values the rules test for (see forms.yaml).
+DECISION_MAKER = "决策"
+DONE = "是"
+OPEN = "未解决"
+AGREED, REJECTED = "同意", "驳回"
+GM_STEP = "总经理审批"
+PRICE = "价格"
+WON_STAGE = "6 收回全款"
+CLOSED_WON = "已成交"
+CLOSED_FORECASTS = {"已成交", "丢单"}
+AMOUNT_TOLERANCE = 1e-6
+
+
+@dataclass
+class RuleContext:
+    schema: Schema
+    config: Config
+    as_of: dt.date
+
+
+class Rows:
+    """The run's records, indexed once for all rules."""
+
+    def __init__(self, records: list[Record], ctx: RuleContext):
+        self.records = records
+        self.ctx = ctx
+        self.by_form: dict[str, list[Record]] = defaultdict(list)
+        for r in records:
+            self.by_form[r.form].append(r)
+        # Row order across files, for "first" and "latest" ties.
+        self.order = {id(r): i for i, r in enumerate(records)}
+
+    def of(self, form: str) -> list[Record]:
+        return self.by_form.get(form, [])
+
+    def spec(self, form: str) -> SheetSpec:
+        return self.ctx.schema.sheets[form]
+
+    def field(self, form: str, key: str) -> FieldSpec:
+        return self.spec(form).field(key)
+
+    def label(self, form: str, key: str) -> Text:
+        return self.field(form, key).label
+
+    def choice(self, form: str, key: str, value: str) -> Text:
+        """A canonical choice in both languages, for messages."""
+        for c in self.field(form, key).choices:
+            if c.value == value:
+                return Text(zh=c.value, en=c.en or c.value)
+        return Text(zh=value, en=value)
+
+    @cached_property
+    def customer_keys(self) -> set[str]:
+        return {k for r in self.of("customers") if (k := _cust(r))}
+
+    @cached_property
+    def grades(self) -> dict[str, str]:
+        """Customer key -> grade, from the first customer-information row that has one."""
+        grades: dict[str, str] = {}
+        for r in self.of("customers"):
+            if _cust(r) and r.get("grade"):
+                grades.setdefault(_cust(r), r.get("grade"))
+        return grades
+
+    @cached_property
+    def visit_dates(self) -> dict[str, list[dt.date]]:
+        dates: dict[str, list[dt.date]] = defaultdict(list)
+        for r in self.of("visits"):
+            if _cust(r) and r.get("date"):
+                dates[_cust(r)].append(r.get("date"))
+        return dates
+
+    @cached_property
+    def contracts(self) -> dict[str, list[Record]]:
+        return _group(self.of("contracts"), lambda r: r.get("contract_id"))
+
+
+# Helpers
+_SAME = object()
+
+
+def _finding(code: str, record: Record, key: str, value: Any = _SAME, **params: Any) -> Finding:
+    """A finding at the cell of ``key`` in ``record``; ``value`` defaults to that cell's value."""
+    return Finding(code, record.file, record.form, record.sheet, record.row, record.column(key), key,
+                   record.subject, record.get(key) if value is _SAME else value, record.rep, params)
+
+
+def _cust(record: Record) -> str:
+    return customer_key(record.get("customer")) if record.get("customer") else ""
+
+
+def _unreadable(record: Record, key: str) -> bool:
+    """The rep typed something that could not be read: a type/enum finding covers it."""
+    return record.get(key) is None and not is_blank(record.raw.get(key))
+
+
+def _blank(record: Record, key: str) -> bool:
+    """Really left empty (not merely unreadable)."""
+    return record.get(key) is None and is_blank(record.raw.get(key))
+
+
+def _group(records: Iterable[Record], key: Callable[[Record], Hashable]) -> dict[Any, list[Record]]:
+    """Records by key, in first-seen order; rows whose key is empty are left out."""
+    groups: dict[Any, list[Record]] = defaultdict(list)
+    for r in records:
+        k = key(r)
+        if k:
+            groups[k].append(r)
+    return groups
+
+
+def _is_open(record: Record) -> bool | None:
+    """Whether an opportunity is still open; None when its stage or forecast is unknown."""
+    if record.get("stage") is None or _unreadable(record, "forecast"):
+        return None
+    return record.get("stage") != WON_STAGE and record.get("forecast") not in CLOSED_FORECASTS
+
+
+def _first_amount_row(contract: list[Record]) -> Record | None:
+    return next((r for r in contract if r.get("amount") is not None), None)
+
+
+def _add_workdays(start: dt.date, days: int) -> dt.date:
+    """The date ``days`` working days (Mon-Fri) after ``start``; holidays are not known."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def _parse_floor(text: Any) -> float | None:
+    """我方底线 as 万元: "22", "22万", "22万/年"; None when it is not one number."""
+    cleaned = clean_text(text)
+    for candidate in (cleaned, cleaned.removesuffix("/年").removesuffix("每年")):
+        try:
+            return parse_number(candidate, "万元")
+        except ValueError:
+            continue
+    return None
+
+
+# Per cell and per form
+def check_required(rows: Rows) -> Iterator[Finding]:
+    for r in rows.records:
+        if all(is_blank(v) for v in r.raw.values()):
+            continue                          # not started: nothing is missing yet
+        for f in rows.spec(r.form).fields:
+            # No column at all is one column-missing finding, not one per row.
+            if f.required and f.key in r.columns and _blank(r, f.key):
+                yield _finding("required", r, f.key, label=f.label)
+
+
+def _natural_key(rows: Rows, record: Record) -> tuple | None:
+    spec = rows.spec(record.form)
+    parts: list[Any] = []
+    for key in spec.natural_key:
+        value = record.get(key)
+        if key == spec.customer_field:
+            value = customer_key(value) if value else None
+        elif isinstance(value, str):
+            value = clean_text(value)
+        if value is None or value == "":
+            return None
+        parts.append(value)
+    if record.form == "customers":
+        parts.append(record.rep)            # another rep's row is a duplicate-claim
+    return tuple(parts)
+
+
+def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
+    for form, records in rows.by_form.items():
+        first: dict[tuple, Record] = {}
+        for r in records:
+            key = _natural_key(rows, r)
+            if key is None:
+                continue
+            if key in first:
+                o = first[key]
+                yield _finding("duplicate-row", r, rows.spec(form).natural_key[0],
+                               other=f"{o.file}!{o.sheet} row {o.row}")
+            else:
+                first[key] = r
+
+
+def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
+    return _group(rows.of("decision_chain"),
+                  lambda r: (_cust(r), r.get("date")) if _cust(r) and r.get("date") else None)
+
+
+def check_weights_sum(rows: Rows) -> Iterator[Finding]:
+    tolerance = rows.ctx.config.weights_tolerance
+    for (_, date), group in _decision_chains(rows).items():
+        if any(r.get("weight") is None for r in group):
+            continue                          # the total is not known yet
+        total = round(sum(r.get("weight") for r in group), 6)
+        if abs(total - 100) > tolerance + 1e-9:
+            yield _finding("weights-sum", group[0], "weight", value=total, date=date, total=total)
+
+
+def check_decision_maker(rows: Rows) -> Iterator[Finding]:
+    for (_, date), group in _decision_chains(rows).items():
+        if any(_unreadable(r, "role") for r in group):
+            continue                          # the unreadable role may be the decision maker
+        if not any(r.get("role") == DECISION_MAKER for r in group):
+            yield _finding("decision-maker-missing", group[0], "role", value=None, date=date)
+
+
+def check_solution_complete(rows: Rows) -> Iterator[Finding]:
+    modules = rows.field("solution", "module").choice_values()
+    for group in _group(rows.of("solution"), _cust).values():
+        if any(r.get("module") is None for r in group):
+            continue                          # a module cell is empty or unreadable
+        present = {r.get("module") for r in group}
+        missing = [m for m in modules if m not in present]
+        if missing:
+            yield _finding("solution-incomplete", group[0], "module", value=None, missing=missing)
+
+
+def check_done_date(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("solution"):
+        if r.get("done") == DONE and _blank(r, "done_date"):
+            yield _finding("done-date-missing", r, "done_date")
+
+
+# (form, earlier field, later field, may the two be the same day)
+DATE_ORDER = (
+    ("objections", "raised", "resolve_by", True),
+    ("visits", "date", "next_visit", False),
+    ("contracts", "submitted", "decided", True),
+)
+
+
+def check_date_order(rows: Rows) -> Iterator[Finding]:
+    for form, early, late, same_day_ok in DATE_ORDER:
+        for r in rows.of(form):
+            first, then = r.get(early), r.get(late)
+            if first is None or then is None:
+                continue
+            if then < first or (then == first and not same_day_ok):
+                yield _finding("date-order", r, late, label=rows.label(form, late),
+                               other_label=rows.label(form, early), other=first)
+
+
+def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("objections"):
+        due = r.get("resolve_by")
+        if due is None or _unreadable(r, "status") or r.get("status") not in (None, OPEN):
+            continue
+        if due < rows.ctx.as_of:
+            yield _finding("objection-overdue", r, "resolve_by")
+
+
+# Contracts
+class _Chain:
+    """One contract's rows and the approval chain they should follow."""
+
+    def __init__(self, rows: Rows, contract: list[Record]):
+        self.rows = rows
+        self.contract = contract
+        self.order = rows.field("contracts", "step").choice_values()   # 销售经理 -> 法务 -> 总经理
+
+    def rank(self, record: Record) -> int:
+        return self.order.index(record.get("step"))
+
+    def name(self, step: str) -> Text:
+        return self.rows.choice("contracts", "step", step)
+
+    def problem(self, index: int) -> tuple[str, Text] | None:
+        """What is wrong with row ``index``: (field, detail), the first that applies, or None."""
+        r = self.contract[index]
+        earlier = [o for o in self.contract[:index] if o.get("step")]
+        return (self.after_rejection(r, earlier) or self.out_of_order(r, earlier)
+                or self.skipped(r) or self.backwards(r))
+
+    def after_rejection(self, r: Record, earlier: list[Record]) -> tuple[str, Text] | None:
+        rejected = next((o for o in earlier if o.get("decision") == REJECTED), None)
+        if rejected is None:
+            return None
+        step, prior = self.name(r.get("step")), self.name(rejected.get("step"))
+        return "step", Text(zh=f"“{prior.zh}”已驳回，审批已终止，不应再有“{step.zh}”",
+                            en=f"'{prior.en}' rejected it, so the chain ended before '{step.en}'")
+
+    def out_of_order(self, r: Record, earlier: list[Record]) -> tuple[str, Text] | None:
+        later = next((o for o in earlier if self.rank(o) > self.rank(r)), None)
+        if later is None:
+            return None
+        step, prior = self.name(r.get("step")), self.name(later.get("step"))
+        return "step", Text(zh=f"“{step.zh}”排在“{prior.zh}”之后", en=f"'{step.en}' comes after '{prior.en}'")
+
+    def skipped(self, r: Record) -> tuple[str, Text] | None:
+        """A step decided while an earlier one is missing or not approved."""
+        if r.get("decision") not in (AGREED, REJECTED):
+            return None
+        for needed in self.order[: self.rank(r)]:
+            rows_of_step = [o for o in self.contract if o.get("step") == needed]
+            if any(_unreadable(o, "decision") for o in rows_of_step):
+                return None
+            if not any(o.get("decision") == AGREED for o in rows_of_step):
+                step, prior = self.name(r.get("step")), self.name(needed)
+                zh, en = ("缺失", "missing") if not rows_of_step else ("尚未同意", "not approved")
+                return "step", Text(zh=f"“{step.zh}”已有结果，但“{prior.zh}”{zh}",
+                                    en=f"'{step.en}' was decided while '{prior.en}' is {en}")
+        return None
+
+    def backwards(self, r: Record) -> tuple[str, Text] | None:
+        """Decided before an earlier step of the chain was."""
+        decided = r.get("decided")
+        if decided is None:
+            return None
+        before = next((o for o in self.contract if o.get("step") and o.get("decided")
+                       and self.rank(o) < self.rank(r) and o.get("decided") > decided), None)
+        if before is None:
+            return None
+        step, prior = self.name(r.get("step")), self.name(before.get("step"))
+        day, prior_day = decided.isoformat(), before.get("decided").isoformat()
+        return "decided", Text(zh=f"“{step.zh}”的审批时间 {day} 早于“{prior.zh}”的 {prior_day}",
+                               en=f"'{step.en}' decided on {day}, before '{prior.en}' on {prior_day}")
+
+
+def check_approval_order(rows: Rows) -> Iterator[Finding]:
+    for contract in rows.contracts.values():
+        chain = _Chain(rows, contract)
+        for index, r in enumerate(contract):
+            if r.get("step") is None:
+                continue                      # a row without a step has no place in the chain
+            problem = chain.problem(index)
+            if problem:
+                key, detail = problem
+                yield _finding("approval-order", r, key, detail=detail)
+
+
+def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
+    same = {
+        "customer": lambda a, b: customer_key(a) == customer_key(b),
+        "amount": lambda a, b: abs(a - b) <= AMOUNT_TOLERANCE,
+    }
+    for contract in rows.contracts.values():
+        for key, equal in same.items():
+            filled = [r for r in contract if r.get(key) is not None]
+            distinct: list[Any] = []
+            for r in filled:
+                if not any(equal(r.get(key), v) for v in distinct):
+                    distinct.append(r.get(key))
+            if len(distinct) > 1:
+                odd = next(r for r in filled if not equal(r.get(key), distinct[0]))
+                yield _finding("approval-consistency", odd, key,
+                               label=rows.label("contracts", key), values=distinct)
+
+
+def check_approval_authority(rows: Rows) -> Iterator[Finding]:
+    threshold = rows.ctx.config.approval_gm_threshold
+    for contract in rows.contracts.values():
+        first = _first_amount_row(contract)
+        if first is None or first.get("amount") < threshold:
+            continue
+        if any(r.get("step") is None or _unreadable(r, "decision") for r in contract):
+            continue                          # the unknown row may be the GM's or a rejection
+        rejected = any(r.get("decision") == REJECTED for r in contract)
+        if not rejected and not any(r.get("step") == GM_STEP for r in contract):
+            yield _finding("approval-authority", first, "amount")
+
+
+# Visits and follow-ups
+def check_visit_interval(rows: Rows) -> Iterator[Finding]:
+    limits = rows.ctx.config.visit_interval_days
+    for r in rows.of("visits"):
+        date, next_visit = r.get("date"), r.get("next_visit")
+        grade = rows.grades.get(_cust(r))
+        if date is None or next_visit is None or grade not in limits or next_visit <= date:
+            continue
+        days = (next_visit - date).days
+        if days > limits[grade]:
+            yield _finding("visit-interval", r, "next_visit", grade=rows.choice("customers", "grade", grade),
+                           days=days, limit=limits[grade])
+
+
+def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
+    as_of = rows.ctx.as_of
+    for r in rows.of("customers"):
+        if r.get("next_follow_up") is not None and r.get("next_follow_up") < as_of:
+            yield _finding("follow-up-overdue", r, "next_follow_up")
+    dated = [r for r in rows.of("visits") if r.get("date")]
+    for visits in _group(dated, _cust).values():
+        latest = max(visits, key=lambda r: (r.get("date"), rows.order[id(r)]))
+        if latest.get("next_visit") is not None and latest.get("next_visit") < as_of:
+            yield _finding("follow-up-overdue", latest, "next_visit")
+
+
+# Pipeline
+def check_probability(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("pipeline"):
+        expected = rows.ctx.config.stage_probability.get(r.get("stage"))
+        value = r.get("win_probability")
+        if value is None or expected is None or not _is_open(r):
+            continue
+        if abs(value - expected) > 1e-9:
+            yield _finding("probability-mismatch", r, "win_probability",
+                           stage=rows.choice("pipeline", "stage", r.get("stage")), expected=expected)
+
+
+def check_close_date(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("pipeline"):
+        close = r.get("expected_close")
+        if close is not None and close < rows.ctx.as_of and _is_open(r):
+            yield _finding("close-date-stale", r, "expected_close")
+
+
+def check_won(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("pipeline"):
+        if r.get("stage") != WON_STAGE:
+            continue
+        stage = rows.choice("pipeline", "stage", WON_STAGE)
+        probability = r.get("win_probability")
+        if probability is not None and abs(probability - 100) > 1e-9:
+            yield _finding("won-inconsistent", r, "win_probability", stage=stage)
+        elif r.get("forecast") != CLOSED_WON and not _unreadable(r, "forecast"):
+            yield _finding("won-inconsistent", r, "forecast", stage=stage)
+
+
+# Across forms
+def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
+    known = rows.customer_keys
+    if not known:
+        return                                # no customer information in this run to compare with
+    for r in rows.records:
+        spec = rows.spec(r.form)
+        if r.form == "customers" or spec.customer_field != "customer":
+            continue
+        if _cust(r) and _cust(r) not in known:
+            yield _finding("customer-unknown", r, "customer")
+
+
+def _latest_prices(rows: Rows) -> dict[str, float]:
+    """Customer key -> the latest agreed 价格 amount (by date, then row order)."""
+    latest: dict[str, tuple] = {}
+    for r in rows.of("negotiations"):
+        if r.get("clause") != PRICE or r.get("agreed_amount") is None or r.get("date") is None or not _cust(r):
+            continue
+        rank = (r.get("date"), rows.order[id(r)])
+        if _cust(r) not in latest or rank > latest[_cust(r)][0]:
+            latest[_cust(r)] = (rank, r.get("agreed_amount"))
+    return {k: amount for k, (_, amount) in latest.items()}
+
+
+def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
+    prices = _latest_prices(rows)
+    for contract in rows.contracts.values():
+        first = _first_amount_row(contract)
+        agreed = prices.get(_cust(first)) if first else None
+        if agreed is not None and abs(first.get("amount") - agreed) > AMOUNT_TOLERANCE:
+            yield _finding("amount-mismatch", first, "amount", other=agreed)
+
+
+def check_below_floor(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("negotiations"):
+        agreed = r.get("agreed_amount")
+        floor = _parse_floor(r.get("floor")) if r.get("floor") else None
+        if r.get("clause") == PRICE and agreed is not None and floor is not None and agreed < floor:
+            yield _finding("below-floor", r, "agreed_amount", other=floor)
+
+
+def check_confirmation(rows: Rows) -> Iterator[Finding]:
+    limit = rows.ctx.config.confirmation_days
+    for r in rows.of("needs"):
+        date, sent = r.get("date"), r.get("confirmation_sent")
+        if date is None or _unreadable(r, "confirmation_sent"):
+            continue
+        # Not sent yet: late once the allowed days have passed.
+        days = (sent - date).days if sent is not None else (rows.ctx.as_of - date).days
+        if days > limit:
+            code = "confirmation-late" if sent is not None else "confirmation-missing"
+            yield _finding(code, r, "confirmation_sent", days=days, limit=limit)
+
+
+def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
+    workdays = rows.ctx.config.delivery_followup_workdays
+    for r in rows.of("pipeline"):
+        delivered = r.get("delivered")
+        if delivered is None or not _cust(r):
+            continue
+        end = _add_workdays(delivered, workdays)
+        if end >= rows.ctx.as_of:
+            continue                          # the rep still has time
+        if not any(delivered <= d <= end for d in rows.visit_dates.get(_cust(r), ())):
+            yield _finding("delivery-followup-missing", r, "delivered", limit=workdays)
+
+
+def _naive(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def check_entry_late(rows: Rows) -> Iterator[Finding]:
+    limit = rows.ctx.config.entry_hours
+    for r in rows.records:
+        key = rows.spec(r.form).timely_field
+        date = r.get(key) if key else None
+        if date is None or r.first_seen is None:
+            continue
+        # The form has no time of day: count from the end of the meeting day.
+        delay = _naive(r.first_seen) - dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min)
+        if delay > dt.timedelta(hours=limit):
+            yield _finding("entry-late", r, key, hours=math.ceil(delay.total_seconds() / 3600), limit=limit)
+
+
+def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
+    claims = [r for r in rows.of("customers") if r.get("owner")]
+    for group in _group(claims, _cust).values():
+        reps = sorted({clean_text(r.get("owner")) for r in group})
+        if len(reps) < 2:
+            continue
+        # The first claim stands: the store's first sighting, else the order of the run.
+        ranked = sorted(group, key=lambda r: (r.first_seen is None, _naive(r.first_seen) if r.first_seen
+                                              else dt.datetime.min, rows.order[id(r)]))
+        owner = clean_text(ranked[0].get("owner"))
+        for r in group:
+            if clean_text(r.get("owner")) != owner:
+                yield _finding("duplicate-claim", r, "customer", reps=reps)
+
+
+RULES: dict[str, Callable[[Rows], Iterable[Finding]]] = {
+    "required": check_required,
+    "duplicate-row": check_duplicate_rows,
+    "weights-sum": check_weights_sum,
+    "decision-maker-missing": check_decision_maker,
+    "solution-incomplete": check_solution_complete,
+    "done-date-missing": check_done_date,
+    "date-order": check_date_order,
+    "objection-overdue": check_objection_overdue,
+    "approval-order": check_approval_order,
+    "approval-consistency": check_approval_consistency,
+    "approval-authority": check_approval_authority,
+    "visit-interval": check_visit_interval,
+    "follow-up-overdue": check_follow_up_overdue,
+    "probability-mismatch": check_probability,
+    "close-date-stale": check_close_date,
+    "won-inconsistent": check_won,
+    "customer-unknown": check_customer_unknown,
+    "amount-mismatch": check_amount_mismatch,
+    "below-floor": check_below_floor,
+    "confirmation-late": check_confirmation,
+    "confirmation-missing": check_confirmation,
+    "delivery-followup-missing": check_delivery_followup,
+    "entry-late": check_entry_late,
+    "duplicate-claim": check_duplicate_claim,
+}
+assert set(RULES) <= set(CODES), set(RULES) - set(CODES)
+
+
+def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ()) -> list[Finding]:
+    """Every rule's findings over all rows of one run, sorted by place; ``skip`` names rules to leave out."""
+    skip = set(skip)
+    unknown = skip - set(RULES)
+    if unknown:
+        raise ValueError(f"unknown rules {sorted(unknown)}; known: {sorted(RULES)}")
+    rows = Rows(records, ctx)
+    findings: list[Finding] = []
+    for code, rule in RULES.items():
+        if code not in skip:
+            findings.extend(rule(rows))
+    return sorted(findings, key=_place_key(ctx.schema))
+
+
+def _place_key(schema: Schema) -> Callable[[Finding], tuple]:
+    forms = {key: i for i, key in enumerate(schema.sheets)}
+    rules = {code: i for i, code in enumerate(RULES)}
+
+    def key(f: Finding) -> tuple:
+        column = column_index_from_string(f.column) if f.column else 0
+        return (f.file, forms.get(f.form, len(forms)), f.sheet or "", f.row or 0, column, rules[f.code])
+    return key
