@@ -34,6 +34,8 @@ def make_workbook(directory: Path, sheets: dict[str, list[dict[str, Any]]], name
             for cell in cells:
                 if cell.is_date:
                     cell.number_format = "yyyy-mm-dd"
+                elif cell.data_type == "f":
+                    cell.data_type = "s"      # a rep's text that starts with "=" is text, as Excel keeps it
     path = Path(directory) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)

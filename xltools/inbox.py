@@ -15,7 +15,7 @@ from .model import Record, SheetData
 from .reader import WorkbookRead, read_workbook
 from .sandbox import run_isolated
 from .schema import Text
-from .sniff import Verdict, iter_workbooks, sniff
+from .sniff import Verdict, iter_workbooks, skip_reason_zh, sniff
 
 Progress = Callable[[int, int], None]
 
@@ -68,7 +68,7 @@ def collect(paths: Iterable[str | Path]) -> list[FileResult]:
         shown = _relative(path, root)
         result = FileResult(shown, path, root)
         if skip:
-            result.status, result.reason_zh, result.reason_en = "skipped", skip, skip
+            result.status, result.reason_zh, result.reason_en = "skipped", skip_reason_zh(skip), skip
         results.append(result)
     return results
 

@@ -63,14 +63,13 @@ def _form_sheet(book, styles, spec: SheetSpec, frame: pd.DataFrame, warnings, la
     fields = list(spec.fields)
     headers = [f.label(lang) for f in fields] + [LINEAGE_LABELS[k](lang) for k in ("file", "sheet", "row", "rep", "flags")]
     _header(ws, styles, headers, [_width(f.label(lang), f.type) for f in fields] + [28, 12, 8, 10, 40])
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        data = row._asdict()
+    for i, data in enumerate(frame.to_dict("records"), start=1):
         for c, f in enumerate(fields):
             _cell(ws, i, c, data.get(f.key), f.type, f.unit, styles)
-        lineage = [data["file"], data["sheet"], data["row"], data["rep"]]
+        lineage = [data["_file"], data["_sheet"], data["_row"], data["_rep"]]
         for c, value in enumerate(lineage, start=len(fields)):
             _cell(ws, i, c, value, "int" if c == len(fields) + 2 else "text", None, styles)
-        flags = warnings.get((data["file"], spec.key, data["row"]))
+        flags = warnings.get((data["_file"], spec.key, data["_row"]))
         if flags:
             ws.write_string(i, len(fields) + 4, _fit("；".join(flags)), styles["warn"])
     _finish(ws, len(frame), len(headers))
@@ -162,5 +161,5 @@ def _quarantined_rows(db, schema) -> set[tuple]:
     rows = set()
     for spec in schema.sheets.values():
         frame = db.frame(spec.key, (QUARANTINED,))
-        rows |= {(file, spec.key, row) for file, row in zip(frame["file"], frame["row"])}
+        rows |= {(file, spec.key, row) for file, row in zip(frame["_file"], frame["_row"])}
     return rows

@@ -553,16 +553,28 @@ def check_below_floor(rows: Rows) -> Iterator[Finding]:
 
 
 def check_confirmation(rows: Rows) -> Iterator[Finding]:
+    """Sent, but later than allowed."""
+    for r, days, limit in _confirmation_delays(rows):
+        if r.get("confirmation_sent") is not None:
+            yield _finding("confirmation-late", r, "confirmation_sent", days=days, limit=limit)
+
+
+def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
+    """Not sent, and the allowed days have already passed."""
+    for r, days, limit in _confirmation_delays(rows):
+        if r.get("confirmation_sent") is None:
+            yield _finding("confirmation-missing", r, "confirmation_sent", days=days, limit=limit)
+
+
+def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
     limit = rows.ctx.config.confirmation_days
     for r in rows.of("needs"):
         date, sent = r.get("date"), r.get("confirmation_sent")
         if date is None or _unreadable(r, "confirmation_sent"):
             continue
-        # Not sent yet: late once the allowed days have passed.
         days = (sent - date).days if sent is not None else (rows.ctx.as_of - date).days
         if days > limit:
-            code = "confirmation-late" if sent is not None else "confirmation-missing"
-            yield _finding(code, r, "confirmation_sent", days=days, limit=limit)
+            yield r, days, limit
 
 
 def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
@@ -631,7 +643,7 @@ RULES: dict[str, Callable[[Rows], Iterable[Finding]]] = {
     "amount-mismatch": check_amount_mismatch,
     "below-floor": check_below_floor,
     "confirmation-late": check_confirmation,
-    "confirmation-missing": check_confirmation,
+    "confirmation-missing": check_confirmation_missing,
     "delivery-followup-missing": check_delivery_followup,
     "entry-late": check_entry_late,
     "duplicate-claim": check_duplicate_claim,

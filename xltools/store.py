@@ -23,10 +23,13 @@ import pandas as pd
 
 from .model import Record
 from .schema import FieldSpec, Schema, SheetSpec, load_schema
+from .values import is_blank
 
 MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
 SCHEMA_VERSION = 1
-LINEAGE = ["file_id", "sheet", "row", "rep", "status", "row_hash", "first_seen", "last_seen", "run_id"]
+# Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
+LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
+           "_columns", "_unread"]
 SNAPSHOT_FIELDS = ["project_id", "project", "customer", "owner", "stage", "win_probability", "amount",
                    "expected_close", "forecast"]
 
@@ -100,7 +103,8 @@ class SqliteStore:
             found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if found and int(found[0]) > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path} was written by a newer xltools (store v{found[0]})")
-            self.db.executescript(_BASE_TABLES)
+            for statement in filter(str.strip, _BASE_TABLES.split(";")):
+                self.db.execute(statement)    # not executescript: it would commit this transaction
             for spec in self.schema.sheets.values():
                 self._ensure_form_table(spec)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -109,10 +113,10 @@ class SqliteStore:
         table = f"rows_{spec.key}"
         cols = ", ".join(f'"{f.key}" {_sql_type(f)}' for f in spec.fields)
         self.db.execute(f"""CREATE TABLE IF NOT EXISTS {table} (
-            id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id), sheet TEXT, row INTEGER,
-            rep TEXT, status TEXT NOT NULL, row_hash TEXT, first_seen TEXT, last_seen TEXT, run_id INTEGER,
-            columns TEXT, {cols})""")
-        self.db.execute(f"CREATE INDEX IF NOT EXISTS {table}_file ON {table}(file_id)")
+            _id INTEGER PRIMARY KEY, _file_id INTEGER NOT NULL REFERENCES files(id), _sheet TEXT, _row INTEGER,
+            _rep TEXT, _status TEXT NOT NULL, _row_hash TEXT, _first_seen TEXT, _last_seen TEXT, _run_id INTEGER,
+            _columns TEXT, _unread TEXT, {cols})""")
+        self.db.execute(f"CREATE INDEX IF NOT EXISTS {table}_file ON {table}(_file_id)")
         have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
         for f in spec.fields:
             if f.key not in have:
@@ -163,18 +167,18 @@ class SqliteStore:
         self.db.execute("UPDATE files SET last_seen=?, last_run=?, status='active' WHERE id=?",
                         (stamp, run_id, file_id))
         for spec in self.schema.sheets.values():
-            self.db.execute(f"UPDATE rows_{spec.key} SET last_seen=? WHERE file_id=? AND status!=?",
+            self.db.execute(f"UPDATE rows_{spec.key} SET _last_seen=? WHERE _file_id=? AND _status!=?",
                             (stamp, file_id, WITHDRAWN))
 
     def withdraw_file(self, file_id: int) -> int:
         """A file left the inbox: keep its rows, marked withdrawn. Returns how many."""
         self.db.execute("UPDATE files SET status='withdrawn' WHERE id=?", (file_id,))
-        return sum(self.db.execute(f"UPDATE rows_{s} SET status=? WHERE file_id=? AND status!=?",
+        return sum(self.db.execute(f"UPDATE rows_{s} SET _status=? WHERE _file_id=? AND _status!=?",
                                    (WITHDRAWN, file_id, WITHDRAWN)).rowcount for s in self.schema.sheets)
 
     def prune_file(self, file_id: int) -> int:
         """Delete a withdrawn file's rows for good (``merge --prune``)."""
-        n = sum(self.db.execute(f"DELETE FROM rows_{s} WHERE file_id=?", (file_id,)).rowcount
+        n = sum(self.db.execute(f"DELETE FROM rows_{s} WHERE _file_id=?", (file_id,)).rowcount
                 for s in self.schema.sheets)
         self.db.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
         self.db.execute("DELETE FROM files WHERE id=?", (file_id,))
@@ -186,21 +190,22 @@ class SqliteStore:
         stamp = now()
         for spec in self.schema.sheets.values():
             table = f"rows_{spec.key}"
-            first_seen = dict(self.db.execute(f"SELECT row_hash, first_seen FROM {table} WHERE file_id=?",
+            first_seen = dict(self.db.execute(f"SELECT _row_hash, _first_seen FROM {table} WHERE _file_id=?",
                                               (file_id,)).fetchall())
-            self.db.execute(f"DELETE FROM {table} WHERE file_id=?", (file_id,))
+            self.db.execute(f"DELETE FROM {table} WHERE _file_id=?", (file_id,))
             mine = [r for r in records if r.form == spec.key]
             if not mine:
                 continue
             keys = [f.key for f in spec.fields]
-            names = ", ".join(LINEAGE + ["columns"] + [f'"{k}"' for k in keys])
-            marks = ", ".join("?" * (len(LINEAGE) + 1 + len(keys)))
+            names = ", ".join(LINEAGE + [f'"{k}"' for k in keys])
+            marks = ", ".join("?" * (len(LINEAGE) + len(keys)))
             rows = []
             for r in mine:
                 digest = row_hash(r, keys)
                 r.first_seen = dt.datetime.fromisoformat(first_seen.get(digest, stamp))
                 rows.append([file_id, r.sheet, r.row, r.rep, MERGED, digest, r.first_seen.isoformat(sep=" "),
-                             stamp, run_id, json.dumps(r.columns)] + [_to_sql(r.values.get(k)) for k in keys])
+                             stamp, run_id, json.dumps(r.columns), _unread(r, keys)]
+                            + [_to_sql(r.values.get(k)) for k in keys])
             self.db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
     def load_records(self, file_ids: list[int], paths: dict[int, str]) -> list[Record]:
@@ -216,29 +221,30 @@ class SqliteStore:
     def _records(self, spec: SheetSpec, keys, quoted, file_ids, paths) -> list[Record]:
         records = []
         marks = ", ".join("?" * len(file_ids))
-        sql = (f"SELECT file_id, sheet, row, rep, first_seen, columns, {quoted} FROM rows_{spec.key} "
-               f"WHERE file_id IN ({marks}) AND status!=? ORDER BY id")
+        sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} FROM rows_{spec.key} "
+               f"WHERE _file_id IN ({marks}) AND _status!=? ORDER BY _id")
         for row in self.db.execute(sql, (*file_ids, WITHDRAWN)):
-            values = {k: _from_sql(spec.field(k), v) for k, v in zip(keys, row[6:])}
-            records.append(Record(spec.key, paths[row[0]], row[1], row[2], values, dict(values),
+            values = {k: _from_sql(spec.field(k), v) for k, v in zip(keys, row[7:])}
+            raw = {**values, **json.loads(row[6] or "{}")}
+            records.append(Record(spec.key, paths[row[0]], row[1], row[2], values, raw,
                                   json.loads(row[5] or "{}"), row[3], dt.datetime.fromisoformat(row[4])))
         return records
 
     def set_status(self, form: str, file_id: int, rows: list[int], status: str) -> None:
-        self.db.executemany(f"UPDATE rows_{form} SET status=? WHERE file_id=? AND row=? AND status!=?",
+        self.db.executemany(f"UPDATE rows_{form} SET _status=? WHERE _file_id=? AND _row=? AND _status!=?",
                             [(status, file_id, r, WITHDRAWN) for r in rows])
 
     def reset_status(self, file_ids: list[int]) -> None:
         for chunk in _chunks(file_ids):
             marks = ", ".join("?" * len(chunk))
             for s in self.schema.sheets:
-                self.db.execute(f"UPDATE rows_{s} SET status=? WHERE file_id IN ({marks}) AND status=?",
+                self.db.execute(f"UPDATE rows_{s} SET _status=? WHERE _file_id IN ({marks}) AND _status=?",
                                 (MERGED, *chunk, QUARANTINED))
 
     def count_status(self) -> dict[str, int]:
         counts = {MERGED: 0, QUARANTINED: 0, WITHDRAWN: 0}
         for s in self.schema.sheets:
-            for status, n in self.db.execute(f"SELECT status, count(*) FROM rows_{s} GROUP BY status"):
+            for status, n in self.db.execute(f"SELECT _status, count(*) FROM rows_{s} GROUP BY _status"):
                 counts[status] = counts.get(status, 0) + n
         return counts
 
@@ -271,14 +277,15 @@ class SqliteStore:
         cols = ", ".join(f'"{k}"' for k in SNAPSHOT_FIELDS)
         self.db.execute("DELETE FROM snapshots WHERE run_id=?", (run_id,))
         self.db.execute(f"INSERT INTO snapshots (run_id, as_of, {cols}) SELECT ?, ?, {cols} FROM rows_pipeline "
-                        f"WHERE status=?", (run_id, as_of.isoformat(), MERGED))
+                        f"WHERE _status=?", (run_id, as_of.isoformat(), MERGED))
 
     # Read for reports
     def frame(self, form: str, statuses: tuple[str, ...] = (MERGED,)) -> pd.DataFrame:
-        """The rows of one form with their lineage (file path), e.g. for rollup and the master."""
+        """The rows of one form: its fields, plus lineage columns named with a leading "_"
+        (``_file`` is the source path, ``_rep``, ``_sheet``, ``_row``, ``_first_seen`` ...)."""
         marks = ", ".join("?" * len(statuses))
-        sql = (f"SELECT r.*, f.path AS file FROM rows_{form} r JOIN files f ON f.id = r.file_id "
-               f"WHERE r.status IN ({marks}) ORDER BY f.path, r.sheet, r.row")
+        sql = (f"SELECT r.*, f.path AS _file FROM rows_{form} r JOIN files f ON f.id = r._file_id "
+               f"WHERE r._status IN ({marks}) ORDER BY f.path, r._sheet, r._row")
         return pd.read_sql_query(sql, self.db, params=list(statuses))
 
     def findings(self) -> pd.DataFrame:
@@ -310,6 +317,13 @@ def _chunks(items: list, size: int = 500) -> Iterator[list]:
     """SQLite limits how many ? a statement may hold."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _unread(record: Record, keys: list[str]) -> str | None:
+    """Cells that held something unreadable: rules must not call them empty when rows are reloaded."""
+    unread = {k: str(record.raw[k]) for k in keys
+              if record.values.get(k) is None and not is_blank(record.raw.get(k))}
+    return json.dumps(unread, ensure_ascii=False) if unread else None
 
 
 def row_hash(record: Record, keys: list[str]) -> str:

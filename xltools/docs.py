@@ -1,0 +1,113 @@
+"""The forms reference, ``docs/forms.md``, generated from the schema.
+
+``forms_markdown()`` renders it; ``write_docs(path)`` writes it. A test checks the
+committed file equals the rendering, so the reference never drifts from the forms.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .schema import Choice, FieldSpec, FormSpec, Schema, SheetSpec, load_schema
+from .templates import ALL_FORMS_TITLE, allowed_values, template_file_name, write_atomically
+
+DEFAULT_PATH = Path("docs/forms.md")
+COLUMNS = ("列名", "Label", "Key", "Type", "Required", "Allowed values / range", "Aliases", "Example")
+TYPE_NOTES = {
+    "text": "free text",
+    "date": "a date, written yyyy-mm-dd",
+    "month": "a month, written yyyy-mm",
+    "int": "a whole number",
+    "number": "a decimal number; with unit 万元 it also takes 22万 or 1亿",
+    "percent": "a number from 0 to 100",
+    "enum": "one value of a closed list (the template has a dropdown)",
+    "phone_or_email": "11-digit mobile starting with 1, landline with area code, or e-mail",
+    "contract_id": "HT- followed by year, month and a sequence, like HT-202403001",
+}
+
+
+def forms_markdown(schema: Schema | None = None) -> str:
+    schema = schema or load_schema()
+    blocks = _preamble(schema)
+    for form in schema.forms:
+        blocks += _form_blocks(form)
+    return "\n\n".join(blocks) + "\n"
+
+
+def write_docs(path: str | Path = DEFAULT_PATH, schema: Schema | None = None) -> Path:
+    """Write the reference to ``path`` (parents created) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, forms_markdown(schema).encode("utf-8"))
+    return path
+
+
+def _preamble(schema: Schema) -> list[str]:
+    types = "\n".join(f"- `{name}`: {note}" for name, note in TYPE_NOTES.items())
+    return [
+        "# 表单字段说明 / Form fields",
+        "Generated from `xltools/forms.yaml` by `xltools templates docs`; do not edit by hand.\n"
+        f"Schema version {schema.version}.",
+        "Each form has a template in `workbook_templates/` (built by `xltools templates build`); "
+        f"`{template_file_name(ALL_FORMS_TITLE.zh)}` holds every form a rep fills. "
+        "A header may be written as the Chinese label, the English label or any alias.",
+        f"Field types:\n\n{types}",
+    ]
+
+
+def _form_blocks(form: FormSpec) -> list[str]:
+    about = f"Stage: {form.stage.zh} / {form.stage.en}. Template: `{template_file_name(form.title.zh)}`."
+    if form.admin:
+        about += " Kept by the sales admin; not part of the reps' all-in-one workbook."
+    blocks = [f"## {form.title.zh} — {form.title.en} (`{form.key}`)", about]
+    for sheet in form.sheets:
+        blocks += _sheet_blocks(sheet)
+    return blocks
+
+
+def _sheet_blocks(sheet: SheetSpec) -> list[str]:
+    table = [_row(COLUMNS), _row(["---"] * len(COLUMNS))]
+    table += [_row(_field_cells(field)) for field in sheet.fields]
+    blocks = [f"### {sheet.name.zh} — {sheet.name.en} (sheet `{sheet.key}`, table `{sheet.table_name}`)",
+              _sheet_roles(sheet), "\n".join(table)]
+    for combined in sheet.combined:
+        blocks.append(f"Combined column {', '.join(combined.labels)}: one cell holding "
+                      f"{' and '.join(f'`{k}`' for k in combined.fields)}, like `200人/1亿`.")
+    return blocks
+
+
+def _sheet_roles(sheet: SheetSpec) -> str:
+    roles = [f"One row per {' + '.join(f'`{k}`' for k in sheet.natural_key)}."]
+    if sheet.customer_field:
+        roles.append(f"Customer: `{sheet.customer_field}`.")
+    if sheet.rep_field:
+        roles.append(f"Rep: `{sheet.rep_field}`.")
+    return " ".join(roles)
+
+
+def _field_cells(field: FieldSpec) -> list[str]:
+    type_text = f"{field.type} ({field.unit})" if field.unit else field.type
+    return [field.label.zh, field.label.en, f"`{field.key}`", type_text,
+            "✓" if field.required else "", _allowed(field), ", ".join(field.aliases),
+            "" if field.example is None else str(field.example)]
+
+
+def _allowed(field: FieldSpec) -> str:
+    if field.choices:
+        return "; ".join(_choice_text(c) for c in field.choices)
+    return {"date": "yyyy-mm-dd", "month": "yyyy-mm"}.get(field.type) or allowed_values(field, "zh")
+
+
+def _choice_text(choice: Choice) -> str:
+    extras = [e for e in (choice.en if choice.en != choice.value else None,
+                          f"{choice.probability:g}%" if choice.probability is not None else None) if e]
+    if choice.aliases:
+        extras.append("also " + ", ".join(choice.aliases))
+    return f"{choice.value} ({'; '.join(extras)})" if extras else choice.value
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(_escape(c) for c in cells) + " |"
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

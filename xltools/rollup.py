@@ -1,0 +1,758 @@
+"""rollup(): the numbers of the manager's summary, computed from the consolidated store.
+
+Pure pandas over the store's rows (each table is read once); nothing here touches Excel.
+``summary.write_summary`` lays the result out as a workbook, and the live Excel book
+reuses the same tables.
+
+Definitions where the process documents leave room:
+
+- **as_of** defaults to the as-of date of the latest merge run (so the summary agrees with
+  that merge's findings), else today. "This month" and "this quarter" are the calendar
+  month and quarter of as_of.
+- **Open** opportunity: stage is not 6 收回全款 and the forecast is neither 已成交 nor 丢单.
+  **Won**: forecast 已成交 or stage 6. **Lost**: forecast 丢单.
+- A won deal's **closed date** is its 交付日期 when filled, else its 预计签约时间. Closed this
+  month = won deals whose closed date falls in the as_of month.
+- **Weighted** amount = amount × (the row's 赢率 when filled, else the stage's default) / 100.
+- **Funnel** (``pipeline.by_stage``): stages 1-5 hold the open pipeline; the stage-6 row
+  holds the deals won this month, whatever stage they were left at, weighted at 100%.
+  So stages 1-5 add up to ``open_amount`` and stage 6 equals ``closed_won_amount``.
+- **Forecast** categories by period: a won deal counts on its closed date, every other deal
+  on its 预计签约时间; a deal without a forecast counts as 管道 (stage 6 as 已成交).
+- **Targets**: the rep's 销售指标 for the as_of month. remaining = max(target − closed, 0);
+  coverage = open pipeline ÷ remaining × 100 (None without a remaining target), flagged
+  below ``config.coverage_healthy``.
+- **Commit accuracy** (week over week): the baseline is the latest snapshot whose as_of is
+  at least 7 days before as_of (the latest run of that day). Over the window
+  (baseline as_of, as_of]: commit = the baseline's open 承诺 amount expected to close in
+  the window; closed = the amount won now with a closed date in the window;
+  accuracy = closed ÷ commit × 100. The trend repeats this between snapshots 7+ days
+  apart, from the snapshots alone (which hold no 交付日期, so 预计签约时间 dates them).
+- **Win rate** counts every won and lost deal in the store: won ÷ (won + lost) × 100.
+- **Contracts**: the chain is 销售经理审核 → 法务审核 → 总经理审批; 总经理审批 is needed from
+  ``config.approval_gm_threshold`` 万元 or when the contract has that row. A contract is
+  approved when every needed step is 同意, rejected on any 驳回, else pending at its first
+  needed step not yet 同意; days_waiting counts from 提交时间. Cycle time: 提交时间 to the
+  last 同意.
+- **Follow-ups** (as the follow-up-overdue rule): each customer row's 下次跟进时间, and each
+  customer's latest visit's 下次回访时间. Overdue: before as_of; due: as_of to as_of + 7.
+- **Objections**: open = 状态 未解决 or blank; overdue = open with 解决时间 before as_of.
+  A blank category counts as 其他.
+- Satisfaction averages visits dated up to as_of. Findings count for files still active.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import Config
+from .model import customer_key
+from .schema import load_schema
+from .store import SqliteStore, open_store
+
+WON_STAGE = "6 收回全款"
+COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST = "承诺", "争取", "管道", "已成交", "丢单"
+FORECASTS = [COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST]
+APPROVAL_CHAIN = ["销售经理审核", "法务审核", "总经理审批"]
+GM_STEP = APPROVAL_CHAIN[-1]
+AGREED, REJECTED = "同意", "驳回"
+RESOLVED = "已解决"
+OTHER_CATEGORY = "其他"
+BASELINE_DAYS = 7
+DUE_DAYS = 7
+TOP_CUSTOMERS = 20
+TREND_POINTS = 8
+
+
+def stages() -> list[str]:
+    """The funnel stages in order, from the schema."""
+    return load_schema().sheets["pipeline"].field("stage").choice_values()
+
+
+def objection_categories() -> list[str]:
+    return load_schema().sheets["objections"].field("category").choice_values()
+
+
+# Result
+@dataclass
+class StageRow:
+    stage: str
+    count: int
+    amount: float
+    weighted_amount: float
+
+
+@dataclass
+class Pipeline:
+    open_amount: float
+    weighted_amount: float
+    open_count: int
+    by_stage: list[StageRow]
+
+
+@dataclass
+class Forecast:
+    month_label: str                  # "2024-04"
+    quarter_label: str                # "2024Q2"
+    month: dict[str, float]           # forecast category -> amount, in FORECASTS order
+    quarter: dict[str, float]
+
+
+@dataclass
+class RepRow:
+    rep: str
+    customers_a: int
+    customers_b: int
+    customers_c: int
+    visits_this_month: int
+    overdue_follow_ups: int
+    open_pipeline: float
+    weighted_pipeline: float
+    commit: float
+    closed_this_month: float
+    target: float | None
+    attainment: float | None
+    remaining_target: float | None
+    coverage: float | None
+    coverage_flag: bool
+    avg_satisfaction: float | None
+    open_objections: int
+    overdue_objections: int
+    errors: int
+    warnings: int
+
+
+@dataclass
+class Slip:
+    project_id: str
+    customer: str
+    owner: str
+    amount: float
+    was: dt.date | None
+    now: dt.date | None
+
+
+@dataclass
+class LostDeal:
+    project_id: str
+    customer: str
+    owner: str
+    amount: float
+    was: str                          # the forecast category at the baseline
+    reason: str
+
+
+@dataclass
+class TrendPoint:
+    as_of: dt.date
+    commit: float
+    closed: float
+
+
+@dataclass
+class CommitAccuracy:
+    value: float | None
+    healthy: bool | None
+    baseline_run: int | None
+    baseline_as_of: dt.date | None
+    commit: float                     # the baseline's 承诺 due in the window
+    closed: float                     # won in the window
+    slipped: list[Slip] = field(default_factory=list)
+    lost: list[LostDeal] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)
+
+
+@dataclass
+class ReasonRow:
+    reason: str
+    won: int
+    lost: int
+
+
+@dataclass
+class WinRate:
+    won: int
+    lost: int
+    rate: float | None
+    reasons: list[ReasonRow]
+
+
+@dataclass
+class TopCustomer:
+    customer: str
+    owner: str
+    grade: str | None
+    buying_power: float | None
+    open_pipeline: float
+    weighted_pipeline: float
+    projects: int
+
+
+@dataclass
+class ObjectionType:
+    category: str
+    count: int
+    open: int
+
+
+@dataclass
+class OverdueObjection:
+    customer: str
+    category: str
+    objection: str
+    owner: str
+    raised: dt.date | None
+    resolve_by: dt.date
+    days_overdue: int
+
+
+@dataclass
+class Objections:
+    by_type: list[ObjectionType]
+    overdue: list[OverdueObjection]
+
+
+@dataclass
+class PendingContract:
+    contract_id: str
+    customer: str
+    submitter: str
+    amount: float
+    step: str
+    submitted: dt.date | None
+    days_waiting: int | None
+
+
+@dataclass
+class Contracts:
+    pending: list[PendingContract]
+    approved: int
+    rejected: int
+    cycle_days_avg: float | None
+
+
+@dataclass
+class OverdueFollowUp:
+    rep: str
+    customer: str
+    due: dt.date
+    kind: str                         # customer | visit
+    days_overdue: int
+
+
+@dataclass
+class DueFollowUp:
+    rep: str
+    customer: str
+    due: dt.date
+    kind: str
+    days_left: int
+
+
+@dataclass
+class FollowUps:
+    overdue: list[OverdueFollowUp]
+    due_7d: list[DueFollowUp]
+
+
+@dataclass
+class Rebate:
+    contract_id: str
+    customer: str
+    amount: float
+    rate: float
+    rebate: float
+
+
+@dataclass
+class QualityRow:
+    rep: str
+    errors: int
+    warnings: int
+    by_code: dict[str, int]
+
+
+@dataclass
+class Summary:
+    as_of: dt.date
+    pipeline: Pipeline
+    closed_won_amount: float
+    forecast: Forecast
+    reps: list[RepRow]
+    commit_accuracy: CommitAccuracy
+    win_rate: WinRate
+    top_customers: list[TopCustomer]
+    objections: Objections
+    contracts: Contracts
+    follow_ups: FollowUps
+    satisfaction_avg: float | None
+    rebates: list[Rebate]
+    quality: list[QualityRow]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: dates as ISO text, floats rounded to 2 places."""
+        return _plain(self)
+
+    @property
+    def attainment(self) -> float | None:
+        """The team's closed this month ÷ the sum of its targets × 100."""
+        targets = [r.target for r in self.reps if r.target]
+        return _pct(self.closed_won_amount, sum(targets)) if targets else None
+
+    @property
+    def overdue_follow_ups(self) -> int:
+        return len(self.follow_ups.overdue)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 2)
+    return value
+
+
+# Entry point
+def rollup(store: SqliteStore | str | Path, as_of: dt.date | None = None, config: Config | None = None) -> Summary:
+    """Compute the summary of the store's merged rows as of a day.
+
+    :param store: an open store, or the path of one (opened and closed here).
+    :param as_of: the day the summary is for; default: the latest merge run's as-of date.
+    """
+    if not hasattr(store, "frame"):
+        db = open_store(store)
+        try:
+            return rollup(db, as_of, config)
+        finally:
+            db.close()
+    config = config or Config()
+    data = _load(store)
+    as_of = as_of or _latest_run_day(data.runs) or dt.date.today()
+    return _summarise(data, as_of, config)
+
+
+@dataclass
+class _Data:
+    pipeline: pd.DataFrame
+    customers: pd.DataFrame
+    visits: pd.DataFrame
+    targets: pd.DataFrame
+    objections: pd.DataFrame
+    contracts: pd.DataFrame
+    findings: pd.DataFrame
+    snapshots: pd.DataFrame
+    runs: pd.DataFrame
+
+
+def _load(store: SqliteStore) -> _Data:
+    """Read every table the summary needs, once, with typed dates and numbers."""
+    active = {f.id for f in store.files().values() if f.status == "active"}
+    findings = store.findings()
+    findings = findings[findings["file_id"].isin(active) | findings["file_id"].isna()]
+    return _Data(
+        pipeline=_typed(store.frame("pipeline"), ["expected_close", "delivered"],
+                        ["amount", "win_probability"], "owner"),
+        customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power"], "owner"),
+        visits=_typed(store.frame("visits"), ["date", "next_visit"], ["satisfaction"], "visitor"),
+        targets=_typed(store.frame("targets"), ["month"], ["sales_target"], "rep"),
+        objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
+        contracts=_typed(store.frame("contracts"), ["submitted", "decided"], ["amount"], "submitter"),
+        findings=findings.assign(rep=findings["rep"].fillna("").astype(str)),
+        snapshots=_typed(store.snapshots(), ["as_of", "expected_close"], ["amount", "win_probability"], "owner"),
+        runs=store.runs(),
+    )
+
+
+def _typed(frame: pd.DataFrame, dates: list[str], numbers: list[str], rep_field: str) -> pd.DataFrame:
+    """ISO text to Timestamps, numbers to floats; every row gets a rep and a customer key."""
+    frame = frame.copy()
+    for col in dates:
+        frame[col] = pd.to_datetime(frame[col], errors="coerce", format="ISO8601")
+    for col in numbers:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    # The row's own rep (its owner field) wins; the file's rep fills the gaps.
+    own = frame[rep_field] if rep_field in frame else pd.Series(None, index=frame.index, dtype=object)
+    lineage = frame["_rep"] if "_rep" in frame else pd.Series(None, index=frame.index, dtype=object)
+    frame["rep"] = own.where(own.notna() & (own.astype(str) != ""), lineage).fillna("").astype(str)
+    if "customer" in frame:
+        frame["ckey"] = [customer_key(c) if isinstance(c, str) else "" for c in frame["customer"]]
+    frame["order"] = range(len(frame))     # the store's row order, for stable "latest" picks
+    return frame
+
+
+def _latest_run_day(runs: pd.DataFrame) -> dt.date | None:
+    days = pd.to_datetime(runs["as_of"], errors="coerce", format="ISO8601").dropna() if len(runs) else []
+    return max(days).date() if len(days) else None
+
+
+def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
+    pipe = _classify(data.pipeline, config)
+    month = _month(as_of)
+    follow_ups = _follow_ups(data.customers, data.visits, as_of)
+    return Summary(
+        as_of=as_of,
+        pipeline=_pipeline(pipe, month),
+        closed_won_amount=_sum(pipe[pipe["won"] & _within(pipe["closed_on"], month)]["amount"]),
+        forecast=_forecast(pipe, as_of),
+        reps=_reps(data, pipe, follow_ups, as_of, config),
+        commit_accuracy=_commit_accuracy(pipe, _classify(data.snapshots, config), as_of, config),
+        win_rate=_win_rate(pipe),
+        top_customers=_top_customers(pipe, data.customers),
+        objections=_objections(data.objections, as_of),
+        contracts=_contracts(data.contracts, as_of, config),
+        follow_ups=follow_ups,
+        satisfaction_avg=_mean(_visits_to(data.visits, as_of)["satisfaction"]),
+        rebates=_rebates(data.contracts, config),
+        quality=_quality(data.findings),
+    )
+
+
+# Periods
+def _month(day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(day.year, day.month, 1)
+    return start, start + pd.offsets.MonthEnd(0)
+
+
+def _quarter(day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return start, start + pd.offsets.QuarterEnd(0)
+
+
+def _within(dates: pd.Series, period: tuple) -> pd.Series:
+    """Inclusive at both ends; a missing date is in no period."""
+    start, end = (pd.Timestamp(p) for p in period)
+    return (dates >= start) & (dates <= end)
+
+
+def _after_until(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
+    """In the window (start, end]: a snapshot's own day belongs to the previous window."""
+    return (dates > pd.Timestamp(start)) & (dates <= pd.Timestamp(end))
+
+
+# Small numeric helpers: plain Python values, never numpy scalars
+def _sum(values: pd.Series) -> float:
+    return float(values.fillna(0).sum())
+
+
+def _mean(values: pd.Series) -> float | None:
+    values = values.dropna()
+    return float(values.mean()) if len(values) else None
+
+
+def _pct(part: float, whole: float | None) -> float | None:
+    return part / whole * 100 if whole else None
+
+
+def _day(value: Any) -> dt.date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
+
+
+def _latest(frame: pd.DataFrame, by: list[str], sort: list[str] | None = None) -> pd.DataFrame:
+    """The last row of each group, by ``sort`` then store order."""
+    return frame.sort_values((sort or []) + ["order"], kind="stable").drop_duplicates(by, keep="last")
+
+
+# Pipeline
+def _classify(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Open / won / lost, the probability used, the weighted amount and the closed date."""
+    f = frame.copy()
+    f["amount"] = f["amount"].fillna(0.0)
+    f["won"] = (f["forecast"] == CLOSED_WON) | (f["stage"] == WON_STAGE)
+    f["lost"] = (f["forecast"] == LOST) & ~f["won"]
+    f["open"] = ~f["won"] & ~f["lost"]
+    default = f["stage"].map(lambda s: config.stage_probability.get(s, 0.0)).astype(float)
+    f["probability"] = f["win_probability"].fillna(default)
+    f["weighted"] = (f["amount"] * f["probability"] / 100).where(f["open"], f["amount"].where(f["won"], 0.0))
+    delivered = f["delivered"] if "delivered" in f else pd.Series(pd.NaT, index=f.index)
+    f["closed_on"] = delivered.fillna(f["expected_close"]).where(f["won"])
+    f["category"] = f["forecast"].where(f["forecast"].isin(FORECASTS), PIPELINE).where(~f["won"], CLOSED_WON)
+    f["period_day"] = f["closed_on"].where(f["won"], f["expected_close"])
+    return f
+
+
+def _pipeline(pipe: pd.DataFrame, month: tuple) -> Pipeline:
+    open_ = pipe[pipe["open"]]
+    won_month = pipe[pipe["won"] & _within(pipe["closed_on"], month)]
+    by_stage = []
+    for stage in stages():
+        part = won_month if stage == WON_STAGE else open_[open_["stage"] == stage]
+        by_stage.append(StageRow(stage, len(part), _sum(part["amount"]), _sum(part["weighted"])))
+    return Pipeline(_sum(open_["amount"]), _sum(open_["weighted"]), len(open_), by_stage)
+
+
+def _forecast(pipe: pd.DataFrame, as_of: dt.date) -> Forecast:
+    def by_category(period) -> dict[str, float]:
+        part = pipe[_within(pipe["period_day"], period)]
+        return {c: _sum(part[part["category"] == c]["amount"]) for c in FORECASTS}
+
+    quarter = f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}"
+    return Forecast(f"{as_of:%Y-%m}", quarter, by_category(_month(as_of)), by_category(_quarter(as_of)))
+
+
+def _win_rate(pipe: pd.DataFrame) -> WinRate:
+    closed = pipe[pipe["won"] | pipe["lost"]].assign(reason=lambda f: f["win_loss_reason"].map(_text))
+    won, lost = int(closed["won"].sum()), int(closed["lost"].sum())
+    reasons = [ReasonRow(reason, int(g["won"].sum()), int(g["lost"].sum())) for reason, g in closed.groupby("reason")]
+    reasons.sort(key=lambda r: (-(r.won + r.lost), r.reason))
+    return WinRate(won, lost, _pct(won, won + lost), reasons)
+
+
+def _top_customers(pipe: pd.DataFrame, customers: pd.DataFrame) -> list[TopCustomer]:
+    open_ = pipe[pipe["open"] & (pipe["ckey"] != "")]
+    info = _latest(customers[customers["ckey"] != ""], ["ckey"]).set_index("ckey")
+    result = []
+    for key, group in open_.groupby("ckey"):
+        known = info.loc[key] if key in info.index else None
+        name = _text(known["customer"]) if known is not None else min(group["customer"].map(_text))
+        owner = _text(known["owner"]) if known is not None else "、".join(sorted(set(group["rep"])))
+        result.append(TopCustomer(
+            customer=name, owner=owner,
+            grade=(_text(known["grade"]) or None) if known is not None else None,
+            buying_power=None if known is None or pd.isna(known["buying_power"]) else float(known["buying_power"]),
+            open_pipeline=_sum(group["amount"]), weighted_pipeline=_sum(group["weighted"]), projects=len(group)))
+    result.sort(key=lambda c: (-c.open_pipeline, c.customer))
+    return result[:TOP_CUSTOMERS]
+
+
+# Commit accuracy
+def _commit_accuracy(pipe: pd.DataFrame, snaps: pd.DataFrame, as_of: dt.date, config: Config) -> CommitAccuracy:
+    trend = _trend(snaps, _weekly_snapshots(snaps, as_of))
+    baseline = _baseline(snaps, as_of)
+    if baseline is None:
+        return CommitAccuracy(None, None, None, None, 0.0, 0.0, trend=trend)
+    run, day = baseline
+    base = snaps[snaps["run_id"] == run]
+    commit = _commit_due(base, day, as_of)
+    closed = _sum(pipe[pipe["won"] & _after_until(pipe["closed_on"], day, as_of)]["amount"])
+    value = _pct(closed, commit)
+    low, high = config.commit_accuracy_range
+    return CommitAccuracy(value, None if value is None else low <= value <= high, int(run), day, commit, closed,
+                          _slipped(base, pipe), _lost_since(base, pipe), trend)
+
+
+def _snapshot_days(snaps: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Snapshot day -> its latest run, for days up to as_of (several runs a day count once)."""
+    return snaps[snaps["as_of"] <= pd.Timestamp(as_of)].groupby("as_of")["run_id"].max().sort_index()
+
+
+def _baseline(snaps: pd.DataFrame, as_of: dt.date) -> tuple[int, dt.date] | None:
+    """The latest snapshot taken at least BASELINE_DAYS before as_of (by its as_of)."""
+    days = _snapshot_days(snaps, as_of - dt.timedelta(days=BASELINE_DAYS))
+    return (int(days.iloc[-1]), days.index[-1].date()) if len(days) else None
+
+
+def _weekly_snapshots(snaps: pd.DataFrame, as_of: dt.date) -> list[tuple[int, dt.date]]:
+    """(run, day) of the latest snapshot up to as_of, then each one 7+ days before the last; oldest first."""
+    days = _snapshot_days(snaps, as_of)
+    chain: list[tuple[int, dt.date]] = []
+    for day, run in reversed(list(days.items())):
+        day = day.date()
+        if not chain or day <= chain[-1][1] - dt.timedelta(days=BASELINE_DAYS):
+            chain.append((int(run), day))
+    # Keep enough snapshots for TREND_POINTS windows.
+    return list(reversed(chain[: TREND_POINTS + 1]))
+
+
+def _commit_due(snap: pd.DataFrame, start: dt.date, end: dt.date) -> float:
+    committed = snap[snap["open"] & (snap["forecast"] == COMMIT) & _after_until(snap["expected_close"], start, end)]
+    return _sum(committed["amount"])
+
+
+def _trend(snaps: pd.DataFrame, chain: list[tuple[int, dt.date]]) -> list[TrendPoint]:
+    points = []
+    for (run_before, before), (run_after, after) in zip(chain, chain[1:]):
+        later = snaps[snaps["run_id"] == run_after]
+        closed = later[later["won"] & _after_until(later["expected_close"], before, after)]
+        points.append(TrendPoint(after, _commit_due(snaps[snaps["run_id"] == run_before], before, after),
+                                 _sum(closed["amount"])))
+    return points[-TREND_POINTS:]
+
+
+def _by_project(frame: pd.DataFrame) -> pd.DataFrame:
+    return _latest(frame[frame["project_id"].notna()], ["project_id"]).set_index("project_id")
+
+
+def _then_and_now(base: pd.DataFrame, pipe: pd.DataFrame) -> pd.DataFrame:
+    """Projects in both the baseline and now; the baseline's columns end in ``_then``."""
+    return _by_project(base).merge(_by_project(pipe), left_index=True, right_index=True, suffixes=("_then", ""))
+
+
+def _slipped(base: pd.DataFrame, pipe: pd.DataFrame) -> list[Slip]:
+    both = _then_and_now(base, pipe)
+    moved = both[both["open"] & (both["expected_close"] > both["expected_close_then"])]
+    slips = [Slip(str(pid), _text(r["customer"]), r["rep"], float(r["amount"]),
+                  _day(r["expected_close_then"]), _day(r["expected_close"])) for pid, r in moved.iterrows()]
+    return sorted(slips, key=lambda s: (-s.amount, s.project_id))
+
+
+def _lost_since(base: pd.DataFrame, pipe: pd.DataFrame) -> list[LostDeal]:
+    both = _then_and_now(base, pipe)
+    gone = both[both["lost"] & ~both["lost_then"]]
+    deals = [LostDeal(str(pid), _text(r["customer"]), r["rep"], float(r["amount"]), r["category_then"],
+                      _text(r["win_loss_reason"])) for pid, r in gone.iterrows()]
+    return sorted(deals, key=lambda d: (-d.amount, d.project_id))
+
+
+# Reps
+def _reps(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: dt.date, config: Config) -> list[RepRow]:
+    month = _month(as_of)
+    customers = _latest(data.customers[data.customers["ckey"] != ""], ["rep", "ckey"])
+    visits = _visits_to(data.visits, as_of)
+    visits_month = visits[_within(visits["date"], month)]
+    open_ = pipe[pipe["open"]]
+    won_month = pipe[pipe["won"] & _within(pipe["closed_on"], month)]
+    targets = _latest(data.targets[_within(data.targets["month"], month)], ["rep"]).set_index("rep")["sales_target"]
+    objections = _open_objections(data.objections, as_of)
+    findings = data.findings
+    overdue = pd.Series([f.rep for f in follow_ups.overdue], dtype=object).value_counts()
+    names = set(pipe["rep"]) | set(customers["rep"]) | set(visits["rep"]) | set(targets.index) \
+        | set(objections["rep"]) | set(findings["rep"])
+    rows = []
+    for rep in sorted(n for n in names if n):
+        mine = lambda f: f[f["rep"] == rep]    # noqa: E731 - the one filter every column uses
+        target = float(targets[rep]) if rep in targets.index and pd.notna(targets[rep]) else None
+        closed = _sum(mine(won_month)["amount"])
+        open_amount = _sum(mine(open_)["amount"])
+        remaining = max(target - closed, 0.0) if target is not None else None
+        coverage = _pct(open_amount, remaining)
+        grades = mine(customers)["grade"].value_counts()
+        rows.append(RepRow(
+            rep=rep, customers_a=int(grades.get("A类", 0)), customers_b=int(grades.get("B类", 0)),
+            customers_c=int(grades.get("C类", 0)), visits_this_month=len(mine(visits_month)),
+            overdue_follow_ups=int(overdue.get(rep, 0)),
+            open_pipeline=open_amount, weighted_pipeline=_sum(mine(open_)["weighted"]),
+            commit=_sum(mine(open_[open_["forecast"] == COMMIT])["amount"]), closed_this_month=closed,
+            target=target, attainment=_pct(closed, target), remaining_target=remaining, coverage=coverage,
+            coverage_flag=coverage is not None and coverage < config.coverage_healthy,
+            avg_satisfaction=_mean(mine(visits)["satisfaction"]),
+            open_objections=len(mine(objections)), overdue_objections=int(mine(objections)["overdue"].sum()),
+            errors=int((mine(findings)["severity"] == "error").sum()),
+            warnings=int((mine(findings)["severity"] == "warning").sum())))
+    return rows
+
+
+def _visits_to(visits: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Visits that happened: a visit dated after as_of is a plan, not a visit."""
+    return visits[visits["date"] <= pd.Timestamp(as_of)]
+
+
+# Objections
+def _open_objections(objections: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    open_ = objections[objections["status"] != RESOLVED].copy()
+    open_["overdue"] = open_["resolve_by"] < pd.Timestamp(as_of)
+    return open_
+
+
+def _objections(objections: pd.DataFrame, as_of: dt.date) -> Objections:
+    category = objections["category"].where(objections["category"].notna(), OTHER_CATEGORY)
+    is_open = objections["status"] != RESOLVED
+    by_type = [ObjectionType(c, int((category == c).sum()), int(((category == c) & is_open).sum()))
+               for c in objection_categories()]
+    overdue = [OverdueObjection(_text(r["customer"]), _text(r["category"]) or OTHER_CATEGORY, _text(r["objection"]),
+                                r["rep"], _day(r["raised"]), _day(r["resolve_by"]),
+                                (as_of - _day(r["resolve_by"])).days)
+               for _, r in _open_objections(objections, as_of).query("overdue").iterrows()]
+    overdue.sort(key=lambda o: (-o.days_overdue, o.customer, o.objection))
+    return Objections(by_type, overdue)
+
+
+# Contracts
+@dataclass
+class _Contract:
+    contract_id: str
+    customer: str
+    submitter: str
+    amount: float
+    submitted: dt.date | None
+    state: str                        # approved | rejected | pending
+    step: str | None                  # the pending step
+    approved_on: dt.date | None
+
+
+def _contract_states(contracts: pd.DataFrame, config: Config) -> list[_Contract]:
+    result = []
+    for cid, rows in contracts[contracts["contract_id"].notna()].groupby("contract_id"):
+        rows = rows.sort_values("order")
+        amount = float(rows["amount"].dropna().iloc[0]) if rows["amount"].notna().any() else 0.0
+        decisions = {r["step"]: (r["decision"], _day(r["decided"])) for _, r in rows.iterrows()}
+        needed = APPROVAL_CHAIN[:2] + ([GM_STEP] if amount >= config.approval_gm_threshold or GM_STEP in decisions
+                                       else [])
+        waiting = next((s for s in needed if decisions.get(s, (None,))[0] != AGREED), None)
+        state = "rejected" if any(d == REJECTED for d, _ in decisions.values()) else \
+            "pending" if waiting else "approved"
+        agreed = [day for s, (d, day) in decisions.items() if d == AGREED and day]
+        result.append(_Contract(str(cid), _text(rows["customer"].dropna().iloc[0]) if rows["customer"].notna().any()
+                                else "", rows["rep"].iloc[0], amount, _day(rows["submitted"].min()), state,
+                                waiting, max(agreed) if agreed and state == "approved" else None))
+    return result
+
+
+def _contracts(contracts: pd.DataFrame, as_of: dt.date, config: Config) -> Contracts:
+    states = _contract_states(contracts, config)
+    pending = [PendingContract(c.contract_id, c.customer, c.submitter, c.amount, c.step, c.submitted,
+                               (as_of - c.submitted).days if c.submitted else None)
+               for c in states if c.state == "pending"]
+    pending.sort(key=lambda p: (-(p.days_waiting or 0), p.contract_id))
+    cycles = [(c.approved_on - c.submitted).days for c in states
+              if c.state == "approved" and c.approved_on and c.submitted]
+    return Contracts(pending, sum(c.state == "approved" for c in states), sum(c.state == "rejected" for c in states),
+                     sum(cycles) / len(cycles) if cycles else None)
+
+
+def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
+    """The rebate % of a contract amount (万元): the highest tier whose floor it reaches."""
+    rate = 0.0
+    for floor, tier_rate in sorted(tiers):
+        if amount >= floor:
+            rate = float(tier_rate)
+    return rate
+
+
+def _rebates(contracts: pd.DataFrame, config: Config) -> list[Rebate]:
+    approved = [c for c in _contract_states(contracts, config) if c.state == "approved"]
+    return [Rebate(c.contract_id, c.customer, c.amount, rebate_rate(c.amount, config.rebate_tiers),
+                   c.amount * rebate_rate(c.amount, config.rebate_tiers) / 100)
+            for c in sorted(approved, key=lambda c: c.contract_id)]
+
+
+# Follow-ups
+def _follow_ups(customers: pd.DataFrame, visits: pd.DataFrame, as_of: dt.date) -> FollowUps:
+    due = [(r["rep"], _text(r["customer"]), _day(r["next_follow_up"]), "customer")
+           for _, r in customers[customers["next_follow_up"].notna()].iterrows()]
+    latest = _latest(visits[visits["date"].notna() & (visits["ckey"] != "")], ["ckey"], ["date"])
+    due += [(r["rep"], _text(r["customer"]), _day(r["next_visit"]), "visit")
+            for _, r in latest[latest["next_visit"].notna()].iterrows()]
+    due.sort(key=lambda d: (d[0], d[2], d[1], d[3]))
+    soon = as_of + dt.timedelta(days=DUE_DAYS)
+    return FollowUps(
+        overdue=[OverdueFollowUp(rep, cust, day, kind, (as_of - day).days) for rep, cust, day, kind in due
+                 if day < as_of],
+        due_7d=[DueFollowUp(rep, cust, day, kind, (day - as_of).days) for rep, cust, day, kind in due
+                if as_of <= day <= soon])
+
+
+# Data quality
+def _quality(findings: pd.DataFrame) -> list[QualityRow]:
+    counted = findings[findings["severity"].isin(["error", "warning"])]
+    rows = []
+    for rep, group in counted.groupby("rep"):
+        codes = group["code"].value_counts()
+        rows.append(QualityRow(rep, int((group["severity"] == "error").sum()),
+                               int((group["severity"] == "warning").sum()),
+                               {str(k): int(codes[k]) for k in sorted(codes.index)}))
+    return sorted(rows, key=lambda q: q.rep)

@@ -1,0 +1,563 @@
+"""The manager's summary workbook: KPIs, tables and native Excel charts from a ``Summary``.
+
+``summary_tables`` turns a summary into plain tables (title, headers, rows, number
+formats); ``write_summary`` lays them out with xlsxwriter, and the live Excel book writes
+the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 待跟进
+(follow-ups due and overdue) and 数据质量 (findings per rep and by code).
+
+Charts reference the cells of the tables on the sheet, so a manager who edits a number
+sees the chart follow, and the numbers behind every chart are visible.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .atomic import atomic_path
+from .rollup import FORECASTS, Summary
+from .schema import Text, load_schema
+
+SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
+                  "follow_ups": Text(zh="待跟进", en="Follow-ups"),
+                  "quality": Text(zh="数据质量", en="Data quality")}
+
+# Number formats by column kind; amounts are 万元 throughout.
+NUMBER_FORMATS = {"money": "#,##0.00", "pct": '0.0"%"', "int": "0", "num": "0.0", "date": "yyyy-mm-dd"}
+KPI_MONEY = {"zh": '#,##0.00"万"', "en": "#,##0.00"}
+
+
+@dataclass
+class Table:
+    """One table of the summary, ready to lay out in any sheet.
+
+    ``formats`` has one kind per column: text, int, money (万元), pct (a number of percent),
+    num (one decimal) or date. ``flags`` holds (row, column) cells to highlight, e.g. a
+    coverage below the healthy level. The KPI table has a value row and a caption row.
+    """
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    formats: list[str]
+    sheet: str = "summary"
+    total: list[Any] | None = None
+    flags: set[tuple[int, int]] = field(default_factory=set)
+
+
+# Tables
+def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
+    """Every table of the summary workbook, in the order they are laid out."""
+    t = _Words(lang)
+    return [_kpi_table(summary, t), _stage_table(summary, t), _rep_table(summary, t), _rep_activity_table(summary, t),
+            _forecast_table(summary, t),
+            _trend_table(summary, t), _win_table(summary, t), _top_table(summary, t), _objection_type_table(summary, t),
+            _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
+            _slipped_table(summary, t), _lost_table(summary, t),
+            *_follow_up_tables(summary, t), *_quality_tables(summary, t)]
+
+
+class _Words:
+    """Labels in one language; enum values shown as the schema names them."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.schema = load_schema()
+
+    def __call__(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    def choice(self, sheet: str, key: str, value: str | None) -> str:
+        if not value:
+            return ""
+        spec = self.schema.sheets[sheet].field(key)
+        return next((c.label(self.lang) for c in spec.choices if c.value == value), value)
+
+
+def _kpi_table(s: Summary, t: _Words) -> Table:
+    ca = s.commit_accuracy
+    team_target = sum(r.target for r in s.reps if r.target)
+    captions = [
+        t(f"{s.pipeline.open_count} 个在途商机", f"{s.pipeline.open_count} open opportunities"),
+        t("金额 × 赢率", "amount × win probability"),
+        t(f"{s.as_of:%Y-%m} 已成交", f"won in {s.as_of:%Y-%m}"),
+        t(f"团队指标 {team_target:,.2f} 万", f"team target {team_target:,.2f}") if team_target else t("无指标", "no target"),
+        t(f"基准 {ca.baseline_as_of}，健康 95–110%", f"vs {ca.baseline_as_of}, healthy 95–110%")
+        if ca.baseline_as_of else t("无 7 天前的快照", "no snapshot 7+ days old"),
+        t(f"未来 7 天到期 {len(s.follow_ups.due_7d)} 项", f"{len(s.follow_ups.due_7d)} due in 7 days"),
+        t("1–5 分", "1–5 scale"),
+    ]
+    flags = {(0, 4)} if ca.healthy is False else set()
+    return Table("kpi", t("关键指标", "Key figures"),
+                 [t("在途商机(万元)", "Open pipeline (10k CNY)"), t("加权商机(万元)", "Weighted pipeline (10k CNY)"),
+                  t("本月成交(万元)", "Closed this month (10k CNY)"), t("指标完成率", "Attainment"),
+                  t("承诺准确率", "Commit accuracy"), t("逾期跟进", "Overdue follow-ups"), t("平均满意度", "Avg satisfaction")],
+                 [[s.pipeline.open_amount, s.pipeline.weighted_amount, s.closed_won_amount, s.attainment, ca.value,
+                   s.overdue_follow_ups, s.satisfaction_avg], captions],
+                 ["money", "money", "money", "pct", "pct", "int", "num"], flags=flags)
+
+
+def _stage_table(s: Summary, t: _Words) -> Table:
+    p = s.pipeline
+    rows = [[t.choice("pipeline", "stage", r.stage), r.count, r.amount, r.weighted_amount] for r in p.by_stage]
+    total = [t("合计", "Total"), sum(r.count for r in p.by_stage), sum(r.amount for r in p.by_stage),
+             sum(r.weighted_amount for r in p.by_stage)]
+    return Table("by_stage", t("销售漏斗（阶段 1–5 为在途商机，阶段 6 为本月成交）",
+                               "Funnel (stages 1–5: open pipeline; stage 6: won this month)"),
+                 [t("销售阶段", "Stage"), t("商机数", "Count"), t("金额(万元)", "Amount (10k CNY)"),
+                  t("加权金额(万元)", "Weighted (10k CNY)")],
+                 rows, ["text", "int", "money", "money"], total=total)
+
+
+def _rep_table(s: Summary, t: _Words) -> Table:
+    rows, flags = [], set()
+    for i, r in enumerate(s.reps):
+        rows.append([r.rep, r.open_pipeline, r.weighted_pipeline, r.commit, r.closed_this_month, r.target,
+                     r.attainment, r.remaining_target, r.coverage])
+        if r.coverage_flag:
+            flags.add((i, 8))
+    headers = [t("销售", "Rep"), t("在途商机(万元)", "Open pipeline"), t("加权商机(万元)", "Weighted pipeline"),
+               t("承诺(万元)", "Commit"), t("本月成交(万元)", "Closed this month"), t("本月指标(万元)", "Target"),
+               t("完成率", "Attainment"), t("剩余指标(万元)", "Remaining target"), t("覆盖率", "Coverage")]
+    return Table("reps", t("各销售业绩（覆盖率 = 在途商机 ÷ 剩余指标，低于 150% 标红）",
+                           "Per rep (coverage = open pipeline ÷ remaining target; red below 150%; 10k CNY)"),
+                 headers, rows, ["text"] + ["money"] * 5 + ["pct", "money", "pct"], flags=flags)
+
+
+def _rep_activity_table(s: Summary, t: _Words) -> Table:
+    rows = [[r.rep, r.customers_a, r.customers_b, r.customers_c, r.visits_this_month, r.overdue_follow_ups,
+             r.avg_satisfaction, r.open_objections, r.overdue_objections, r.errors, r.warnings] for r in s.reps]
+    headers = [t("销售", "Rep"), t("A类客户", "A customers"), t("B类客户", "B customers"), t("C类客户", "C customers"),
+               t("本月拜访", "Visits this month"), t("逾期跟进", "Overdue follow-ups"), t("平均满意度", "Avg satisfaction"),
+               t("未解决异议", "Open objections"), t("逾期异议", "Overdue objections"), t("数据错误", "Errors"),
+               t("数据警告", "Warnings")]
+    return Table("rep_activity", t("各销售客户与活动", "Customers and activity per rep"),
+                 headers, rows, ["text"] + ["int"] * 5 + ["num"] + ["int"] * 4,
+                 flags={(i, 5) for i, r in enumerate(s.reps) if r.overdue_follow_ups}
+                 | {(i, 8) for i, r in enumerate(s.reps) if r.overdue_objections})
+
+
+def _forecast_table(s: Summary, t: _Words) -> Table:
+    f = s.forecast
+    rows = [[t.choice("pipeline", "forecast", c), f.month[c], f.quarter[c]] for c in FORECASTS]
+    return Table("forecast", t(f"预测类别（本月 {f.month_label}、本季 {f.quarter_label}；按预计签约时间，已成交按成交日期）",
+                               f"Forecast categories ({f.month_label}, {f.quarter_label}; by expected close, "
+                               "won deals by closed date)"),
+                 [t("预测类别", "Forecast"), t("本月(万元)", "This month"), t("本季(万元)", "This quarter")],
+                 rows, ["text", "money", "money"])
+
+
+def _trend_table(s: Summary, t: _Words) -> Table:
+    rows = [[p.as_of, p.commit, p.closed] for p in s.commit_accuracy.trend]
+    return Table("commit_trend", t("承诺与成交（每周，承诺取上周快照）", "Commit vs closed by week (commit from the week before)"),
+                 [t("截至日期", "Week to"), t("承诺(万元)", "Commit (10k CNY)"), t("成交(万元)", "Closed (10k CNY)")],
+                 rows, ["date", "money", "money"])
+
+
+def _win_table(s: Summary, t: _Words) -> Table:
+    w = s.win_rate
+    rate = "—" if w.rate is None else f"{w.rate:.1f}%"
+    rows = [[r.reason or t("（未填写）", "(not given)"), r.won, r.lost] for r in w.reasons]
+    return Table("win_loss", t(f"赢单率 {rate}（赢 {w.won} / 丢 {w.lost}）及输赢原因",
+                               f"Win rate {rate} (won {w.won} / lost {w.lost}) and reasons"),
+                 [t("输赢原因", "Reason"), t("赢单", "Won"), t("丢单", "Lost")], rows, ["text", "int", "int"],
+                 total=[t("合计", "Total"), w.won, w.lost])
+
+
+def _top_table(s: Summary, t: _Words) -> Table:
+    rows = [[c.customer, c.owner, t.choice("customers", "grade", c.grade), c.buying_power, c.open_pipeline,
+             c.weighted_pipeline, c.projects] for c in s.top_customers]
+    return Table("top_customers", t("TOP 20 客户（按在途商机）", "Top 20 customers by open pipeline"),
+                 [t("客户", "Customer"), t("跟进人", "Owner"), t("客户等级", "Grade"),
+                  t("年度采购量(万元)", "Buying power"), t("在途商机(万元)", "Open pipeline"),
+                  t("加权商机(万元)", "Weighted"), t("商机数", "Projects")],
+                 rows, ["text", "text", "text", "money", "money", "money", "int"])
+
+
+def _objection_type_table(s: Summary, t: _Words) -> Table:
+    rows = [[t.choice("objections", "category", o.category), o.count, o.open] for o in s.objections.by_type]
+    return Table("objection_types", t("异议类型", "Objections by type"),
+                 [t("异议类型", "Category"), t("数量", "Count"), t("未解决", "Open")], rows, ["text", "int", "int"])
+
+
+def _objection_overdue_table(s: Summary, t: _Words) -> Table:
+    rows = [[o.customer, t.choice("objections", "category", o.category), o.owner, o.raised, o.resolve_by,
+             o.days_overdue, o.objection] for o in s.objections.overdue]
+    return Table("objections_overdue", t("逾期未解决的异议", "Overdue objections"),
+                 [t("客户", "Customer"), t("异议类型", "Category"), t("责任人", "Owner"), t("提出时间", "Raised"),
+                  t("解决时间", "Resolve by"), t("逾期天数", "Days overdue"), t("异议内容", "Objection")],
+                 rows, ["text", "text", "text", "date", "date", "int", "text"])
+
+
+def _contract_table(s: Summary, t: _Words) -> Table:
+    c = s.contracts
+    cycle = "—" if c.cycle_days_avg is None else f"{c.cycle_days_avg:.1f}"
+    rows = [[p.customer, p.contract_id, p.submitter, p.amount, p.submitted, p.days_waiting,
+             t.choice("contracts", "step", p.step)] for p in c.pending]
+    return Table("contracts_pending", t(f"待审批合同（已批 {c.approved} 份，平均审批周期 {cycle} 天）",
+                                        f"Contracts waiting for approval ({c.approved} approved, average cycle {cycle} days)"),
+                 [t("客户", "Customer"), t("合同编号", "Contract"), t("提交人", "Submitter"),
+                  t("合同金额(万元)", "Amount"), t("提交时间", "Submitted"), t("已等待天数", "Days waiting"),
+                  t("待审环节", "Waiting at")],
+                 rows, ["text", "text", "text", "money", "date", "int", "text"])
+
+
+def _rebate_table(s: Summary, t: _Words) -> Table:
+    rows = [[r.customer, r.contract_id, r.amount, r.rate, r.rebate] for r in s.rebates]
+    return Table("rebates", t("合同返点（20 万以下 5%，20–100 万 8%，100 万及以上 10%）",
+                              "Rebates (below 20: 5%, 20–100: 8%, 100 and above: 10%; 10k CNY)"),
+                 [t("客户", "Customer"), t("合同编号", "Contract"), t("合同金额(万元)", "Amount"),
+                  t("返点比例", "Rate"), t("返点金额(万元)", "Rebate")],
+                 rows, ["text", "text", "money", "pct", "money"],
+                 total=[t("合计", "Total"), "", sum(r.amount for r in s.rebates), None,
+                        sum(r.rebate for r in s.rebates)])
+
+
+def _slipped_table(s: Summary, t: _Words) -> Table:
+    ca = s.commit_accuracy
+    rows = [[x.customer, x.project_id, x.owner, x.amount, x.was, x.now] for x in ca.slipped]
+    since = ca.baseline_as_of or "—"
+    return Table("slipped", t(f"推迟签约的商机（与 {since} 相比）", f"Deals that slipped since {since}"),
+                 [t("客户", "Customer"), t("项目编号", "Project"), t("跟进人", "Owner"), t("金额(万元)", "Amount"),
+                  t("原预计签约", "Was"), t("现预计签约", "Now")],
+                 rows, ["text", "text", "text", "money", "date", "date"])
+
+
+def _lost_table(s: Summary, t: _Words) -> Table:
+    ca = s.commit_accuracy
+    rows = [[x.customer, x.project_id, x.owner, x.amount, t.choice("pipeline", "forecast", x.was), x.reason]
+            for x in ca.lost]
+    since = ca.baseline_as_of or "—"
+    return Table("lost", t(f"新丢单（与 {since} 相比）", f"Newly lost since {since}"),
+                 [t("客户", "Customer"), t("项目编号", "Project"), t("跟进人", "Owner"), t("金额(万元)", "Amount"),
+                  t("原预测类别", "Was"), t("丢单原因", "Reason")],
+                 rows, ["text", "text", "text", "money", "text", "text"])
+
+
+def _kind(kind: str, t: _Words) -> str:
+    return t("客户跟进", "Customer follow-up") if kind == "customer" else t("回访", "Visit")
+
+
+def _follow_up_tables(s: Summary, t: _Words) -> list[Table]:
+    f = s.follow_ups
+    overdue = Table("follow_ups_overdue", t(f"逾期未跟进（{len(f.overdue)} 项）", f"Overdue ({len(f.overdue)})"),
+                    [t("销售", "Rep"), t("客户", "Customer"), t("类型", "Kind"), t("应跟进日期", "Due"),
+                     t("逾期天数", "Days overdue")],
+                    [[o.rep, o.customer, _kind(o.kind, t), o.due, o.days_overdue] for o in f.overdue],
+                    ["text", "text", "text", "date", "int"], sheet="follow_ups")
+    due = Table("follow_ups_due", t(f"未来 7 天到期（{len(f.due_7d)} 项）", f"Due in the next 7 days ({len(f.due_7d)})"),
+                [t("销售", "Rep"), t("客户", "Customer"), t("类型", "Kind"), t("应跟进日期", "Due"),
+                 t("剩余天数", "Days left")],
+                [[d.rep, d.customer, _kind(d.kind, t), d.due, d.days_left] for d in f.due_7d],
+                ["text", "text", "text", "date", "int"], sheet="follow_ups")
+    return [overdue, due]
+
+
+def _quality_tables(s: Summary, t: _Words) -> list[Table]:
+    per_rep = [[q.rep or t("（未知）", "(unknown)"), q.errors, q.warnings,
+                "、".join(f"{code} {n}" for code, n in sorted(q.by_code.items(), key=lambda kv: (-kv[1], kv[0])))]
+               for q in s.quality]
+    codes: dict[str, int] = {}
+    for q in s.quality:
+        for code, n in q.by_code.items():
+            codes[code] = codes.get(code, 0) + n
+    by_code = [[code, n] for code, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [
+        Table("quality_reps", t("各销售的数据问题", "Data problems per rep"),
+              [t("销售", "Rep"), t("错误", "Errors"), t("警告", "Warnings"), t("问题代码及数量", "Codes")],
+              per_rep, ["text", "int", "int", "text"], sheet="quality",
+              total=[t("合计", "Total"), sum(q.errors for q in s.quality), sum(q.warnings for q in s.quality), ""]),
+        Table("quality_codes", t("按问题代码", "By code"), [t("问题代码", "Code"), t("数量", "Count")],
+              by_code, ["text", "int"], sheet="quality"),
+    ]
+
+
+# Layout
+@dataclass
+class Placement:
+    """Where a table landed: its header row and data rows (0-based), first column and width."""
+    sheet: str
+    header_row: int
+    first_row: int
+    last_row: int
+    first_col: int
+    columns: int
+
+
+# Column widths per sheet (Excel character units). Column A holds names and customers.
+_WIDTHS = {"summary": [26] + [13] * 12, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 10, 60]}
+_CHART_HEIGHT = 300
+_CHART_ROWS = 16           # rows one chart takes, with a gap
+_CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
+_KPI_ROW = 3
+_PAGE_BEFORE = ("top_customers",)
+_CHART_TOP = 8
+
+
+def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Path:
+    """Write the summary workbook to ``target`` in one move.
+
+    :raises FileInUse: the target is open in Excel; the old file is left as it was.
+    """
+    target = Path(target)
+    tables = summary_tables(summary, lang)
+    with atomic_path(target) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                              "strings_to_numbers": False})
+        styles = _Styles(book, lang)
+        for key, name in SUMMARY_SHEETS.items():
+            ws = book.add_worksheet(name(lang))
+            _setup_sheet(ws, key)
+            mine = [tb for tb in tables if tb.sheet == key]
+            if key == "summary":
+                placed = _summary_sheet(ws, styles, summary, mine, lang)
+                _charts(book, ws, name(lang), placed, lang)
+            else:
+                _heading(ws, styles, 0, name(lang), summary.as_of, lang)
+                _stack(ws, styles, mine, 3, name(lang))
+        book.close()
+    return target
+
+
+def _setup_sheet(ws, key: str) -> None:
+    for col, width in enumerate(_WIDTHS[key]):
+        ws.set_column(col, col, width)
+    ws.set_landscape()
+    ws.set_paper(9)                    # A4
+    ws.fit_to_pages(1, 0)              # one page wide, as many pages down as needed
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&C&P / &N")
+    ws.hide_gridlines(2)
+
+
+def _heading(ws, styles, row: int, title: str, as_of: dt.date, lang: str) -> None:
+    ws.set_row(row, 28)
+    ws.write_string(row, 0, title, styles.get("title"))
+    unit = "截至 {} · 金额单位：万元" if lang == "zh" else "As of {} · amounts in 10k CNY"
+    ws.write_string(row + 1, 0, unit.format(as_of.isoformat()), styles.get("note"))
+
+
+def _summary_sheet(ws, styles, summary: Summary, tables: list[Table], lang: str) -> dict[str, Placement]:
+    title = "销售管理汇总" if lang == "zh" else "Sales summary"
+    _heading(ws, styles, 0, title, summary.as_of, lang)
+    kpi, rest = tables[0], tables[1:]
+    _kpis(ws, styles, kpi, lang)
+    top = _CHART_TOP + 2 * _CHART_ROWS + 1          # tables start under the 2 × 2 chart grid
+    placed = _stack(ws, styles, rest, top, ws.name)
+    # Page 1 is the dashboard (KPIs and charts), page 2 the pipeline tables, then customers and contracts.
+    ws.set_h_pagebreaks([top] + [placed[name].header_row - 1 for name in _PAGE_BEFORE])
+    return placed
+
+
+def _kpis(ws, styles, kpi: Table, lang: str) -> None:
+    """One tile per KPI: a label, a big number and a caption; column A alone, then pairs of columns."""
+    ws.set_row(_KPI_ROW + 1, 36)
+    values, captions = kpi.rows
+    for i, (label, value, caption, kind) in enumerate(zip(kpi.headers, values, captions, kpi.formats)):
+        first, last = (0, 0) if i == 0 else (2 * i - 1, 2 * i)
+        flagged = (0, i) in kpi.flags
+        big = styles.kpi(kind, flagged)
+        _merge(ws, _KPI_ROW, first, last, label, styles.get("kpi_label"))
+        _merge(ws, _KPI_ROW + 2, first, last, caption, styles.get("kpi_caption"))
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            _merge(ws, _KPI_ROW + 1, first, last, "—", big)
+        elif first == last:
+            ws.write_number(_KPI_ROW + 1, first, value, big)
+        else:
+            ws.merge_range(_KPI_ROW + 1, first, _KPI_ROW + 1, last, None, big)
+            ws.write_number(_KPI_ROW + 1, first, value, big)
+
+
+def _merge(ws, row: int, first: int, last: int, text: str, style) -> None:
+    if first == last:
+        ws.write_string(row, first, text, style)
+    else:
+        ws.merge_range(row, first, row, last, text, style)
+
+
+def _stack(ws, styles, tables: list[Table], row: int, sheet: str) -> dict[str, Placement]:
+    """Write tables one under another from ``row``; returns where each landed."""
+    placed = {}
+    for table in tables:
+        placed[table.name] = _table(ws, styles, table, row, sheet)
+        row = placed[table.name].last_row + (3 if table.total is None else 4)
+    return placed
+
+
+def _table(ws, styles, table: Table, row: int, sheet: str) -> Placement:
+    ws.write_string(row, 0, table.title, styles.get("table_title"))
+    header = row + 1
+    ws.set_row(header, _header_height(table.headers, _WIDTHS.get(_sheet_key(sheet), [13] * 30)))
+    for c, label in enumerate(table.headers):
+        ws.write_string(header, c, label, styles.get("header"))
+    rows = table.rows or [[("（无）" if styles.lang == "zh" else "(none)")] + [None] * (len(table.headers) - 1)]
+    for r, values in enumerate(rows):
+        for c, (value, kind) in enumerate(zip(values, table.formats)):
+            _cell(ws, header + 1 + r, c, value, styles.cell(kind, (r, c) in table.flags))
+    last = header + len(rows)
+    if table.total is not None:
+        for c, (value, kind) in enumerate(zip(table.total, table.formats)):
+            _cell(ws, last + 1, c, value, styles.cell(kind, False, total=True))
+    return Placement(sheet, header, header + 1, last, 0, len(table.headers))
+
+
+def _sheet_key(name: str) -> str:
+    return next((k for k, v in SUMMARY_SHEETS.items() if name in (v.zh, v.en)), "summary")
+
+
+def _header_height(headers: list[str], widths: list[float]) -> float:
+    """Header labels wrap: tall enough for the longest one in its column."""
+    lines = max(math.ceil(_display_width(h) / max(widths[c] - 1, 1)) for c, h in enumerate(headers))
+    return 15 * max(lines, 1) + 6
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _cell(ws, row: int, col: int, value: Any, style) -> None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        ws.write_blank(row, col, None, style)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), style)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, style)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, style)
+    else:
+        ws.write_string(row, col, str(value), style)
+
+
+class _Styles:
+    """The workbook's formats, made once each."""
+    NAVY = "#1F4E78"
+
+    def __init__(self, book, lang: str):
+        self.book, self.lang, self._made = book, lang, {}
+        self._named = {
+            "title": {"bold": True, "font_size": 16, "font_color": self.NAVY},
+            "note": {"font_color": "#595959", "italic": True},
+            "table_title": {"bold": True, "font_size": 12, "font_color": self.NAVY},
+            "header": {"bold": True, "bg_color": self.NAVY, "font_color": "#FFFFFF", "border": 1,
+                       "text_wrap": True, "valign": "vcenter", "align": "center"},
+            "kpi_label": {"bold": True, "font_color": "#595959", "align": "center", "bg_color": "#DDEBF7",
+                          "top": 2, "left": 1, "right": 1, "top_color": self.NAVY},
+            "kpi_caption": {"font_size": 9, "font_color": "#7F7F7F", "align": "center", "bg_color": "#DDEBF7",
+                            "bottom": 1, "left": 1, "right": 1},
+        }
+
+    def _make(self, key: tuple, props: dict):
+        if key not in self._made:
+            self._made[key] = self.book.add_format(props)
+        return self._made[key]
+
+    def get(self, name: str):
+        return self._make(("named", name), self._named[name])
+
+    def cell(self, kind: str, flagged: bool, total: bool = False):
+        props = {"border": 1, "border_color": "#BFBFBF", "valign": "vcenter"}
+        if kind in NUMBER_FORMATS:
+            props["num_format"] = NUMBER_FORMATS[kind]
+        if kind == "date":
+            props["align"] = "center"
+        if flagged:
+            props.update({"bg_color": "#FFC7CE", "font_color": "#9C0006", "bold": True})
+        if total:
+            props.update({"bold": True, "top": 2, "bg_color": "#F2F2F2"})
+        return self._make(("cell", kind, flagged, total), props)
+
+    def kpi(self, kind: str, flagged: bool):
+        props = {"bold": True, "font_size": 18, "align": "center", "valign": "vcenter", "bg_color": "#DDEBF7",
+                 "left": 1, "right": 1, "font_color": "#9C0006" if flagged else self.NAVY,
+                 "num_format": KPI_MONEY[self.lang] if kind == "money" else NUMBER_FORMATS.get(kind, "General")}
+        return self._make(("kpi", kind, flagged), props)
+
+
+# Charts
+def _charts(book, ws, sheet: str, placed: dict[str, Placement], lang: str) -> None:
+    """A 2 × 2 grid under the KPIs: funnel, reps against target, forecast, commit trend."""
+    zh = lang == "zh"
+    charts = [
+        _funnel_chart(book, sheet, placed["by_stage"], "销售漏斗（金额，万元）" if zh else "Funnel (10k CNY)"),
+        _rep_chart(book, sheet, placed["reps"], "各销售商机与本月指标（万元）" if zh else "Pipeline vs target by rep"),
+        _column_chart(book, sheet, placed["forecast"], [1, 2], "预测类别（万元）" if zh else "Forecast categories"),
+        _trend_chart(book, sheet, placed["commit_trend"], "承诺与成交趋势（万元）" if zh else "Commit vs closed"),
+    ]
+    widths = [_pixels(w) for w in _WIDTHS["summary"]]
+    left, right = sum(widths[:_CHART_COLUMNS]), sum(widths[_CHART_COLUMNS:])
+    for i, chart in enumerate(charts):
+        row = _CHART_TOP + (i // 2) * _CHART_ROWS
+        chart.set_size({"width": (left if i % 2 == 0 else right) - 12, "height": _CHART_HEIGHT})
+        ws.insert_chart(row, 0 if i % 2 == 0 else _CHART_COLUMNS, chart,
+                        {"x_offset": 6, "y_offset": 4, "object_position": 1})
+
+
+def _pixels(width: float) -> int:
+    """Excel's column width in characters -> pixels (default font)."""
+    return int(width * 7 + 5)
+
+
+def _ref(p: Placement, col: int) -> list:
+    return [p.sheet, p.first_row, p.first_col + col, p.last_row, p.first_col + col]
+
+
+def _name_ref(p: Placement, col: int) -> list:
+    return [p.sheet, p.header_row, p.first_col + col]
+
+
+def _style_chart(chart, title: str, legend: bool = True) -> None:
+    chart.set_title({"name": title, "name_font": {"size": 12, "bold": True}})
+    chart.set_legend({"position": "bottom"} if legend else {"none": True})
+    chart.set_chartarea({"border": {"color": "#BFBFBF"}})
+
+
+def _funnel_chart(book, sheet: str, p: Placement, title: str):
+    chart = book.add_chart({"type": "bar"})
+    stages = p.last_row - p.first_row + 1
+    # The last bar is what was won this month: green, apart from the open stages.
+    points = [{"fill": {"color": "#2E75B6"}}] * (stages - 1) + [{"fill": {"color": "#70AD47"}}]
+    chart.add_series({"name": _name_ref(p, 2), "categories": _ref(p, 0), "values": _ref(p, 2),
+                      "points": points, "gap": 40,
+                      "data_labels": {"value": True, "num_format": "#,##0.0"}})
+    # Stage 1 on top, as a funnel reads.
+    chart.set_y_axis({"reverse": True})
+    chart.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    _style_chart(chart, title, legend=False)
+    return chart
+
+
+def _rep_chart(book, sheet: str, p: Placement, title: str):
+    chart = book.add_chart({"type": "column"})
+    for col, color in ((1, "#2E75B6"), (2, "#9DC3E6"), (5, "#C55A11")):   # open, weighted, target
+        chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
+                          "fill": {"color": color}})
+    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    _style_chart(chart, title)
+    return chart
+
+
+def _column_chart(book, sheet: str, p: Placement, columns: list[int], title: str):
+    chart = book.add_chart({"type": "column"})
+    for col, color in zip(columns, ("#2E75B6", "#A9D18E")):
+        chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
+                          "fill": {"color": color}, "data_labels": {"value": True, "num_format": "#,##0.0"}})
+    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    _style_chart(chart, title)
+    return chart
+
+
+def _trend_chart(book, sheet: str, p: Placement, title: str):
+    chart = book.add_chart({"type": "line"})
+    for col, color in ((1, "#2E75B6"), (2, "#70AD47")):
+        chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
+                          "line": {"color": color, "width": 2.25}, "marker": {"type": "circle", "size": 6,
+                                                                              "fill": {"color": color},
+                                                                              "border": {"color": color}}})
+    chart.set_x_axis({"date_axis": True, "num_format": "mm-dd", "major_unit": 7, "major_unit_type": "days"})
+    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    _style_chart(chart, title)
+    return chart
