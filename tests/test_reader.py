@@ -1,5 +1,6 @@
 """Reading workbooks as reps really send them: hand-made messy files, read back."""
 import datetime as dt
+from pathlib import Path
 import zipfile
 
 import openpyxl
@@ -158,3 +159,19 @@ def test_reading_never_changes_the_file(messy):
     before = messy.read_bytes()
     read_workbook(messy)
     assert messy.read_bytes() == before
+
+
+def test_a_template_sheet_renamed_by_a_rep_is_still_recognised(tmp_path):
+    book = openpyxl.load_workbook(Path(__file__).parents[1] / "workbook_templates" / "商机跟踪表.xlsx")
+    ws = book["商机跟踪"]
+    ws.title = "我的商机"
+    for ref, value in {"A2": "XM-1", "B2": "CRM", "C2": "华络通信", "E2": "张三", "F2": "3", "H2": "25万",
+                       "L2": "2024/5/1"}.items():
+        ws[ref] = value
+    result = read_workbook(save(book, tmp_path / "商机.xlsx"))
+    [sheet] = result.sheets
+    assert (sheet.form, sheet.sheet, sheet.how) == ("pipeline", "我的商机", "metadata")
+    [record] = result.records
+    assert (record.values["stage"], record.values["amount"], record.values["expected_close"]) == (
+        "3 有资格", 25, dt.date(2024, 5, 1))
+    assert result.findings == []

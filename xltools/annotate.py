@@ -87,6 +87,11 @@ def _results_sheet(book, findings: list[Finding], lang: str) -> None:
             link.hyperlink = f"#'{f.sheet}'!{f.cell}"
             link.font = Font(color="0563C1", underline="single")
     ws.freeze_panes = "A2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _text(cell, value: str) -> None:

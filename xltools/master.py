@@ -119,6 +119,10 @@ def _header(ws, styles, headers: list[str], widths: list[float]) -> None:
 def _finish(ws, rows: int, cols: int) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(rows, 1), cols - 1)
+    ws.set_landscape()
+    ws.set_paper(9)                  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
 
 def _cell(ws, r: int, c: int, value: Any, kind: str, unit: str | None, styles) -> None:
