@@ -21,7 +21,7 @@ test: $(STAMP)
 
 templates: $(STAMP)
 	$(BIN)/xltools templates build --out workbook_templates
-	$(BIN)/xltools templates docs --out docs/forms.md
+	$(BIN)/xltools templates docs --out docs
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

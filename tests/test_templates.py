@@ -511,3 +511,18 @@ def footer_sheet(page: str) -> str | None:
     lines = [line.strip() for line in page.splitlines() if line.strip()]
     match = re.fullmatch(r"(.+?)\s+\d+ / \d+", lines[-1]) if lines else None
     return match.group(1) if match else None
+
+
+def test_rules_docs_are_up_to_date():
+    from xltools.docs import rules_markdown
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(), "docs/rules.md is out of date: run `xltools templates docs`"
+
+
+def test_rules_docs_describe_every_rule():
+    from xltools.docs import rules_markdown
+    from xltools.rules import RULES
+    text = rules_markdown()
+    for code in RULES:
+        line = next(l for l in text.splitlines() if l.startswith(f"| `{code}` |"))
+        assert "checked while reading" not in line, code

@@ -106,17 +106,17 @@ def templates_build(out_dir: str, lang: str):
 
 
 @templates.command(name="docs")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="docs/forms.md", show_default=True)
-def templates_docs(out_path: str):
-    """Write the field reference of every form (docs/forms.md) from the schema.
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="docs", show_default=True)
+def templates_docs(out_dir: str):
+    """Write the references generated from the code: forms.md (every field) and rules.md.
 
     \b
     Example:
-        xltools templates docs --out docs/forms.md
+        xltools templates docs --out docs
     """
-    from .docs import write_docs
-    write_docs(Path(out_path))
-    click.echo(out_path)
+    from .docs import write_docs, write_rules_docs
+    for path in (write_docs(Path(out_dir) / "forms.md"), write_rules_docs(Path(out_dir) / "rules.md")):
+        click.echo(str(path))
 
 
 # Validate

@@ -111,3 +111,68 @@ def _row(cells) -> str:
 
 def _escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+# The rules reference, docs/rules.md: made from the finding catalogue, the rules' own
+# descriptions and the settings, so it cannot drift from the code.
+RULES_PATH = Path("docs/rules.md")
+
+
+def rules_markdown() -> str:
+    from . import rules
+    from .findings import CODES
+    semantics = _rule_semantics(rules.__doc__ or "", set(CODES))
+    blocks = ["# Validation rules", "Generated from `xltools/findings.py`, `xltools/rules.py` and "
+              "`xltools/config.py` by `xltools templates docs`. Codes are stable: they are never renamed.",
+              "## Findings",
+              _row(["Code", "Severity", "What it means", "Message (zh)", "Message (en)"]) + "\n" + _row(["---"] * 5)]
+    for code in CODES.values():
+        meaning = semantics.get(code.code, "checked while reading the file")
+        blocks[-1] += "\n" + _row([f"`{code.code}`", code.severity, _escape(meaning), _escape(code.zh), _escape(code.en)])
+    blocks += ["## Settings", "Override any of them with `--config rules.yaml` (a YAML mapping of these names).",
+               _row(["Setting", "Default", "Meaning"]) + "\n" + _row(["---"] * 3)]
+    for name, default, meaning in _settings():
+        blocks[-1] += "\n" + _row([f"`{name}`", f"`{_escape(default)}`", _escape(meaning)])
+    return "\n\n".join(blocks) + "\n"
+
+
+def write_rules_docs(path: str | Path = RULES_PATH) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, rules_markdown().encode("utf-8"))
+    return path
+
+
+def _rule_semantics(doc: str, codes: set[str]) -> dict[str, str]:
+    """The 'code -- semantics' block of the rules module: code at column 0, text after."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in doc.split("Rules (code -- semantics):", 1)[-1].splitlines():
+        if not line.strip():
+            current = None
+            continue
+        head, _, rest = line.partition(" ")
+        if line[0] != " " and head in codes and rest.strip():
+            current = head
+            found[current] = [rest.strip()]
+        elif current and line.startswith(" "):
+            found[current].append(line.strip())
+    return {k: " ".join(v) for k, v in found.items()}
+
+
+def _settings() -> list[tuple[str, str, str]]:
+    """Each Config field with its default and the docstring written under it."""
+    import ast
+    import dataclasses
+
+    from . import config
+    source = Path(config.__file__).read_text(encoding="utf-8")
+    cls = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == "Config")
+    notes, last = {}, None
+    for node in cls.body:
+        if isinstance(node, ast.AnnAssign):
+            last = node.target.id
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and last:
+            notes[last] = node.value.value
+    defaults = config.Config()
+    return [(f.name, repr(getattr(defaults, f.name)), notes.get(f.name, "")) for f in dataclasses.fields(defaults)]

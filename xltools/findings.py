@@ -28,7 +28,6 @@ class Code:
 _CATALOGUE = [
     # Files and forms
     Code("file-unreadable", ERROR, "无法读取文件：{reason}", "Cannot read the file: {reason}"),
-    Code("file-skipped", INFO, "已跳过：{reason}", "Skipped: {reason}"),
     Code("form-unknown", WARNING, "工作表“{sheet}”不像任何一张表单，已忽略", "Sheet '{sheet}' matches no form and was ignored"),
     Code("column-missing", ERROR, "缺少必填列“{label}”", "Required column '{label}' is missing"),
     Code("column-extra", INFO, "多余的列“{label}”，已忽略", "Extra column '{label}' ignored"),
