@@ -174,7 +174,8 @@ def build_store(path: Path):
         finding(ids["张三.xlsx"], "required", "error", ZHANG), finding(ids["张三.xlsx"], "required", "error", ZHANG),
         finding(ids["张三.xlsx"], "close-date-stale", "warning", ZHANG),
         finding(ids["李四.xlsx"], "follow-up-overdue", "warning", LI),
-        finding(ids["李四.xlsx"], "column-extra", "info", LI)])                 # info is not counted
+        finding(ids["李四.xlsx"], "column-extra", "info", LI),                  # info is not counted
+        finding(ids["李四.xlsx"], "form-unknown", "warning", None)])           # a whole-sheet finding: no rep
     # A file that left the inbox: its old findings no longer count.
     gone = store.upsert_file("inbox", "old.xlsx", "old", ZHANG, "withdrawn", run)
     store.replace_findings(run, "rule", [gone], [finding(gone, "required", "error", ZHANG)])
@@ -439,6 +440,7 @@ def test_satisfaction_average(summary):
 
 def test_quality_per_rep(summary):
     assert [(q.rep, q.errors, q.warnings, q.by_code) for q in summary.quality] == [
+        ("", 0, 1, {"form-unknown": 1}),                      # counted, but no rep row is made for it
         (ZHANG, 2, 1, {"close-date-stale": 1, "required": 2}),
         (LI, 0, 1, {"follow-up-overdue": 1})]
 
@@ -451,6 +453,7 @@ def test_to_dict_is_json_ready(summary):
     assert data["commit_accuracy"]["baseline_as_of"] == "2024-04-03"
     assert data["pipeline"]["by_stage"][0] == {"stage": "1 确定", "count": 1, "amount": 8.0, "weighted_amount": 0.8}
     assert data["forecast"]["month"]["承诺"] == 75.0
+    assert data["attainment"] == 46.88                            # 75 ÷ 160 × 100 = 46.875
     assert set(data) >= {"as_of", "pipeline", "closed_won_amount", "forecast", "reps", "commit_accuracy", "win_rate",
                          "top_customers", "objections", "contracts", "follow_ups", "satisfaction_avg", "rebates",
                          "quality"}
@@ -462,7 +465,14 @@ def test_default_as_of_is_the_latest_run_and_a_path_works(scenario):
     assert by_path.to_dict() == rollup(scenario, AS_OF).to_dict()
 
 
+def test_a_missing_store_is_not_created(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        rollup(tmp_path / "typo.db")
+    assert not (tmp_path / "typo.db").exists()
+
+
 def test_empty_store(tmp_path):
+    open_store(tmp_path / "empty.db").close()
     summary = rollup(tmp_path / "empty.db", AS_OF)
     assert summary.pipeline.open_amount == 0 and len(summary.pipeline.by_stage) == 6
     assert summary.reps == [] and summary.commit_accuracy.value is None and summary.win_rate.rate is None

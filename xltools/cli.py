@@ -216,5 +216,39 @@ def _merge_text(result, lang: str) -> str:
     return "\n".join(lines)
 
 
+# Rollup
+@cli.command()
+@click.option("--store", "store_path", type=click.Path(dir_okay=False), default="xltools.db", show_default=True,
+              help="The store merge wrote.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="Summary workbook to write (default: summary.xlsx beside the store).")
+@as_of_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary model as JSON instead of writing a workbook.")
+@LANG
+@config_option
+def rollup(store_path, out_path, as_of, as_json, lang, config_path):
+    """Roll the store up into the manager's summary: KPIs, tables and charts.
+
+    \b
+    Example:
+        xltools rollup --store xltools.db --out summary.xlsx
+        xltools rollup --store xltools.db --as-of 2024-04-01 --json
+    """
+    from .atomic import FileInUse
+    from .rollup import rollup as run_rollup
+    from .summary import write_summary
+    if not Path(store_path).exists():
+        raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
+    summary = run_rollup(store_path, _day(as_of), _config(config_path))
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    target = Path(out_path) if out_path else Path(store_path).with_name("summary.xlsx")
+    try:
+        click.echo(str(write_summary(summary, target, lang)))
+    except FileInUse as exc:
+        raise click.ClickException(exc.message(lang)) from exc
+
+
 def main():  # pragma: no cover - console entry
     cli()

@@ -295,8 +295,8 @@ class Summary:
     quality: list[QualityRow]
 
     def to_dict(self) -> dict:
-        """JSON-ready: dates as ISO text, floats rounded to 2 places."""
-        return _plain(self)
+        """JSON-ready: dates as ISO text, floats rounded to 2 places; adds the team's attainment."""
+        return _plain({**_plain_fields(self), "attainment": self.attainment})
 
     @property
     def attainment(self) -> float | None:
@@ -309,9 +309,13 @@ class Summary:
         return len(self.follow_ups.overdue)
 
 
+def _plain_fields(value: Any) -> dict:
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
 def _plain(value: Any) -> Any:
     if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return _plain(_plain_fields(value))
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -329,8 +333,11 @@ def rollup(store: SqliteStore | str | Path, as_of: dt.date | None = None, config
 
     :param store: an open store, or the path of one (opened and closed here).
     :param as_of: the day the summary is for; default: the latest merge run's as-of date.
+    :raises FileNotFoundError: no store at that path (a summary never creates one).
     """
     if not hasattr(store, "frame"):
+        if "://" not in str(store) and not Path(store).is_file():
+            raise FileNotFoundError(f"no store at {store}")
         db = open_store(store)
         try:
             return rollup(db, as_of, config)
@@ -609,41 +616,63 @@ def _lost_since(base: pd.DataFrame, pipe: pd.DataFrame) -> list[LostDeal]:
 
 
 # Reps
-def _reps(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: dt.date, config: Config) -> list[RepRow]:
+@dataclass
+class _RepFrames:
+    """The rows each per-rep column counts, already cut to as_of's month where it matters."""
+    customers: pd.DataFrame            # one row per rep and customer
+    visits: pd.DataFrame               # visits up to as_of
+    visits_month: pd.DataFrame
+    open: pd.DataFrame
+    won_month: pd.DataFrame
+    objections: pd.DataFrame           # open ones, with an ``overdue`` column
+    findings: pd.DataFrame
+    targets: pd.Series                 # rep -> this month's target
+    overdue_follow_ups: pd.Series      # rep -> count
+
+    def names(self) -> list[str]:
+        frames = (self.customers, self.visits, self.open, self.won_month, self.objections, self.findings)
+        return sorted(({n for f in frames for n in f["rep"]} | set(self.targets.index)) - {""})
+
+
+def _rep_frames(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: dt.date) -> _RepFrames:
     month = _month(as_of)
-    customers = _latest(data.customers[data.customers["ckey"] != ""], ["rep", "ckey"])
     visits = _visits_to(data.visits, as_of)
-    visits_month = visits[_within(visits["date"], month)]
-    open_ = pipe[pipe["open"]]
-    won_month = pipe[pipe["won"] & _within(pipe["closed_on"], month)]
-    targets = _latest(data.targets[_within(data.targets["month"], month)], ["rep"]).set_index("rep")["sales_target"]
-    objections = _open_objections(data.objections, as_of)
-    findings = data.findings
-    overdue = pd.Series([f.rep for f in follow_ups.overdue], dtype=object).value_counts()
-    names = set(pipe["rep"]) | set(customers["rep"]) | set(visits["rep"]) | set(targets.index) \
-        | set(objections["rep"]) | set(findings["rep"])
-    rows = []
-    for rep in sorted(n for n in names if n):
-        mine = lambda f: f[f["rep"] == rep]    # noqa: E731 - the one filter every column uses
-        target = float(targets[rep]) if rep in targets.index and pd.notna(targets[rep]) else None
-        closed = _sum(mine(won_month)["amount"])
-        open_amount = _sum(mine(open_)["amount"])
-        remaining = max(target - closed, 0.0) if target is not None else None
-        coverage = _pct(open_amount, remaining)
-        grades = mine(customers)["grade"].value_counts()
-        rows.append(RepRow(
-            rep=rep, customers_a=int(grades.get("A类", 0)), customers_b=int(grades.get("B类", 0)),
-            customers_c=int(grades.get("C类", 0)), visits_this_month=len(mine(visits_month)),
-            overdue_follow_ups=int(overdue.get(rep, 0)),
-            open_pipeline=open_amount, weighted_pipeline=_sum(mine(open_)["weighted"]),
-            commit=_sum(mine(open_[open_["forecast"] == COMMIT])["amount"]), closed_this_month=closed,
-            target=target, attainment=_pct(closed, target), remaining_target=remaining, coverage=coverage,
-            coverage_flag=coverage is not None and coverage < config.coverage_healthy,
-            avg_satisfaction=_mean(mine(visits)["satisfaction"]),
-            open_objections=len(mine(objections)), overdue_objections=int(mine(objections)["overdue"].sum()),
-            errors=int((mine(findings)["severity"] == "error").sum()),
-            warnings=int((mine(findings)["severity"] == "warning").sum())))
-    return rows
+    targets = _latest(data.targets[_within(data.targets["month"], month)], ["rep"])
+    return _RepFrames(
+        customers=_latest(data.customers[data.customers["ckey"] != ""], ["rep", "ckey"]),
+        visits=visits, visits_month=visits[_within(visits["date"], month)],
+        open=pipe[pipe["open"]], won_month=pipe[pipe["won"] & _within(pipe["closed_on"], month)],
+        objections=_open_objections(data.objections, as_of), findings=data.findings,
+        targets=targets.set_index("rep")["sales_target"].dropna(),
+        overdue_follow_ups=pd.Series([f.rep for f in follow_ups.overdue], dtype=object).value_counts())
+
+
+def _reps(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: dt.date, config: Config) -> list[RepRow]:
+    frames = _rep_frames(data, pipe, follow_ups, as_of)
+    return [_rep_row(rep, frames, config) for rep in frames.names()]
+
+
+def _rep_row(rep: str, f: _RepFrames, config: Config) -> RepRow:
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["rep"] == rep]
+
+    target = float(f.targets[rep]) if rep in f.targets.index else None
+    closed, open_amount = _sum(mine(f.won_month)["amount"]), _sum(mine(f.open)["amount"])
+    remaining = max(target - closed, 0.0) if target is not None else None
+    coverage = _pct(open_amount, remaining)
+    grades = mine(f.customers)["grade"].value_counts()
+    objections, severities = mine(f.objections), mine(f.findings)["severity"]
+    return RepRow(
+        rep=rep, customers_a=int(grades.get("A类", 0)), customers_b=int(grades.get("B类", 0)),
+        customers_c=int(grades.get("C类", 0)), visits_this_month=len(mine(f.visits_month)),
+        overdue_follow_ups=int(f.overdue_follow_ups.get(rep, 0)),
+        open_pipeline=open_amount, weighted_pipeline=_sum(mine(f.open)["weighted"]),
+        commit=_sum(mine(f.open[f.open["forecast"] == COMMIT])["amount"]), closed_this_month=closed,
+        target=target, attainment=_pct(closed, target), remaining_target=remaining, coverage=coverage,
+        coverage_flag=coverage is not None and coverage < config.coverage_healthy,
+        avg_satisfaction=_mean(mine(f.visits)["satisfaction"]),
+        open_objections=len(objections), overdue_objections=int(objections["overdue"].sum()),
+        errors=int((severities == "error").sum()), warnings=int((severities == "warning").sum()))
 
 
 def _visits_to(visits: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

@@ -198,8 +198,9 @@ def _contract_table(s: Summary, t: _Words) -> Table:
     cycle = "—" if c.cycle_days_avg is None else f"{c.cycle_days_avg:.1f}"
     rows = [[p.customer, p.contract_id, p.submitter, p.amount, p.submitted, p.days_waiting,
              t.choice("contracts", "step", p.step)] for p in c.pending]
-    return Table("contracts_pending", t(f"待审批合同（已批 {c.approved} 份，平均审批周期 {cycle} 天）",
-                                        f"Contracts waiting for approval ({c.approved} approved, average cycle {cycle} days)"),
+    title = t(f"待审批合同（已批 {c.approved} 份，平均审批周期 {cycle} 天）",
+              f"Contracts waiting for approval ({c.approved} approved, average cycle {cycle} days)")
+    return Table("contracts_pending", title,
                  [t("客户", "Customer"), t("合同编号", "Contract"), t("提交人", "Submitter"),
                   t("合同金额(万元)", "Amount"), t("提交时间", "Submitted"), t("已等待天数", "Days waiting"),
                   t("待审环节", "Waiting at")],
@@ -315,7 +316,7 @@ def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Pat
             mine = [tb for tb in tables if tb.sheet == key]
             if key == "summary":
                 placed = _summary_sheet(ws, styles, summary, mine, lang)
-                _charts(book, ws, name(lang), placed, lang)
+                _charts(book, ws, name(lang), placed, mine, lang)
             else:
                 _heading(ws, styles, 0, name(lang), summary.as_of, lang)
                 _stack(ws, styles, mine, 3, name(lang))
@@ -478,22 +479,33 @@ class _Styles:
 
 
 # Charts
-def _charts(book, ws, sheet: str, placed: dict[str, Placement], lang: str) -> None:
+def _charts(book, ws, sheet: str, placed: dict[str, Placement], tables: list[Table], lang: str) -> None:
     """A 2 × 2 grid under the KPIs: funnel, reps against target, forecast, commit trend."""
     zh = lang == "zh"
-    charts = [
-        _funnel_chart(book, sheet, placed["by_stage"], "销售漏斗（金额，万元）" if zh else "Funnel (10k CNY)"),
-        _rep_chart(book, sheet, placed["reps"], "各销售商机与本月指标（万元）" if zh else "Pipeline vs target by rep"),
-        _column_chart(book, sheet, placed["forecast"], [1, 2], "预测类别（万元）" if zh else "Forecast categories"),
-        _trend_chart(book, sheet, placed["commit_trend"], "承诺与成交趋势（万元）" if zh else "Commit vs closed"),
+    by_name = {t.name: t for t in tables}
+    specs = [  # (draw, table, value columns, title)
+        (_funnel_chart, "by_stage", [2], "销售漏斗（金额，万元）" if zh else "Funnel (10k CNY)"),
+        (_rep_chart, "reps", [1, 2, 5], "各销售商机与本月指标（万元）" if zh else "Pipeline vs target by rep"),
+        (_column_chart, "forecast", [1, 2], "预测类别（万元）" if zh else "Forecast categories"),
+        (_trend_chart, "commit_trend", [1, 2], "承诺与成交趋势（万元）" if zh else "Commit vs closed"),
     ]
     widths = [_pixels(w) for w in _WIDTHS["summary"]]
     left, right = sum(widths[:_CHART_COLUMNS]), sum(widths[_CHART_COLUMNS:])
-    for i, chart in enumerate(charts):
-        row = _CHART_TOP + (i // 2) * _CHART_ROWS
+    for i, (draw, name, columns, title) in enumerate(specs):
+        chart = draw(book, placed[name], columns, title, _value_axis(_no_data(by_name[name], columns)))
         chart.set_size({"width": (left if i % 2 == 0 else right) - 12, "height": _CHART_HEIGHT})
-        ws.insert_chart(row, 0 if i % 2 == 0 else _CHART_COLUMNS, chart,
+        ws.insert_chart(_CHART_TOP + (i // 2) * _CHART_ROWS, 0 if i % 2 == 0 else _CHART_COLUMNS, chart,
                         {"x_offset": 6, "y_offset": 4, "object_position": 1})
+
+
+def _no_data(table: Table, columns: list[int]) -> bool:
+    return not any(row[c] for row in table.rows for c in columns)
+
+
+def _value_axis(empty: bool) -> dict:
+    axis = {"num_format": "#,##0", "min": 0, "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}}
+    # With nothing to show, Excel picks a 0-1 scale in steps of 0.5, which "#,##0" prints as 0, 1, 1.
+    return {**axis, "max": 1, "major_unit": 1} if empty else axis
 
 
 def _pixels(width: float) -> int:
@@ -515,49 +527,50 @@ def _style_chart(chart, title: str, legend: bool = True) -> None:
     chart.set_chartarea({"border": {"color": "#BFBFBF"}})
 
 
-def _funnel_chart(book, sheet: str, p: Placement, title: str):
+BLUE, LIGHT_BLUE, GREEN, LIGHT_GREEN, ORANGE = "#2E75B6", "#9DC3E6", "#70AD47", "#A9D18E", "#C55A11"
+
+
+def _funnel_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
     chart = book.add_chart({"type": "bar"})
     stages = p.last_row - p.first_row + 1
     # The last bar is what was won this month: green, apart from the open stages.
-    points = [{"fill": {"color": "#2E75B6"}}] * (stages - 1) + [{"fill": {"color": "#70AD47"}}]
-    chart.add_series({"name": _name_ref(p, 2), "categories": _ref(p, 0), "values": _ref(p, 2),
-                      "points": points, "gap": 40,
-                      "data_labels": {"value": True, "num_format": "#,##0.0"}})
-    # Stage 1 on top, as a funnel reads.
-    chart.set_y_axis({"reverse": True})
-    chart.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    points = [{"fill": {"color": BLUE}}] * (stages - 1) + [{"fill": {"color": GREEN}}]
+    chart.add_series({"name": _name_ref(p, columns[0]), "categories": _ref(p, 0), "values": _ref(p, columns[0]),
+                      "points": points, "gap": 40, "data_labels": {"value": True, "num_format": "#,##0.0"}})
+    chart.set_y_axis({"reverse": True})            # stage 1 on top, as a funnel reads
+    chart.set_x_axis(value_axis)                   # a bar chart's values run along x
     _style_chart(chart, title, legend=False)
     return chart
 
 
-def _rep_chart(book, sheet: str, p: Placement, title: str):
+def _rep_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
     chart = book.add_chart({"type": "column"})
-    for col, color in ((1, "#2E75B6"), (2, "#9DC3E6"), (5, "#C55A11")):   # open, weighted, target
+    for col, color in zip(columns, (BLUE, LIGHT_BLUE, ORANGE)):        # open, weighted, target
         chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
                           "fill": {"color": color}})
-    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    chart.set_y_axis(value_axis)
     _style_chart(chart, title)
     return chart
 
 
-def _column_chart(book, sheet: str, p: Placement, columns: list[int], title: str):
+def _column_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
     chart = book.add_chart({"type": "column"})
-    for col, color in zip(columns, ("#2E75B6", "#A9D18E")):
+    for col, color in zip(columns, (BLUE, LIGHT_GREEN)):
         chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
                           "fill": {"color": color}, "data_labels": {"value": True, "num_format": "#,##0.0"}})
-    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    chart.set_y_axis(value_axis)
     _style_chart(chart, title)
     return chart
 
 
-def _trend_chart(book, sheet: str, p: Placement, title: str):
+def _trend_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
     chart = book.add_chart({"type": "line"})
-    for col, color in ((1, "#2E75B6"), (2, "#70AD47")):
+    for col, color in zip(columns, (BLUE, GREEN)):
         chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
-                          "line": {"color": color, "width": 2.25}, "marker": {"type": "circle", "size": 6,
-                                                                              "fill": {"color": color},
-                                                                              "border": {"color": color}}})
+                          "line": {"color": color, "width": 2.25},
+                          "marker": {"type": "circle", "size": 6, "fill": {"color": color},
+                                     "border": {"color": color}}})
     chart.set_x_axis({"date_axis": True, "num_format": "mm-dd", "major_unit": 7, "major_unit_type": "days"})
-    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    chart.set_y_axis(value_axis)
     _style_chart(chart, title)
     return chart
