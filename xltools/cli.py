@@ -250,5 +250,50 @@ def rollup(store_path, out_path, as_of, as_json, lang, config_path):
         raise click.ClickException(exc.message(lang)) from exc
 
 
+# Demo
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False), default="demo")
+@LANG
+def demo(folder, lang):
+    """Run the whole job on built-in sample data: validate, merge twice a week apart, roll up.
+
+    Writes a sample inbox of rep workbooks (with a few typical mistakes and one broken file)
+    and a targets workbook into FOLDER, then every output next to them.
+
+    \b
+    Example:
+        xltools demo
+        xltools demo /tmp/xltools-demo --lang en
+    """
+    from .demo import run_demo
+    result = run_demo(folder, lang=lang)
+    click.echo(_demo_text(result, lang))
+
+
+def _demo_text(result, lang: str) -> str:
+    zh = lang == "zh"
+    s = result.report.summary()
+    first, second = result.merges
+    k = result.summary.to_dict()
+    names = {"inbox": ("销售提交的文件", "Reps' workbooks"), "targets": ("销售指标", "Targets"),
+             "annotated": ("校验批注副本", "Annotated copies"), "store": ("数据库", "Store"),
+             "master": ("合并总表", "Master workbook"), "summary": ("销售汇总", "Summary workbook")}
+    lines = [
+        ("校验：" if zh else "Validate: ") + (f"{s['files']['total']} 个文件，错误 {s['errors']} 个，警告 {s['warnings']} 个"
+                                              if zh else f"{s['files']['total']} files, {s['errors']} errors, {s['warnings']} warnings"),
+        ("第一次合并：" if zh else "First merge: ") + _counts(first.rows),
+        ("一周后再合并：" if zh else "Merge a week later: ") + _counts(second.files) + " | " + _counts(second.rows),
+        ("在途商机 " if zh else "Open pipeline ") + f"{k['pipeline']['open_amount']:,.2f} 万元, "
+        + ("加权 " if zh else "weighted ") + f"{k['pipeline']['weighted_amount']:,.2f} 万元",
+        "",
+    ]
+    lines += [f"{names[key][0 if zh else 1]}{'：' if zh else ': '}{path}" for key, path in result.outputs.items()]
+    return "\n".join(lines)
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
 def main():  # pragma: no cover - console entry
     cli()

@@ -119,9 +119,8 @@ def _header(ws, styles, headers: list[str], widths: list[float]) -> None:
 def _finish(ws, rows: int, cols: int) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(rows, 1), cols - 1)
-    ws.set_landscape()
+    ws.set_landscape()               # wide data sheets: landscape, header on every page, no shrinking
     ws.set_paper(9)                  # A4
-    ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
 
 

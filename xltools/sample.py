@@ -34,14 +34,17 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
 import xlsxwriter
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from .config import Config
 from .model import customer_key
+from .reader import WorkbookRead, read_workbook
 from .schema import load_schema
 
 Row = dict[str, Any]
@@ -143,6 +146,8 @@ GAPS = {"needs": (3, 10), "solution": (3, 7), "solution_done": (3, 12), "present
         "legal": (1, 3), "gm": (1, 3), "delivered": (7, 25), "lost": (3, 10)}
 # Days between visits by grade; the longest plus a weekend stays inside Config.visit_interval_days.
 CADENCE = {"A类": (14, 27), "B类": (30, 80), "C类": (60, 150)}
+# The forecast a rep gives an open deal at each stage number.
+FORECAST_OF_STAGE = {1: "管道", 2: "管道", 3: "争取", 4: "承诺", 5: "承诺"}
 GRADES = {"won_large": "A类", "won_small": "A类", "committed": "A类", "developed": "A类",
           "qualified": "B类", "contacted": "B类", "identified": "C类", "lost": "C类"}
 
@@ -150,6 +155,7 @@ GRADES = {"won_large": "A类", "won_small": "A类", "committed": "A类", "develo
 # The API -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SampleSpec:
+    """What to generate; the same spec always gives the same files."""
     reps: int = 4
     customers_per_rep: int = 8
     months: int = 4
@@ -175,6 +181,7 @@ class SampleSpec:
 
 @dataclass
 class SampleInfo:
+    """What was generated, and where the planted mistakes are."""
     reps: list[str]
     files: list[Path]
     """The reps' workbooks, in the order of ``reps``."""
@@ -233,8 +240,7 @@ def write_targets(path: Path, reps: list[str], months: list[date], seed: int) ->
 # Dates -------------------------------------------------------------------------------------
 def _add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
-    return date(day.year + index // 12, index % 12 + 1, 1) if day.day == 1 else \
-        date(day.year + index // 12, index % 12 + 1, min(day.day, 28))
+    return date(day.year + index // 12, index % 12 + 1, min(day.day, 28))
 
 
 def _workday(day: date) -> date:
@@ -244,6 +250,18 @@ def _workday(day: date) -> date:
 
 def _next_workday(day: date) -> date:
     return _workday(day + timedelta(days=1))
+
+
+def _add_workdays(day: date, count: int) -> date:
+    while count > 0:
+        day += timedelta(days=1)
+        count -= day.weekday() < 5
+    return day
+
+
+def _workdays_between(first: date, end: date) -> int:
+    """Working days from ``first`` up to, not including, ``end``."""
+    return sum((first + timedelta(days=i)).weekday() < 5 for i in range(max(0, (end - first).days)))
 
 
 def _fixed_moment(day: date) -> datetime:
@@ -271,6 +289,7 @@ class _RepPlan:
 
 
 def _plan(spec: SampleSpec, folder: Path) -> list[_RepPlan]:
+    """Names, regions, customers, quirks and mistakes of every rep, decided before any rep is built."""
     rng = random.Random(f"{spec.seed}:plan")
     names = _rep_names(rng, spec.reps)
     count = spec.rows_per_sheet or spec.customers_per_rep
@@ -299,7 +318,7 @@ def _plan_claim(rng: random.Random, plans: list[_RepPlan]) -> None:
     if len(walk) < 2 or not walk[0].customers:
         return
     first, second = walk[0], walk[1]
-    second.claim = rng.choice(first.customers[:8])[1]
+    second.claim = rng.choice(first.customers)[1]
     second.mistakes += ("duplicate-claim",)
 
 
@@ -412,6 +431,11 @@ class _Book:
     touched: set[tuple[int, str]] = field(default_factory=set)   # cells a quirk changed
     contracts: int = 0
 
+    @cached_property
+    def room(self) -> int:
+        """Working days from the start in which every story's events fit (the last before as_of)."""
+        return _workdays_between(_workday(self.spec.start), self.as_of - timedelta(days=END_MARGIN)) - 1
+
     def touch(self, row: Row, key: str) -> None:
         self.touched.add((id(row), key))
 
@@ -466,16 +490,15 @@ def _add_group(book: _Book, key: str, story: _Story, rows: list[Row], cap: int |
 def _pad(book: _Book, cap: int, full: set[str]) -> None:
     """Benchmark mode: top up sheets that only some customers fill, with more of the same work."""
     for key, extra in _EXTRA.items():
-        for round_no in range(1, 20):
+        round_no = 0
+        while key not in full and round_no < 20:
+            round_no += 1
             added = False
             for story in book.stories:
                 if key in full:
-                    return_to_next = True
                     break
                 added |= _add_group(book, key, story, extra(book, story, round_no) or [], cap, full)
-            else:
-                return_to_next = False
-            if return_to_next or not added:
+            if not added:
                 break
 
 
@@ -497,10 +520,10 @@ def _archetypes(rng: random.Random, count: int) -> list[str]:
 def _story(book: _Book, no: int, company: tuple[str, str, str, str], arc: str) -> _Story:
     rng, as_of = book.rng, book.as_of
     name, short, industry, area = company
-    path_name = arc if arc != "lost" else rng.choice(("lost3", "lost4"))
-    dates = _timeline(rng, PHASES[path_name], book.spec.start, as_of)
     amount = _half(rng.uniform(20, 120) if arc == "won_large" else
                    rng.uniform(5, 19.5) if arc == "won_small" else rng.uniform(5, 150))
+    path_name = arc if arc != "lost" else rng.choice(("lost3", "lost4"))
+    dates = _timeline(rng, PHASES[path_name], book.spec.start, book.room)
     stage, forecast = _stage_of(rng, arc, path_name)
     grade = GRADES[arc]
     delivered_visit = _next_workday(dates["delivered"]) if "delivered" in dates else None
@@ -517,20 +540,23 @@ def _story(book: _Book, no: int, company: tuple[str, str, str, str], arc: str) -
         expected_close=_expected_close(rng, arc, dates, as_of))
 
 
-def _timeline(rng: random.Random, phases: tuple[str, ...], start: date, as_of: date) -> dict[str, date]:
-    """The date of each phase a customer went through, all on working days before as_of."""
-    gaps = [rng.randint(*GAPS[p]) for p in phases]
-    room = (as_of - start).days - END_MARGIN
+def _timeline(rng: random.Random, phases: tuple[str, ...], start: date, room: int) -> dict[str, date]:
+    """The date of each phase a customer went through: distinct working days, all before as_of.
+
+    Gaps are counted in working days so that weekends never make two phases fall on one
+    day; ``room`` is the number of working days available from ``start``.
+    """
+    gaps = [max(1, round(rng.randint(*GAPS[p]) * 5 / 7)) for p in phases]
     total = sum(gaps)
     if total > room:            # a short sample: squeeze the phases, keeping each at least a day
         n = len(gaps)
         gaps = [1 + (g - 1) * max(0, room - n) // max(1, total - n) for g in gaps]
         total = sum(gaps)
-    day = start + timedelta(days=rng.randint(0, max(0, room - total)))
-    dates = {"created": _workday(day)}
+    day = _add_workdays(_workday(start), rng.randint(0, max(0, room - total)))
+    dates = {"created": day}
     for phase, gap in zip(phases, gaps):
-        day += timedelta(days=gap)
-        dates[phase] = _workday(day)
+        day = _add_workdays(day, gap)
+        dates[phase] = day
     return dates
 
 
@@ -636,11 +662,12 @@ def _decision_chain_rows(book: _Book, st: _Story) -> list[Row]:
 
 
 def _split_weights(rng: random.Random, others: int) -> list[int]:
-    """The decision maker's weight first, the rest in steps of 5; together exactly 100."""
-    first = rng.choice((40, 50, 60))
+    """The decision maker's weight first and the largest, the rest in steps of 5; together exactly 100."""
+    first = rng.choice({1: (60, 70), 2: (50, 60), 3: (40, 50)}[others])
     parts = [5] * others
     for _ in range((100 - first) // 5 - others):
-        parts[rng.randrange(others)] += 5
+        room = [i for i, part in enumerate(parts) if part + 5 < first]
+        parts[rng.choice(room)] += 5
     return [first] + parts
 
 
@@ -660,7 +687,7 @@ def _solution_rows(book: _Book, st: _Story) -> list[Row]:
         rows.append({"customer": st.name, "module": module, "content": MODULE_CONTENT.get(module),
                      "done": "是" if done else "否",
                      "owner": book.plan.name if module not in ("核心功能详情", "实施计划") else "售前-赵工",
-                     "done_date": min(done_on, book.as_of - timedelta(days=1)) if done else None})
+                     "done_date": done_on if done else None})
     return rows
 
 
@@ -675,7 +702,8 @@ def _objection_rows(book: _Book, st: _Story) -> list[Row]:
         # A qualified customer's first objection is still open, due after as_of.
         still_open = st.arc == "qualified" and i == 0
         due = (_workday(book.as_of + timedelta(days=rng.randint(3, 20))) if still_open else
-               st.dates.get("resolved") or raised + timedelta(days=rng.randint(2, 5)))
+               st.dates.get("resolved") or min(raised + timedelta(days=rng.randint(2, 5)),
+                                               book.as_of - timedelta(days=1)))
         rows.append(_objection_row(book, st, objection, raised, due, still_open))
     return rows
 
@@ -747,22 +775,23 @@ def _approval_dates(rng: random.Random, st: _Story, submitted: date, steps: int)
         phases = ("manager", "legal", "gm")[:steps]
         return [st.dates[p] for p in phases]
     day, out = submitted, []
-    for _ in range(steps):                      # a later contract of the same customer
+    for _ in range(steps):                      # a renewal: decided step by step after submission
         day = _workday(day + timedelta(days=rng.randint(1, 3)))
-        out.append(min(day, st.dates.get("gm") or day) if False else day)
+        out.append(day)
     return out
 
 
 def _visit_rows(book: _Book, st: _Story) -> list[Row]:
     rng = book.rng
+    delivered = st.dates.get("delivered")
+    follow_up = next((day for day, _ in st.visits if delivered and day > delivered), None)
     rows = []
     for day, next_visit in st.visits:
-        after_sale = "delivered" in st.dates and day >= st.dates["delivered"]
         rows.append({"customer": st.name, "date": day,
-                     "channel": "上门拜访" if not rows or after_sale else rng.choice(CHANNELS),
+                     # The first visit and the one after delivery are made in person.
+                     "channel": "上门拜访" if not rows or day == follow_up else rng.choice(CHANNELS),
                      "visitor": book.plan.name,
-                     "feedback": "交付完成，客户确认验收" if after_sale and day == st.visits[-1][0] else
-                     rng.choice(VISIT_FEEDBACK),
+                     "feedback": "交付完成，客户确认验收" if day == follow_up else rng.choice(VISIT_FEEDBACK),
                      "satisfaction": rng.choice((3, 4, 4, 5, 5, 5)), "new_needs": rng.choice(NEW_NEEDS),
                      "next_action": rng.choice(NEXT_ACTIONS), "owner": book.plan.name, "next_visit": next_visit})
     return rows
@@ -960,11 +989,10 @@ class _Mark:
     code: str
 
 
-def _pick(book: _Book, key: str, field_key: str, test: Callable[[Row], bool] = lambda r: True,
-          last: bool = True) -> Row | None:
-    """A row of a sheet no quirk touched at that field, from the end by default."""
+def _pick(book: _Book, key: str, field_key: str, test: Callable[[Row], bool] = lambda r: True) -> Row | None:
+    """The last row of a sheet that passes ``test`` and whose cell no quirk touched."""
     rows = [r for r in book.tables[key].data() if book.free(r, field_key) and test(r)]
-    return (rows[-1] if last else rows[0]) if rows else None
+    return rows[-1] if rows else None
 
 
 def _mark(book: _Book, key: str, row: Row | None, field_key: str, code: str, value: Any = None,
@@ -982,7 +1010,8 @@ def _plant_required(book: _Book) -> list[_Mark]:
 
 
 def _plant_format(book: _Book) -> list[_Mark]:
-    row = _pick(book, "customers", "phone", lambda r: r in _mobile_rows(book))
+    mobiles = {id(r) for r in _mobile_rows(book)}
+    row = _pick(book, "customers", "phone", lambda r: id(r) in mobiles)
     return _mark(book, "customers", row, "phone", "format", row["phone"][:-1] if row else None)
 
 
@@ -1000,18 +1029,30 @@ def _plant_weights(book: _Book) -> list[_Mark]:
     return _mark(book, "decision_chain", row, "weight", "weights-sum", row["weight"] - 10 if row else None)
 
 
-def _contract_of(book: _Book, arcs: tuple[str, ...]) -> list[Row]:
+def _contract_of(book: _Book, test: Callable[[_Story, list[Row]], bool]) -> list[Row]:
+    """The rows of the last customer's first contract that passes ``test`` and no quirk touched."""
     for story in reversed(book.stories):
         rows = story.rows.get("contracts")
-        if story.arc in arcs and rows and all(book.free(r, "amount") for r in rows):
-            first_id = rows[0]["contract_id"]
-            return [r for r in rows if r["contract_id"] == first_id]
+        if not rows:
+            continue
+        rows = [r for r in rows if r["contract_id"] == rows[0]["contract_id"]]
+        if all(book.free(r, "amount") for r in rows) and test(story, rows):
+            return rows
     return []
+
+
+def _has_agreed_price(story: _Story, rows: list[Row]) -> bool:
+    """The agreed price was kept in the negotiations sheet (a capped sheet may have dropped it)."""
+    return any(r.get("agreed_amount") is not None for r in story.rows.get("negotiations", ()))
+
+
+def _needs_gm(story: _Story, rows: list[Row]) -> bool:
+    return any(r["step"] == "总经理审批" for r in rows) and all(r["decision"] != "驳回" for r in rows)
 
 
 def _plant_amount_mismatch(book: _Book) -> list[_Mark]:
     """Every row of the contract says one amount, just not the agreed one."""
-    rows = _contract_of(book, ("committed", "won_small", "won_large"))
+    rows = _contract_of(book, _has_agreed_price)
     if not rows:
         return []
     agreed = rows[0]["amount"]
@@ -1026,18 +1067,21 @@ def _plant_amount_mismatch(book: _Book) -> list[_Mark]:
 
 def _plant_approval_authority(book: _Book) -> list[_Mark]:
     """A contract of at least 20 万 whose chain skips 总经理审批."""
-    threshold = Config().approval_gm_threshold
-    rows = [r for r in _contract_of(book, ("won_large", "won_small", "committed")) if r["amount"] >= threshold]
+    rows = _contract_of(book, _needs_gm)
     gm = [r for r in rows if r["step"] == "总经理审批"]
     if not gm:
         return []
-    book.tables["contracts"].rows.remove(gm[0])
+    _remove(book.tables["contracts"].rows, gm[0])
     for story in book.stories:
-        if gm[0] in story.rows.get("contracts", ()):
-            story.rows["contracts"].remove(gm[0])
+        _remove(story.rows.get("contracts", []), gm[0])
     for row in rows:
         book.touch(row, "amount")
     return [_Mark("contracts", rows[0], "amount", "approval-authority")]
+
+
+def _remove(rows: list, row: Row) -> None:
+    """Remove this very row (not merely an equal one)."""
+    rows[:] = [r for r in rows if r is not row]
 
 
 def _plant_objection_overdue(book: _Book) -> list[_Mark]:
@@ -1047,7 +1091,8 @@ def _plant_objection_overdue(book: _Book) -> list[_Mark]:
     if row is None:
         return []
     row["status"] = "未解决"
-    row["resolve_by"] = min(row["raised"] + timedelta(days=5), book.as_of - timedelta(days=1))
+    # Overdue by over a week, so it also shows in a run dated a week before as_of.
+    row["resolve_by"] = max(row["raised"], min(row["raised"] + timedelta(days=5), book.as_of - timedelta(days=10)))
     return _mark(book, "objections", row, "resolve_by", "objection-overdue", set_value=False)
 
 
@@ -1154,7 +1199,7 @@ def _write_broken(folder: Path, first: _RepPlan) -> list[Path]:
     csv.parent.mkdir(parents=True, exist_ok=True)
     csv.write_bytes("\ufeff客户名称,联系人,联系方式\r\n深圳市华络通信有限公司,王明,13800138000\r\n".encode("utf-8"))
     owner = first.path.with_name("~$" + first.path.name)
-    user = "zhangwei"
+    user = "sales01"                 # the Windows user who has the workbook open
     owner.write_bytes(bytes([len(user)]) + user.encode().ljust(53) + bytes([len(user), 0])
                       + user.encode("utf-16-le").ljust(110, b" "))
     return [csv, owner]
@@ -1170,17 +1215,17 @@ def advance_week(folder: Path, info: SampleInfo, days: int = 7) -> list[Path]:
     one expected close slips and one deal is lost 丢单. One rep (of three or more) does
     nothing that week, so the next validation has overdue items to show. Rows holding a
     planted mistake are left as they are. ``info.as_of`` moves on by ``days``.
-    """
-    from .reader import read_workbook        # reading is only needed here
 
+    The files are those of ``info`` found in ``folder``, which may be a copy of the inbox.
+    """
     week = _Week(info.as_of, info.as_of + timedelta(days=days),
                  random.Random(f"advance:{info.as_of.isoformat()}:{days}:{len(info.files)}"))
-    files = [Path(p) for p in info.files]
+    files = [_in_folder(folder, p) for p in info.files]
     idle = week.rng.choice(files) if len(files) >= 3 else None
     for path in files:
         if path != idle:
             week.files[path] = read_workbook(path)
-    week.keep = _planted_rows(info, week)
+    week.keep = {(_in_folder(folder, m["file"]), m["sheet"], m["cell"]) for m in info.planted}
     for path in week.files:
         _due_visits(week, path)
         _due_objections(week, path)
@@ -1198,18 +1243,21 @@ class _Week:
     as_of: date
     new_as_of: date
     rng: random.Random
-    files: dict[Path, Any] = field(default_factory=dict)                    # path -> WorkbookRead
-    keep: set[tuple[Path, str, int]] = field(default_factory=set)          # rows with a planted mistake
+    files: dict[Path, WorkbookRead] = field(default_factory=dict)
+    keep: set[tuple[Path, str, str]] = field(default_factory=set)          # cells with a planted mistake
     edits: dict[Path, dict[tuple[str, str], Any]] = field(default_factory=lambda: defaultdict(dict))
     appends: dict[Path, list[tuple[str, dict[str, Any]]]] = field(default_factory=lambda: defaultdict(list))
 
     def records(self, path: Path, form: str) -> list:
         return [r for r in self.files[path].records if r.form == form]
 
-    def kept(self, path: Path, record) -> bool:
-        return (path, record.sheet, record.row) in self.keep
+    def kept(self, path: Path, record, key: str | None = None) -> bool:
+        """Whether the row (or only its cell of ``key``) holds a planted mistake, left for the rep."""
+        if key is not None:
+            return (path, record.sheet, f"{record.columns.get(key)}{record.row}") in self.keep
+        return any((path, record.sheet, f"{col}{record.row}") in self.keep for col in record.columns.values())
 
-    def set(self, path: Path, record, key: str, value: Any) -> None:
+    def change(self, path: Path, record, key: str, value: Any) -> None:
         self.edits[path][(record.sheet, f"{record.columns[key]}{record.row}")] = value
 
     def weekday_in_week(self, day: date) -> date | None:
@@ -1218,12 +1266,9 @@ class _Week:
         return day if day < self.new_as_of else None
 
 
-def _planted_rows(info: SampleInfo, week: _Week) -> set[tuple[Path, str, int]]:
-    rows = set()
-    for mark in info.planted:
-        number = int(re.sub(r"^[A-Z]+", "", mark["cell"]))
-        rows.add((Path(mark["file"]), mark["sheet"], number))
-    return rows
+def _in_folder(folder: Path, path: Path) -> Path:
+    """A rep's workbook (<region>/<rep>.xlsx) inside ``folder``."""
+    return Path(folder).joinpath(*Path(path).parts[-2:])
 
 
 def _grades(week: _Week, path: Path) -> dict[str, str]:
@@ -1251,10 +1296,10 @@ def _due_visits(week: _Week, path: Path) -> None:
             day = week.weekday_in_week(next_visit) if next_visit < week.new_as_of else None
     for r in week.records(path, "customers"):
         due = r.get("next_follow_up")
-        if due and due < week.new_as_of and not week.kept(path, r):
+        if due and due < week.new_as_of and not week.kept(path, r, "next_follow_up"):
             key = customer_key(r.get("customer"))
-            week.set(path, r, "next_follow_up",
-                     planned.get(key) or _workday(week.new_as_of + timedelta(days=week.rng.randint(7, 21))))
+            week.change(path, r, "next_follow_up",
+                        planned.get(key) or _workday(week.new_as_of + timedelta(days=week.rng.randint(7, 21))))
 
 
 def _visit_values(week: _Week, last, day: date, next_visit: date) -> dict[str, Any]:
@@ -1270,8 +1315,8 @@ def _due_objections(week: _Week, path: Path) -> None:
     for r in week.records(path, "objections"):
         due = r.get("resolve_by")
         if r.get("status") in (None, "未解决") and due and due < week.new_as_of and not week.kept(path, r):
-            week.set(path, r, "status", "已解决")
-            week.set(path, r, "feedback", "客户接受应答方案")
+            week.change(path, r, "status", "已解决")
+            week.change(path, r, "feedback", "客户接受应答方案")
 
 
 def _open_deals(week: _Week, path: Path) -> list:
@@ -1285,14 +1330,11 @@ def _due_closes(week: _Week, path: Path) -> None:
     for r in _open_deals(week, path):
         close = r.get("expected_close")
         if close and close < week.new_as_of:
-            week.set(path, r, "expected_close", _workday(week.new_as_of + week._slip(week.rng)))
+            week.change(path, r, "expected_close", _workday(week.new_as_of + _slip(week.rng)))
 
 
 def _slip(rng: random.Random) -> timedelta:
     return timedelta(days=rng.randint(21, 45))
-
-
-_Week._slip = staticmethod(_slip)
 
 
 def _pipeline_events(week: _Week) -> None:
@@ -1322,13 +1364,14 @@ def _pipeline_events(week: _Week) -> None:
     slipped = pick(lambda r: r.get("expected_close") is not None)
     if slipped:
         path, r = slipped
-        week.set(path, r, "expected_close", _workday(max(r.get("expected_close"), week.new_as_of) + _slip(week.rng)))
+        later = max(r.get("expected_close"), week.new_as_of) + _slip(week.rng)
+        week.change(path, r, "expected_close", _workday(later))
     lost = pick(lambda r: r.get("stage") in stages[1:4])
     if lost:
         path, r = lost
-        week.set(path, r, "forecast", "丢单")
-        week.set(path, r, "win_probability", 0)
-        week.set(path, r, "win_loss_reason", week.rng.choice(LOSS_REASONS))
+        week.change(path, r, "forecast", "丢单")
+        week.change(path, r, "win_probability", 0)
+        week.change(path, r, "win_loss_reason", week.rng.choice(LOSS_REASONS))
 
 
 def _has_planted_rows(week: _Week, path: Path, deal) -> bool:
@@ -1340,32 +1383,31 @@ def _has_planted_rows(week: _Week, path: Path, deal) -> bool:
 
 def _close_won(week: _Week, path: Path, deal) -> None:
     """The customer signs: pending approvals are granted this week and the deal is 已成交."""
-    day = week.weekday_in_week(week.as_of) or week.as_of
+    # The day after the last merge: a deal signed on the merge day itself was in last week's figures.
+    day = week.weekday_in_week(week.as_of + timedelta(days=1)) or week.new_as_of
     key = customer_key(deal.get("customer"))
     for r in week.records(path, "contracts"):
         if customer_key(r.get("customer") or "") == key and r.get("decision") == "待审":
-            week.set(path, r, "decision", "同意")
-            week.set(path, r, "decided", day)
-            week.set(path, r, "comment", "同意")
-    week.set(path, deal, "forecast", "已成交")
-    week.set(path, deal, "win_probability", 100)
-    week.set(path, deal, "expected_close", day)
-    week.set(path, deal, "win_loss_reason", week.rng.choice(WIN_REASONS))
+            week.change(path, r, "decision", "同意")
+            week.change(path, r, "decided", day)
+            week.change(path, r, "comment", "同意")
+    week.change(path, deal, "forecast", "已成交")
+    week.change(path, deal, "win_probability", 100)
+    week.change(path, deal, "expected_close", day)
+    week.change(path, deal, "win_loss_reason", week.rng.choice(WIN_REASONS))
 
 
 def _move_stage(week: _Week, path: Path, deal) -> None:
     stages = _stage_values()
     stage = stages[stages.index(deal.get("stage")) + 1]
     probability = {c.value: c.probability for c in load_schema().sheets["pipeline"].field("stage").choices}
-    week.set(path, deal, "stage", stage)
-    week.set(path, deal, "win_probability", probability[stage])
-    week.set(path, deal, "forecast", "承诺" if stages.index(stage) >= 3 else "争取")
+    week.change(path, deal, "stage", stage)
+    week.change(path, deal, "win_probability", probability[stage])
+    week.change(path, deal, "forecast", FORECAST_OF_STAGE[stages.index(stage) + 1])
 
 
 def _apply_edits(path: Path, edits: dict[tuple[str, str], Any], appends: list[tuple[str, dict[str, Any]]]) -> None:
     """Change the cells and append the rows with openpyxl, then replace the file in one move."""
-    from openpyxl import load_workbook
-
     workbook = load_workbook(path)
     for (sheet, ref), value in edits.items():
         _set_cell(workbook[sheet][ref], value)

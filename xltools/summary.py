@@ -570,7 +570,8 @@ def _trend_chart(book, p: Placement, columns: list[int], title: str, value_axis:
                           "line": {"color": color, "width": 2.25},
                           "marker": {"type": "circle", "size": 6, "fill": {"color": color},
                                      "border": {"color": color}}})
-    chart.set_x_axis({"date_axis": True, "num_format": "mm-dd", "major_unit": 7, "major_unit_type": "days"})
+    # A text axis: a date axis with a single point is drawn from 1900-01-01 by LibreOffice.
+    chart.set_x_axis({"text_axis": True, "num_format": "mm-dd"})
     chart.set_y_axis(value_axis)
     _style_chart(chart, title)
     return chart
