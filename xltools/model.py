@@ -5,6 +5,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # Company-form suffixes and place prefixes stripped before comparing customer names.
@@ -22,9 +23,13 @@ def customer_key(name: Any) -> str:
     Strips the province/city prefix (省/市), the company form (有限公司, 集团 ...),
     brackets, spaces and case.
     """
-    if name is None:
-        return ""
-    text = unicodedata.normalize("NFKC", str(name))
+    return "" if name is None else _customer_key(str(name))
+
+
+@lru_cache(maxsize=1 << 16)
+def _customer_key(name: str) -> str:
+    # Cached: every rule asks for the keys of the same few thousand names again and again.
+    text = unicodedata.normalize("NFKC", name)
     text = re.sub(r"\s|\([^)]*\)|\[[^\]]*\]|【[^】]*】", "", text).casefold()   # NFKC made （） into ()
     for _ in range(2):
         for suffix in _SUFFIXES:
@@ -47,7 +52,7 @@ class Record:
     sheet: str                   # the sheet's name in the workbook
     row: int                     # the Excel row number
     values: dict[str, Any]       # field key -> typed value; None when blank or not readable
-    raw: dict[str, Any] = field(default_factory=dict)      # field key -> the cell as read
+    raw: dict[str, Any] = field(default_factory=dict)      # field key -> what an unreadable cell held
     columns: dict[str, str] = field(default_factory=dict)  # field key -> column letter
     rep: str | None = None       # the rep the row belongs to
     first_seen: dt.datetime | None = None  # when the store first saw this row (None outside a store)

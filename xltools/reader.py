@@ -11,7 +11,9 @@ runs it for many files in crash-proof worker processes.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
+import math
 import re
 import zipfile
 from collections import Counter
@@ -77,11 +79,7 @@ def _read_sheet(result: WorkbookRead, schema: Schema, name: str, grid: list[list
     sheet.how = "metadata" if tagged else ("name" if schema.sheet_name_lookup.get(norm_label(name)) else "headers")
     result.sheets.append(sheet)
     result.findings += _column_findings(result.path, spec, sheet)
-    for index in range(header_row + 1, len(grid)):
-        row = grid[index]
-        if all(is_blank(v) for v in row):
-            continue                     # blank rows inside the data are allowed
-        result.records.append(_read_row(result, spec, sheet, index + 1, row, xml.cells.get(name, {})))
+    _read_rows(result, spec, sheet, grid, xml.cells.get(name, {}))
 
 
 def _find_form(schema: Schema, name: str, grid: list[list[Any]], tagged: str | None
@@ -133,57 +131,137 @@ def _column_findings(path: str, spec: SheetSpec, sheet: SheetData) -> list[Findi
     return findings
 
 
-# Reading a row
-def _read_row(result: WorkbookRead, spec: SheetSpec, sheet: SheetData, excel_row: int,
-              row: list[Any], cell_facts: dict[str, str]) -> Record:
-    record = Record(spec.key, result.path, sheet.sheet, excel_row, {}, {}, {})
+# Reading the rows, a column at a time: most cells are already what the field wants (a
+# date, a number, a listed value), so they take a fast path; the rest go through coerce().
+_SLOW = object()
+
+
+def _read_rows(result: WorkbookRead, spec: SheetSpec, sheet: SheetData, grid: list[list[Any]],
+               facts: dict[str, str]) -> None:
+    numbers, rows = [], []
+    for index in range(sheet.header_row, len(grid)):
+        row = grid[index]
+        if any(v != "" and v is not None for v in row) and not all(is_blank(v) for v in row):
+            numbers.append(index + 1)    # blank rows inside the data are allowed
+            rows.append(row)
+    if not rows:
+        return
+    table = _Table(result, spec, sheet, numbers)
     for key, col in sheet.columns.items():
         index = _col_index(col)
-        raw = row[index] if index < len(row) else None
-        fact = cell_facts.get(f"{col}{excel_row}")
-        if isinstance(raw, str):
-            result.findings += _text_findings(result.path, spec, sheet, excel_row, col, key, raw)
-        for k in key.split("+"):
-            record.columns[k] = col
-            record.raw[k] = raw if fact is None else fact
-        if fact is not None:         # an error cell or a formula without value: reported, never a value
-            result.findings.append(_fact_finding(result.path, spec, sheet, excel_row, col, key, fact))
-            raw = None
+        raws = [row[index] if index < len(row) else None for row in rows]
+        table.take_facts(key, col, raws, facts)
+        table.check_text(key, col, raws)
         if "+" in key:
-            _take_combined(result, spec, record, key, raw)
+            table.combined(key, col, raws)
         else:
-            _take(result, spec, record, key, raw)
-    return record
+            table.convert(key, col, raws)
+    result.records += table.records()
 
 
-def _take(result: WorkbookRead, spec: SheetSpec, record: Record, key: str, raw: Any) -> None:
-    fld = spec.field(key)
-    value, problem = coerce(fld, raw)
-    record.values[key] = value
-    if problem:
-        result.findings.append(Finding(
-            problem.code, result.path, spec.key, record.sheet, record.row, record.columns[key], key,
-            value=to_text(raw), params=_problem_params(fld, problem.reason)))
+class _Table:
+    """The typed columns of one sheet, and the findings made while typing them."""
+
+    def __init__(self, result: WorkbookRead, spec: SheetSpec, sheet: SheetData, numbers: list[int]):
+        self.result, self.spec, self.sheet, self.numbers = result, spec, sheet, numbers
+        self.columns: dict[str, list[Any]] = {}
+        self.unread: dict[int, dict[str, Any]] = {}        # row position -> {field: what was there}
+        self.letters = {k: col for key, col in sheet.columns.items() for k in key.split("+")}
+
+    def finding(self, code: str, pos: int, key: str, **kw) -> None:
+        self.result.findings.append(Finding(code, self.result.path, self.spec.key, self.sheet.sheet,
+                                            self.numbers[pos], self.letters[key], key, **kw))
+
+    def take_facts(self, key: str, col: str, raws: list[Any], facts: dict[str, str]) -> None:
+        """Error cells and formulas without a value are reported, never taken as values."""
+        if not facts:
+            return
+        for pos, row in enumerate(self.numbers):
+            fact = facts.get(f"{col}{row}")
+            if fact is not None:
+                code = "formula-uncalculated" if fact == "formula" else "cell-error"
+                self.finding(code, pos, key.split("+")[0], value=None if fact == "formula" else fact)
+                for k in key.split("+"):
+                    self.unread.setdefault(pos, {})[k] = fact
+                raws[pos] = None
+
+    def check_text(self, key: str, col: str, raws: list[Any]) -> None:
+        texts = [(pos, v) for pos, v in enumerate(raws) if type(v) is str]
+        if not texts or (max(len(v) for _, v in texts) <= MAX_TEXT
+                         and not _CONTROL.search("\n".join(v for _, v in texts))):
+            return
+        for pos, raw in texts:
+            for f in _text_findings(self.result.path, self.spec, self.sheet, self.numbers[pos], col,
+                                    key.split("+")[0], raw):
+                self.result.findings.append(f)
+
+    def convert(self, key: str, col: str, raws: list[Any]) -> None:
+        fld = self.spec.field(key)
+        fast = _fast_path(fld)
+        values = [fast(v) for v in raws]
+        for pos, value in enumerate(values):
+            if value is _SLOW:
+                values[pos], problem = coerce(fld, raws[pos])
+                if problem:
+                    self.unread.setdefault(pos, {})[key] = raws[pos]
+                    self.finding(problem.code, pos, key, value=to_text(raws[pos]),
+                                 params=_problem_params(fld, problem.reason))
+        self.columns[key] = values
+
+    def combined(self, key: str, col: str, raws: list[Any]) -> None:
+        """The seed's 企业规模 column: "200人/1亿" fills employees and revenue where their own
+        columns left them empty."""
+        employees, revenue = key.split("+")
+        for k in (employees, revenue):
+            self.columns.setdefault(k, [None] * len(raws))
+        for pos, raw in enumerate(raws):
+            if is_blank(raw):
+                continue
+            try:
+                pair = parse_size(raw) if isinstance(raw, str) else (int(raw), None)
+            except (ValueError, TypeError):
+                self.unread.setdefault(pos, {})[employees] = raw
+                self.finding("type", pos, employees, value=to_text(raw),
+                             params=_problem_params(self.spec.field(employees), "number"))
+                continue
+            for k, v in zip((employees, revenue), pair):
+                if self.columns[k][pos] is None:
+                    self.columns[k][pos] = v
+
+    def records(self) -> list[Record]:
+        keys = list(self.columns)
+        rows = zip(*(self.columns[k] for k in keys))
+        return [Record(self.spec.key, self.result.path, self.sheet.sheet, number, dict(zip(keys, values)),
+                       self.unread.get(pos, {}), self.letters)
+                for pos, (number, values) in enumerate(zip(self.numbers, rows))]
 
 
-def _take_combined(result: WorkbookRead, spec: SheetSpec, record: Record, key: str, raw: Any) -> None:
-    """The seed's 企业规模 column: "200人/1亿" gives employees and revenue."""
-    employees, revenue = key.split("+")
-    if is_blank(raw):
-        record.values.setdefault(employees, None)
-        record.values.setdefault(revenue, None)
-        return
-    try:
-        pair = parse_size(raw) if isinstance(raw, str) else (int(raw), None)
-    except (ValueError, TypeError):
-        fld = spec.field(employees)
-        result.findings.append(Finding("type", result.path, spec.key, record.sheet, record.row,
-                                       record.columns[employees], employees, value=to_text(raw),
-                                       params=_problem_params(fld, "number")))
-        pair = (None, None)
-    for k, v in zip((employees, revenue), pair):
-        if record.values.get(k) is None:
-            record.values[k] = v
+def _fast_path(fld) -> Any:
+    """A function taking the cells that need no parsing, and returning _SLOW for the others."""
+    def blank_or_slow(v):
+        return None if v is None or v == "" else _SLOW
+
+    low, high = fld.bounds()
+    low = -math.inf if low is None else low
+    high = math.inf if high is None else high
+
+    def in_range(v) -> bool:
+        return low < v <= high if fld.min_exclusive else low <= v <= high
+
+    if fld.type == "text":
+        return lambda v: (v.strip() or None) if type(v) is str else blank_or_slow(v)
+    if fld.type == "date":
+        return lambda v: v if type(v) is dt.date else (v.date() if type(v) is dt.datetime else blank_or_slow(v))
+    if fld.type == "number":
+        return lambda v: float(v) if type(v) in (float, int) and in_range(v) else blank_or_slow(v)
+    if fld.type == "int":
+        return lambda v: int(v) if type(v) in (float, int) and v == int(v) and in_range(v) else blank_or_slow(v)
+    if fld.type == "percent":     # 0 < v <= 1 may be a fraction from a %-formatted cell: coerce decides
+        return lambda v: float(v) if type(v) in (float, int) and (v > 1 or v == 0) and in_range(v) else blank_or_slow(v)
+    if fld.type == "enum":
+        canonical = set(fld.choice_values())
+        return lambda v: v if v in canonical else blank_or_slow(v)
+    return blank_or_slow
 
 
 def _problem_params(fld, reason: str) -> dict[str, Any]:
@@ -191,12 +269,6 @@ def _problem_params(fld, reason: str) -> dict[str, Any]:
     bounds = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
     return {"label": fld.label, "expected": EXPECTED.get(reason, EXPECTED.get(fld.type, fld.type)),
             "allowed": "、".join(fld.choice_values()), "bounds": bounds}
-
-
-def _fact_finding(path, spec, sheet, row, col, key, fact: str) -> Finding:
-    if fact == "formula":
-        return Finding("formula-uncalculated", path, spec.key, sheet.sheet, row, col, key)
-    return Finding("cell-error", path, spec.key, sheet.sheet, row, col, key, value=fact)
 
 
 def _text_findings(path, spec, sheet, row, col, key, raw: str) -> list[Finding]:

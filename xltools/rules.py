@@ -235,7 +235,7 @@ def _parse_floor(text: Any) -> float | None:
 # Per cell and per form
 def check_required(rows: Rows) -> Iterator[Finding]:
     for r in rows.records:
-        if all(is_blank(v) for v in r.raw.values()):
+        if not r.raw and all(v is None for v in r.values.values()):
             continue                          # not started: nothing is missing yet
         for f in rows.spec(r.form).fields:
             # No column at all is one column-missing finding, not one per row.

@@ -1304,7 +1304,7 @@ def _due_visits(week: _Week, path: Path) -> None:
 
 def _visit_values(week: _Week, last, day: date, next_visit: date) -> dict[str, Any]:
     rng = week.rng
-    values = {"customer": last.raw.get("customer"), "date": day, "channel": rng.choice(CHANNELS),
+    values = {"customer": last.get("customer"), "date": day, "channel": rng.choice(CHANNELS),
               "visitor": last.get("visitor"), "feedback": rng.choice(VISIT_FEEDBACK),
               "satisfaction": rng.choice((4, 5)), "next_action": rng.choice(NEXT_ACTIONS),
               "owner": last.get("owner") or last.get("visitor"), "next_visit": next_visit}
