@@ -71,7 +71,7 @@ _CATALOGUE = [
     Code("entry-late", WARNING, "{value} 的记录在 {hours} 小时后才录入（应在 {limit} 小时内）",
          "The record of {value} was entered {hours} hours later (due within {limit})"),
     Code("duplicate-claim", WARNING, "客户“{value}”同时由 {reps} 跟进（撞单）", "Customer '{value}' is claimed by {reps}"),
-    Code("follow-up-overdue", WARNING, "下次跟进时间 {value} 已过", "The follow-up due {value} is overdue"),
+    Code("follow-up-overdue", WARNING, "“{label}” {value} 已过", "'{label}' {value} has passed"),
 ]
 CODES: dict[str, Code] = {c.code: c for c in _CATALOGUE}
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from .findings import ERROR, INFO, WARNING, Finding
 from .inbox import FileResult
 from .model import Record
+from .schema import load_schema
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+_FORM_ORDER = {key: i for i, key in enumerate(load_schema().sheets)}
 
 
 @dataclass
@@ -88,7 +90,9 @@ class Report:
 
 
 def _finding_order(f: Finding):
-    return (f.file, f.sheet or "", f.row or 0, _col_order(f.column), _SEVERITY_ORDER[f.severity], f.code)
+    # Forms in the order of the sales process, as the rep's workbook has them.
+    return (f.file, _FORM_ORDER.get(f.form, -1), f.sheet or "", f.row or 0, _col_order(f.column),
+            _SEVERITY_ORDER[f.severity], f.code)
 
 
 def _col_order(column: str | None) -> tuple[int, str]:

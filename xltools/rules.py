@@ -471,12 +471,12 @@ def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
     as_of = rows.ctx.as_of
     for r in rows.of("customers"):
         if r.get("next_follow_up") is not None and r.get("next_follow_up") < as_of:
-            yield _finding("follow-up-overdue", r, "next_follow_up")
+            yield _finding("follow-up-overdue", r, "next_follow_up", label=rows.label("customers", "next_follow_up"))
     dated = [r for r in rows.of("visits") if r.get("date")]
     for visits in _group(dated, _cust).values():
         latest = max(visits, key=lambda r: (r.get("date"), rows.order[id(r)]))
         if latest.get("next_visit") is not None and latest.get("next_visit") < as_of:
-            yield _finding("follow-up-overdue", latest, "next_visit")
+            yield _finding("follow-up-overdue", latest, "next_visit", label=rows.label("visits", "next_visit"))
 
 
 # Pipeline

@@ -78,6 +78,8 @@ def _no(kind: str, en: str, zh: str) -> Verdict:
 
 def skip_reason_zh(reason_en: str) -> str:
     """The Chinese wording of a reason returned by ``should_skip`` or ``iter_workbooks``."""
+    if reason_en in _SKIP_ZH:
+        return _SKIP_ZH[reason_en]
     base, sep, detail = reason_en.partition(" (")
     zh = _SKIP_ZH.get(base, base)
     return f"{zh}（{detail.rstrip(')')}）" if sep else zh
