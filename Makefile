@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,live]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,live,postgres]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +22,7 @@ test: $(STAMP)
 templates: $(STAMP)
 	$(BIN)/xltools templates build --out workbook_templates
 	$(BIN)/xltools templates docs --out docs
+	$(BIN)/xltools excel build --out workbook_templates
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -34,6 +34,14 @@ def _config(path: str | None) -> Config:
         raise click.BadParameter(str(exc), param_hint="--config") from exc
 
 
+def _store_location(ctx, param, value: str | None) -> str | None:
+    """--store: a database URL as it is, or a file path (not a folder)."""
+    from .store import is_url
+    if value and not is_url(value) and Path(value).is_dir():
+        raise click.BadParameter(f"{value} is a folder: name the store file, e.g. {Path(value) / 'xltools.db'}")
+    return value
+
+
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
@@ -157,8 +165,9 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
 # Merge
 @cli.command()
 @click.argument("inboxes", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--store", "store_path", type=click.Path(dir_okay=False),
-              help="SQLite store file (default: xltools.db beside the inbox).")
+@click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location,
+              help="SQLite store file (default: xltools.db beside the inbox), or a shared store on a "
+                   "server: postgresql://user@host/db (see docs/shared-store.md).")
 @click.option("--master", "master_path", type=click.Path(dir_okay=False),
               help="Master workbook to write (default: master.xlsx beside the store).")
 @click.option("--no-master", is_flag=True, help="Update the store only.")
@@ -178,9 +187,10 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
     Example:
         xltools merge inbox/
         xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
+        xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
     from .merge import merge as run_merge
-    from .store import StoreBusy
+    from .store import StoreBusy, StoreUnavailable
     config = _config(config_path)
     try:
         with progress_bar("合并 / merging", quiet=as_json) as progress:
@@ -188,6 +198,8 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
                                write_master_file=not no_master, lang=lang, progress=progress)
     except StoreBusy as exc:
         raise click.ClickException(_busy_message(str(exc), lang)) from exc
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     if as_json:
         print_json(result.to_dict(lang))
     else:
@@ -218,43 +230,85 @@ def _merge_text(result, lang: str) -> str:
 
 # Rollup
 @cli.command()
-@click.option("--store", "store_path", type=click.Path(dir_okay=False), default="xltools.db", show_default=True,
-              help="The store merge wrote.")
+@click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location, default="xltools.db",
+              show_default=True,
+              help="The store merge wrote: a SQLite file or a postgresql:// URL.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False),
-              help="Summary workbook to write (default: summary.xlsx beside the store).")
+              help="Summary workbook to write (default: summary.xlsx beside the store, or in the "
+                   "current folder for a server store).")
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary model as JSON instead of writing a workbook.")
+@click.option("--into", "into_path", type=click.Path(exists=True, dir_okay=False),
+              help="Fill the summary sheets of this 销售汇总.xlsm; its VBA project and buttons are kept.")
 @LANG
 @config_option
-def rollup(store_path, out_path, as_of, as_json, lang, config_path):
+def rollup(store_path, out_path, as_of, as_json, into_path, lang, config_path):
     """Roll the store up into the manager's summary: KPIs, tables and charts.
 
     \b
     Example:
         xltools rollup --store xltools.db --out summary.xlsx
         xltools rollup --store xltools.db --as-of 2024-04-01 --json
+        xltools rollup --store postgresql://manager@db.example.com/sales --out summary.xlsx
+        xltools rollup --store xltools.db --into 销售汇总.xlsm
     """
     from .atomic import FileInUse
     from .rollup import rollup as run_rollup
+    from .store import StoreUnavailable, is_url
     from .summary import write_summary
-    if not Path(store_path).exists():
+    if not is_url(store_path) and not Path(store_path).exists():
         raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
-    summary = run_rollup(store_path, _day(as_of), _config(config_path))
+    if into_path:
+        from .buttons import ButtonError, rollup_into
+        try:
+            click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
+        except (FileInUse, ButtonError, StoreUnavailable) as exc:
+            raise click.ClickException(exc.message(lang) if hasattr(exc, "message") else str(exc)) from exc
+        return
+    try:
+        summary = run_rollup(store_path, _day(as_of), _config(config_path))
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     if as_json:
         print_json(summary.to_dict())
         return
-    target = Path(out_path) if out_path else Path(store_path).with_name("summary.xlsx")
+    target = Path(out_path) if out_path else (Path("summary.xlsx") if is_url(store_path)
+                                              else Path(store_path).with_name("summary.xlsx"))
     try:
         click.echo(str(write_summary(summary, target, lang)))
     except FileInUse as exc:
         raise click.ClickException(exc.message(lang)) from exc
 
 
+# Excel workbooks with buttons
+@cli.group()
+def excel():
+    """The workbooks with buttons: 销售汇总.xlsm (managers) and 合并控制台.xlsm (admins)."""
+
+
+@excel.command(name="build")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="workbook_templates", show_default=True)
+@LANG
+def excel_build(out_dir, lang):
+    """Build both .xlsm workbooks: sheets, the VBA project (xlwings' module and ours) and buttons.
+
+    \b
+    Example:
+        xltools excel build --out workbook_templates
+    """
+    from .workbooks import build_excel_workbooks
+    for path in build_excel_workbooks(Path(out_dir), lang):
+        click.echo(str(path))
+
+
 # Demo
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False), default="demo")
+@click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location,
+              help="Store to merge into (default: xltools.db in FOLDER). A postgresql:// database must be "
+                   "empty or hold only earlier demos of FOLDER: the demo empties it first.")
 @LANG
-def demo(folder, lang):
+def demo(folder, store_path, lang):
     """Run the whole job on built-in sample data: validate, merge twice a week apart, roll up.
 
     Writes a sample inbox of rep workbooks (with a few typical mistakes and one broken file)
@@ -264,9 +318,14 @@ def demo(folder, lang):
     Example:
         xltools demo
         xltools demo /tmp/xltools-demo --lang en
+        xltools demo --store postgresql://xltools@localhost/xltools_demo
     """
-    from .demo import run_demo
-    result = run_demo(folder, lang=lang)
+    from .demo import StoreInUse, run_demo
+    from .store import StoreUnavailable
+    try:
+        result = run_demo(folder, lang=lang, store=store_path)
+    except (StoreUnavailable, StoreInUse) as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(_demo_text(result, lang))
 
 

@@ -18,7 +18,7 @@ from .config import Config
 from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
-from .store import FINDING_COLUMNS, QUARANTINED, StoredFile, open_store
+from .store import FINDING_COLUMNS, QUARANTINED, StoredFile, is_url, open_store, safe_location
 from .validate import check_batch
 
 
@@ -46,7 +46,7 @@ class MergeResult:
             "findings": {"error": sum(f.severity == ERROR for f in findings),
                          "warning": sum(f.severity == "warning" for f in findings),
                          "by_code": dict(sorted(Counter(f.code for f in findings).items()))},
-            "store": str(self.store), "master": str(self.master) if self.master else None,
+            "store": str(safe_location(self.store)), "master": str(self.master) if self.master else None,
             "master_error": self.master_error.message(lang) if self.master_error else None,
             "withdrawn_files": self.withdrawn_files,
         }
@@ -64,7 +64,7 @@ def merge(inboxes: Iterable[str | Path], store: str | Path | None = None, master
           lock_wait: float = 30.0) -> MergeResult:
     """Consolidate the workbooks under ``inboxes`` into ``store`` and write the master workbook.
 
-    :param store: SQLite file (default: xltools.db beside the inbox).
+    :param store: SQLite file (default: xltools.db beside the inbox) or a ``postgresql://`` URL.
     :param master: master workbook path (default: master.xlsx beside the store).
     :param prune: delete, instead of withdraw, the rows of files gone from the inbox.
     :raises StoreBusy: another merge held the store for longer than ``lock_wait`` seconds.
@@ -75,19 +75,26 @@ def merge(inboxes: Iterable[str | Path], store: str | Path | None = None, master
     store_path = store or default_store(inboxes)
     db = open_store(store_path)
     try:
-        with db.lock(lock_wait):
+        # Merges of other inboxes may run at once (on a server store); this inbox waits for its own.
+        with db.lock([_inbox_key(p) for p in inboxes], lock_wait):
             result = _merge_locked(db, inboxes, as_of, config, prune, progress)
         if write_master_file:
             from .master import write_master
-            target = Path(master) if master else Path(str(store_path)).with_name("master.xlsx")
+            target = Path(master) if master else _default_master(store_path, inboxes)
             try:
-                result.master = write_master(db, target, result, lang)
+                with db.reading():
+                    result.master = write_master(db, target, result, lang)
             except FileInUse as exc:
                 result.master_error = exc
     finally:
         db.close()
-    result.store = store_path
+    result.store = store_path            # usable to open it again; to_dict() shows it masked
     return result
+
+
+def _default_master(store: str | Path, inboxes: list[Path]) -> Path:
+    """master.xlsx beside the store file; beside the inbox when the store is on a server."""
+    return (default_store(inboxes) if is_url(store) else Path(store)).with_name("master.xlsx")
 
 
 def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:

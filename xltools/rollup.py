@@ -53,7 +53,7 @@ import pandas as pd
 from .config import Config
 from .model import customer_key
 from .schema import load_schema
-from .store import SqliteStore, open_store
+from .store import Store, is_url, open_store
 
 WON_STAGE = "6 收回全款"
 COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST = "承诺", "争取", "管道", "已成交", "丢单"
@@ -328,15 +328,15 @@ def _plain(value: Any) -> Any:
 
 
 # Entry point
-def rollup(store: SqliteStore | str | Path, as_of: dt.date | None = None, config: Config | None = None) -> Summary:
+def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Config | None = None) -> Summary:
     """Compute the summary of the store's merged rows as of a day.
 
-    :param store: an open store, or the path of one (opened and closed here).
+    :param store: an open store, or the path or URL of one (opened and closed here).
     :param as_of: the day the summary is for; default: the latest merge run's as-of date.
     :raises FileNotFoundError: no store at that path (a summary never creates one).
     """
     if not hasattr(store, "frame"):
-        if "://" not in str(store) and not Path(store).is_file():
+        if not is_url(store) and not Path(store).is_file():
             raise FileNotFoundError(f"no store at {store}")
         db = open_store(store)
         try:
@@ -344,7 +344,8 @@ def rollup(store: SqliteStore | str | Path, as_of: dt.date | None = None, config
         finally:
             db.close()
     config = config or Config()
-    data = _load(store)
+    with store.reading():                   # one consistent state, even while a merge commits
+        data = _load(store)
     as_of = as_of or _latest_run_day(data.runs) or dt.date.today()
     return _summarise(data, as_of, config)
 
@@ -362,7 +363,7 @@ class _Data:
     runs: pd.DataFrame
 
 
-def _load(store: SqliteStore) -> _Data:
+def _load(store: Store) -> _Data:
     """Read every table the summary needs, once, with typed dates and numbers."""
     active = {f.id for f in store.files().values() if f.status == "active"}
     findings = store.findings()

@@ -1,41 +1,61 @@
 """The consolidation store: every row ever merged, with its lineage, its findings, the run
 history and a snapshot of the pipeline at each run.
 
-``Store`` is the interface merge and rollup use; ``SqliteStore`` is the embedded default.
-A server database implements the same methods (``open_store`` picks by URL) without
-touching merge or rollup. Tables per form are generated from the schema:
-``rows_<form>`` holds the form's fields plus lineage and a status (merged, quarantined,
-withdrawn).
+``Store`` is the interface merge, rollup and the master workbook use. It holds every SQL
+statement once; the two backends only say how to talk to their database:
+
+* ``SqliteStore`` -- a file beside the inbox, the embedded default (stdlib ``sqlite3``);
+* ``PostgresStore`` (``store_pg.py``) -- a shared database server, for several admins
+  merging into one place (``psycopg``, installed with ``pip install 'xltools[postgres]'``).
+
+``open_store`` picks the backend: a path (or ``sqlite:///path``) is SQLite, a
+``postgresql://`` URL is PostgreSQL. Statements are written with ``?`` placeholders and
+types that both databases read the same way (dates as ISO text, JSON as text), so the same
+merge gives the same rows and the same summary on either.
+
+Tables per form are generated from the schema: ``rows_<form>`` holds the form's fields
+plus lineage columns (``_file_id``, ``_row``, ``_customer_key`` ...) and a status
+(merged, quarantined, withdrawn). The layout is versioned: ``MIGRATIONS`` upgrade an older
+store in place when it is opened.
 """
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
-import sqlite3
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 
-from .model import Record
+from .model import Record, customer_key
 from .schema import FieldSpec, Schema, SheetSpec, load_schema
 from .values import is_blank
 
 MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
 LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
-           "_columns", "_unread"]
+           "_columns", "_unread", "_customer_key"]
 SNAPSHOT_FIELDS = ["project_id", "project", "customer", "owner", "stage", "win_probability", "amount",
                    "expected_close", "forecast"]
+FINDING_COLUMNS = ["file_id", "form", "sheet", "row", "column_letter", "field", "code", "severity", "customer",
+                   "rep", "value", "message_zh", "message_en"]
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class StoreBusy(RuntimeError):
-    """Another merge holds the store."""
+    """Another merge holds the store (or the same inbox of it)."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened: no driver, no server, wrong credentials. The message is safe to show."""
 
 
 @dataclass
@@ -50,16 +70,61 @@ class StoredFile:
     last_seen: str
 
 
-def open_store(location: str | Path, schema: Schema | None = None) -> "SqliteStore":
-    """The store at a path (SQLite file). A URL scheme selects another backend."""
+# --- Locations --------------------------------------------------------------------------------------------
+
+
+def is_url(location: str | Path | None) -> bool:
+    """True for a database URL (``postgresql://...``), False for a file path."""
+    return location is not None and not isinstance(location, Path) and "://" in str(location)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***``, for anything printed, logged or written."""
+    scheme, sep, rest = url.partition("://")
+    before_query, question, query = rest.partition("?")
+    # The last "@" before the query ends the user part, even when the password holds an unescaped "/" or "@".
+    userinfo, at, host = before_query.rpartition("@")
+    if at and ":" in userinfo:
+        before_query = userinfo.split(":", 1)[0] + ":***@" + host
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", query)
+    return scheme + sep + before_query + question + query
+
+
+def safe_location(location: str | Path) -> str | Path:
+    """What to show for a store: a path as it is, a URL without its password."""
+    return mask_url(str(location)) if is_url(location) else location
+
+
+def resolve_location(text: str, base: Path) -> str | Path:
+    """A store named in a setting (the 设置 sheet, a config file): a URL as it is, a path
+    relative to ``base`` (the workbook's folder)."""
+    text = text.strip().strip('"')
+    if is_url(text):
+        return text
+    path = Path(os.path.expandvars(os.path.expanduser(text)))
+    return path if path.is_absolute() else base / path
+
+
+def open_store(location: str | Path, schema: Schema | None = None) -> "Store":
+    """The store at a path (SQLite file) or a database URL (``postgresql://user@host/db``).
+
+    The store's tables are created, or upgraded to this version's layout, on opening.
+    :raises StoreUnavailable: the URL's backend is missing or its server refuses the connection.
+    """
+    schema = schema or load_schema()
+    if not is_url(location):
+        return SqliteStore(Path(location), schema)
     text = str(location)
-    if "://" in text:
-        raise ValueError(f"unsupported store {text!r}: only SQLite file paths are available here")
-    return SqliteStore(Path(text), schema or load_schema())
+    scheme = text.split("://", 1)[0].lower()
+    if scheme == "sqlite":                       # sqlite:///relative.db, sqlite:////absolute.db
+        return SqliteStore(Path(text.split("://", 1)[1][1:]), schema)
+    if scheme.split("+", 1)[0] in POSTGRES_SCHEMES:
+        from .store_pg import PostgresStore
+        return PostgresStore(text, schema)
+    raise ValueError(f"unsupported store {mask_url(text)!r}: use a file path or a postgresql:// URL")
 
 
-def _sql_type(f: FieldSpec) -> str:
-    return {"int": "INTEGER", "number": "REAL", "percent": "REAL"}.get(f.type, "TEXT")
+# --- Values -----------------------------------------------------------------------------------------------
 
 
 def _to_sql(value: Any) -> Any:
@@ -82,49 +147,429 @@ def now() -> str:
     return dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
 
 
-class SqliteStore:
-    def __init__(self, path: Path, schema: Schema):
-        self.path, self.schema = path, schema
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+def row_hash(record: Record, keys: list[str]) -> str:
+    text = json.dumps([_to_sql(record.values.get(k)) for k in keys], ensure_ascii=False, default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def row_customer_key(spec: SheetSpec, values: dict[str, Any]) -> str | None:
+    """The ``_customer_key`` lineage of a row: its customer, normalised for matching; NULL for
+    forms without a customer."""
+    return customer_key(values.get(spec.customer_field)) if spec.customer_field else None
+
+
+def _unread(record: Record, keys: list[str]) -> str | None:
+    """Cells that held something unreadable: rules must not call them empty when rows are reloaded."""
+    unread = {k: str(record.raw[k]) for k in keys
+              if record.values.get(k) is None and not is_blank(record.raw.get(k))}
+    return json.dumps(unread, ensure_ascii=False) if unread else None
+
+
+def _chunks(items: Sequence, size: int = 500) -> Iterator[list]:
+    """Keep IN (...) lists short: SQLite limits how many ? a statement may hold."""
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _marks(items: Sequence) -> str:
+    return ", ".join("?" * len(items))
+
+
+# --- The interface, once for both databases ---------------------------------------------------------------
+
+
+class Store(abc.ABC):
+    """The consolidation store. Subclasses connect and provide the few dialect hooks below."""
+
+    # Column types, by role. SQLite's INTEGER/REAL are 64-bit; PostgreSQL says so explicitly.
+    ID = "INTEGER PRIMARY KEY"
+    INT = "INTEGER"
+    REAL = "REAL"
+
+    path: Path | str      # the file, or the URL without its password: safe to show
+    schema: Schema
+    db: Any               # the DB-API connection (sqlite3 or psycopg)
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self._in_transaction = False
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()            # a refused store leaves no connection (or server session) behind
+            raise
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
 
     def close(self) -> None:
         self.db.close()
 
-    # Schema and migrations
-    def _migrate(self) -> None:
-        """Bring an older store up to SCHEMA_VERSION; new forms' tables and fields are added."""
-        with self.transaction():
-            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            found = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if found and int(found[0]) > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path} was written by a newer xltools (store v{found[0]})")
-            for statement in filter(str.strip, _BASE_TABLES.split(";")):
-                self.db.execute(statement)    # not executescript: it would commit this transaction
-            for spec in self.schema.sheets.values():
-                self._ensure_form_table(spec)
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    # Dialect hooks ------------------------------------------------------------------------------------------
+    def _run(self, sql: str, params: Sequence = ()) -> Any:
+        """Execute one statement written with ? placeholders; returns the cursor."""
+        return self.db.execute(sql, params)
 
-    def _ensure_form_table(self, spec: SheetSpec) -> None:
-        table = f"rows_{spec.key}"
-        cols = ", ".join(f'"{f.key}" {_sql_type(f)}' for f in spec.fields)
-        self.db.execute(f"""CREATE TABLE IF NOT EXISTS {table} (
-            _id INTEGER PRIMARY KEY, _file_id INTEGER NOT NULL REFERENCES files(id), _sheet TEXT, _row INTEGER,
-            _rep TEXT, _status TEXT NOT NULL, _row_hash TEXT, _first_seen TEXT, _last_seen TEXT, _run_id INTEGER,
-            _columns TEXT, _unread TEXT, {cols})""")
-        self.db.execute(f"CREATE INDEX IF NOT EXISTS {table}_file ON {table}(_file_id)")
-        have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-        for f in spec.fields:
-            if f.key not in have:
-                self.db.execute(f'ALTER TABLE {table} ADD COLUMN "{f.key}" {_sql_type(f)}')
+    def _run_many(self, sql: str, rows: Iterable[Sequence]) -> None:
+        self.db.executemany(sql, rows)
 
+    def _bulk_insert(self, table: str, columns: str, rows: list[Sequence]) -> None:
+        """Insert many rows at once (a changed file's rows: up to 100k per sheet)."""
+        self._run_many(f"INSERT INTO {table} ({columns}) VALUES ({_marks(rows[0])})", rows)
+
+    @abc.abstractmethod
+    def _insert_id(self, sql: str, params: Sequence) -> int:
+        """Run an INSERT and return the new row's id."""
+
+    @abc.abstractmethod
+    def _tables(self) -> set[str]:
+        """The names of the store's tables."""
+
+    @abc.abstractmethod
+    def _columns(self, table: str) -> set[str]:
+        """The column names of one table."""
+
+    @abc.abstractmethod
+    def _indexes(self) -> set[str]:
+        """The names of the store's indexes."""
+
+    @abc.abstractmethod
+    def _open_transaction(self, write: bool) -> contextlib.AbstractContextManager:
+        """A transaction: one that may write, or a read-only one seeing a single state."""
+
+    def _migration_lock(self) -> None:
+        """Called first in the migration transaction: concurrent openers upgrade one at a time."""
+
+    def _asc(self, expr: str, text: bool = False) -> str:
+        """An ascending ORDER BY term sorting like SQLite does: NULLs first, text by code point."""
+        return expr
+
+    @abc.abstractmethod
+    def lock(self, keys: Iterable[str] = (), wait: float = 30.0) -> contextlib.AbstractContextManager:
+        """Hold the merge lock of ``keys`` (inboxes), or of the whole store when there are none.
+
+        A second holder of the same key waits up to ``wait`` seconds, then gets StoreBusy.
+        """
+
+    # Transactions -------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """All or nothing: the statements inside commit together."""
+        with self._open_transaction(write=True):
+            self._in_transaction = True
+            try:
+                yield
+            finally:
+                self._in_transaction = False
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Reads inside see one consistent state, even while another admin's merge commits."""
+        if self._in_transaction:
+            yield
+            return
+        with self._open_transaction(write=False):
+            self._in_transaction = True
+            try:
+                yield
+            finally:
+                self._in_transaction = False
+
+    def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return [tuple(r) for r in self._run(sql, params).fetchall()]
+
+    def _frame(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
+        """A query's rows as a frame, built as pandas.read_sql_query builds it, for every backend."""
+        cursor = self._run(sql, params)
+        columns = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns, coerce_float=True)
+
+    def _ddl(self, sql: str) -> str:
+        return sql.format(ID=self.ID, INT=self.INT, REAL=self.REAL)
+
+    def _sql_type(self, f: FieldSpec) -> str:
+        return {"int": self.INT, "number": self.REAL, "percent": self.REAL}.get(f.type, "TEXT")
+
+    # Schema and migrations ----------------------------------------------------------------------------------
+    def version(self) -> int:
+        """The layout version the store is at (0: empty)."""
+        if "meta" not in self._tables():
+            return 0
+        found = self._rows("SELECT value FROM meta WHERE key='schema_version'")
+        return int(found[0][0]) if found else 0
+
+    def _migrate(self) -> None:
+        """Bring the store up to SCHEMA_VERSION, then add the tables and fields of new forms.
+
+        Nothing is written when the store is up to date, so a read-only user can open it.
+        """
+        with self.transaction():
+            self._migration_lock()
+            version = self.version()
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path} was written by a newer xltools (store v{version})")
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](self)
+            tables, indexes = self._tables(), self._indexes()
+            for spec in self.schema.sheets.values():
+                self._ensure_form_table(spec, tables, indexes)
+            if version != SCHEMA_VERSION:
+                self._run("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
+
+    def _ensure_form_table(self, spec: SheetSpec, tables: set[str], indexes: set[str]) -> None:
+        """The form's table at the current layout; fields added to the schema become new columns."""
+        table = f"rows_{spec.key}"
+        if table not in tables:
+            cols = ", ".join(f'"{f.key}" {self._sql_type(f)}' for f in spec.fields)
+            self._run(self._ddl(f"""CREATE TABLE {table} (
+                _id {{ID}}, _file_id {{INT}} NOT NULL REFERENCES files(id), _sheet TEXT, _row {{INT}},
+                _rep TEXT, _status TEXT NOT NULL, _row_hash TEXT, _first_seen TEXT, _last_seen TEXT,
+                _run_id {{INT}}, _columns TEXT, _unread TEXT, _customer_key TEXT, {cols})"""))
+        else:
+            have = self._columns(table)
+            for f in spec.fields:
+                if f.key not in have:
+                    self._run(f'ALTER TABLE {table} ADD COLUMN "{f.key}" {self._sql_type(f)}')
+        for name, column in ((f"{table}_file", "_file_id"), (f"{table}_customer", "_customer_key")):
+            if name not in indexes:
+                self._run(f"CREATE INDEX {name} ON {table}({column})")
+
+    def drop_tables(self) -> None:
+        """Remove everything the store holds (the demo starts from nothing). The store is closed."""
+        with self.transaction():
+            tables = self._tables()
+            for table in sorted(t for t in tables if t.startswith("rows_")):   # before files: they refer to it
+                self._run(f"DROP TABLE {table}")
+            for table in ("findings", "snapshots", "files", "runs", "meta"):
+                if table in tables:
+                    self._run(f"DROP TABLE {table}")
+        self.close()
+
+    # Runs ---------------------------------------------------------------------------------------------------
+    def start_run(self, as_of: dt.date, inboxes: list[str]) -> int:
+        return self._insert_id("INSERT INTO runs (started_at, as_of, inboxes) VALUES (?, ?, ?)",
+                               (now(), as_of.isoformat(), json.dumps(inboxes, ensure_ascii=False)))
+
+    def finish_run(self, run_id: int, counts: dict[str, Any]) -> None:
+        self._run("UPDATE runs SET finished_at=?, counts=? WHERE id=?",
+                  (now(), json.dumps(counts, ensure_ascii=False), run_id))
+
+    def runs(self) -> pd.DataFrame:
+        return self._frame("SELECT * FROM runs ORDER BY id")
+
+    # Files --------------------------------------------------------------------------------------------------
+    def files(self) -> dict[tuple[str, str], StoredFile]:
+        """Every file ever merged, by (inbox, path relative to the inbox)."""
+        rows = self._rows("SELECT id, inbox, path, sha256, rep, status, first_seen, last_seen FROM files ORDER BY id")
+        return {(r[1], r[2]): StoredFile(*r) for r in rows}
+
+    def upsert_file(self, inbox: str, path: str, sha256: str | None, rep: str | None, status: str,
+                    run_id: int, reason: str = "") -> int:
+        stamp = now()
+        self._run("""INSERT INTO files (inbox, path, sha256, rep, status, reason, first_seen, last_seen,
+            last_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (inbox, path) DO UPDATE SET
+            sha256=excluded.sha256, rep=excluded.rep, status=excluded.status, reason=excluded.reason,
+            last_seen=excluded.last_seen, last_run=excluded.last_run""",
+                  (inbox, path, sha256, rep, status, reason, stamp, stamp, run_id))
+        return self._rows("SELECT id FROM files WHERE inbox=? AND path=?", (inbox, path))[0][0]
+
+    def touch_file(self, file_id: int, run_id: int) -> None:
+        """An unchanged file was seen again: its rows are still current."""
+        stamp = now()
+        self._run("UPDATE files SET last_seen=?, last_run=?, status='active' WHERE id=?", (stamp, run_id, file_id))
+        for spec in self.schema.sheets.values():
+            self._run(f"UPDATE rows_{spec.key} SET _last_seen=? WHERE _file_id=? AND _status!=?",
+                      (stamp, file_id, WITHDRAWN))
+
+    def withdraw_file(self, file_id: int) -> int:
+        """A file left the inbox: keep its rows, marked withdrawn. Returns how many."""
+        self._run("UPDATE files SET status='withdrawn' WHERE id=?", (file_id,))
+        return sum(self._run(f"UPDATE rows_{s} SET _status=? WHERE _file_id=? AND _status!=?",
+                             (WITHDRAWN, file_id, WITHDRAWN)).rowcount for s in self.schema.sheets)
+
+    def prune_file(self, file_id: int) -> int:
+        """Delete a withdrawn file's rows for good (``merge --prune``)."""
+        n = sum(self._run(f"DELETE FROM rows_{s} WHERE _file_id=?", (file_id,)).rowcount
+                for s in self.schema.sheets)
+        self._run("DELETE FROM findings WHERE file_id=?", (file_id,))
+        self._run("DELETE FROM files WHERE id=?", (file_id,))
+        return n
+
+    # Rows ---------------------------------------------------------------------------------------------------
+    def replace_rows(self, file_id: int, records: list[Record], run_id: int) -> None:
+        """A changed file's rows replace its previous ones; a row seen before keeps its first_seen."""
+        stamp = now()
+        for spec in self.schema.sheets.values():
+            table = f"rows_{spec.key}"
+            first_seen = dict(self._rows(f"SELECT _row_hash, _first_seen FROM {table} WHERE _file_id=?", (file_id,)))
+            self._run(f"DELETE FROM {table} WHERE _file_id=?", (file_id,))
+            mine = [r for r in records if r.form == spec.key]
+            if mine:
+                self._insert_rows(spec, file_id, mine, run_id, stamp, first_seen)
+
+    def _insert_rows(self, spec: SheetSpec, file_id: int, records: list[Record], run_id: int, stamp: str,
+                     first_seen: dict[str, str]) -> None:
+        keys = [f.key for f in spec.fields]
+        names = ", ".join(LINEAGE + [f'"{k}"' for k in keys])
+        rows = []
+        for r in records:
+            digest = row_hash(r, keys)
+            r.first_seen = dt.datetime.fromisoformat(first_seen.get(digest, stamp))
+            rows.append([file_id, r.sheet, r.row, r.rep, MERGED, digest, r.first_seen.isoformat(sep=" "),
+                         stamp, run_id, json.dumps(r.columns), _unread(r, keys), row_customer_key(spec, r.values)]
+                        + [_to_sql(r.values.get(k)) for k in keys])
+        self._bulk_insert(f"rows_{spec.key}", names, rows)
+
+    def load_records(self, file_ids: list[int], paths: dict[int, str],
+                     customer_keys: set[str] | None = None) -> list[Record]:
+        """Rebuild the current rows of unchanged files, so rules see every file of the inbox.
+
+        :param customer_keys: only the rows about these customers (``model.customer_key``);
+            None for every row.
+        """
+        if customer_keys is not None and not customer_keys:
+            return []
+        key_chunks = list(_chunks(sorted(customer_keys))) if customer_keys is not None else [None]
+        records: list[Record] = []
+        for spec in self.schema.sheets.values():
+            if customer_keys is not None and not spec.customer_field:
+                continue                        # the form has no customer to match
+            for ids in _chunks(file_ids):
+                for keys in key_chunks:
+                    records += self._records(spec, ids, keys, paths)
+        return records
+
+    def _records(self, spec: SheetSpec, file_ids: list[int], customers: list[str] | None,
+                 paths: dict[int, str]) -> list[Record]:
+        keys = [f.key for f in spec.fields]
+        quoted = ", ".join(f'"{k}"' for k in keys)
+        where = f"_file_id IN ({_marks(file_ids)}) AND _status!=?"
+        params: list[Any] = [*file_ids, WITHDRAWN]
+        if customers is not None:
+            where += f" AND _customer_key IN ({_marks(customers)})"
+            params += customers
+        sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} "
+               f"FROM rows_{spec.key} WHERE {where} ORDER BY _id")
+        records = []
+        for row in self._rows(sql, params):
+            values = {k: _from_sql(spec.field(k), v) for k, v in zip(keys, row[7:])}
+            unread = json.loads(row[6] or "{}")        # Record.raw: what the unreadable cells held
+            records.append(Record(spec.key, paths[row[0]], row[1], row[2], values, unread,
+                                  json.loads(row[5] or "{}"), row[3], dt.datetime.fromisoformat(row[4])))
+        return records
+
+    def set_status(self, form: str, file_id: int, rows: list[int], status: str) -> None:
+        self._run_many(f"UPDATE rows_{form} SET _status=? WHERE _file_id=? AND _row=? AND _status!=?",
+                       [(status, file_id, r, WITHDRAWN) for r in rows])
+
+    def reset_status(self, file_ids: list[int]) -> None:
+        for chunk in _chunks(file_ids):
+            for s in self.schema.sheets:
+                self._run(f"UPDATE rows_{s} SET _status=? WHERE _file_id IN ({_marks(chunk)}) AND _status=?",
+                          (MERGED, *chunk, QUARANTINED))
+
+    def count_status(self) -> dict[str, int]:
+        counts = {MERGED: 0, QUARANTINED: 0, WITHDRAWN: 0}
+        for s in self.schema.sheets:
+            for status, n in self._rows(f"SELECT _status, count(*) FROM rows_{s} GROUP BY _status"):
+                counts[status] = counts.get(status, 0) + n
+        return counts
+
+    # Findings -----------------------------------------------------------------------------------------------
+    def replace_findings(self, run_id: int, origin: str, file_ids: list[int], findings: list[tuple]) -> None:
+        """Replace the findings of one origin ("read" or "rule") for the given files.
+
+        Each finding is a tuple in FINDING_COLUMNS order.
+        """
+        for chunk in _chunks(file_ids):
+            self._run(f"DELETE FROM findings WHERE origin=? AND file_id IN ({_marks(chunk)})", (origin, *chunk))
+        if findings:
+            self._run_many(f"INSERT INTO findings (run_id, origin, {', '.join(FINDING_COLUMNS)}) "
+                           f"VALUES (?, ?, {_marks(FINDING_COLUMNS)})", [(run_id, origin, *f) for f in findings])
+
+    def stored_findings(self, origin: str, file_ids: list[int]) -> list[tuple]:
+        """Findings kept from earlier runs, as FINDING_COLUMNS tuples."""
+        found: list[tuple] = []
+        for chunk in _chunks(file_ids):
+            found += self._rows(f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings WHERE origin=? AND "
+                                f"file_id IN ({_marks(chunk)}) ORDER BY id", (origin, *chunk))
+        return found
+
+    # Snapshots ----------------------------------------------------------------------------------------------
+    def snapshot_pipeline(self, run_id: int, as_of: dt.date) -> None:
+        """Keep the pipeline as it stands now, for week-over-week comparisons."""
+        cols = ", ".join(f'"{k}"' for k in SNAPSHOT_FIELDS)
+        self._run("DELETE FROM snapshots WHERE run_id=?", (run_id,))
+        self._run(f"INSERT INTO snapshots (run_id, as_of, {cols}) SELECT ?, ?, {cols} FROM rows_pipeline "
+                  f"WHERE _status=? ORDER BY _id", (run_id, as_of.isoformat(), MERGED))
+
+    # Read for reports ---------------------------------------------------------------------------------------
+    def frame(self, form: str, statuses: tuple[str, ...] = (MERGED,)) -> pd.DataFrame:
+        """The rows of one form: its fields, plus lineage columns named with a leading "_"
+        (``_file`` is the source path, ``_rep``, ``_sheet``, ``_row``, ``_first_seen`` ...)."""
+        order = ", ".join([self._asc("f.path", text=True), self._asc("r._sheet", text=True), "r._row", "r._id"])
+        return self._frame(f"SELECT r.*, f.path AS _file FROM rows_{form} r JOIN files f ON f.id = r._file_id "
+                           f"WHERE r._status IN ({_marks(statuses)}) ORDER BY {order}", list(statuses))
+
+    def findings(self) -> pd.DataFrame:
+        order = ", ".join([self._asc("fl.path", text=True), self._asc("f.sheet", text=True),
+                           self._asc("f.row"), "f.id"])
+        return self._frame(f"SELECT f.*, fl.path AS file FROM findings f LEFT JOIN files fl ON fl.id=f.file_id "
+                           f"ORDER BY {order}")
+
+    def snapshots(self) -> pd.DataFrame:
+        return self._frame("SELECT s.*, r.started_at FROM snapshots s JOIN runs r ON r.id=s.run_id "
+                           "ORDER BY s.run_id, s.id")
+
+
+# --- SQLite -----------------------------------------------------------------------------------------------
+
+
+class SqliteStore(Store):
+    """A store in one SQLite file: the embedded default, nothing to install or run."""
+
+    def __init__(self, path: Path, schema: Schema):
+        import sqlite3
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self._wal()
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        super().__init__(schema)
+
+    def _wal(self, wait: float = 60.0) -> None:
+        """Readers never block the writer. Switching a new file to WAL while another process
+        does the same reports "locked" without waiting for the busy timeout: retry."""
+        import sqlite3
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _insert_id(self, sql: str, params: Sequence) -> int:
+        return self._run(sql, params).lastrowid
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self._rows(f"PRAGMA table_info({table})")}
+
+    def _indexes(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT name FROM sqlite_master WHERE type='index'")}
+
+    @contextlib.contextmanager
+    def _open_transaction(self, write: bool) -> Iterator[None]:
+        # IMMEDIATE takes the write lock at once: two writers never deadlock upgrading a read lock.
+        self.db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield
         except BaseException:
@@ -132,174 +577,10 @@ class SqliteStore:
             raise
         self.db.execute("COMMIT")
 
-    # Runs
-    def start_run(self, as_of: dt.date, inboxes: list[str]) -> int:
-        cur = self.db.execute("INSERT INTO runs (started_at, as_of, inboxes) VALUES (?, ?, ?)",
-                              (now(), as_of.isoformat(), json.dumps(inboxes, ensure_ascii=False)))
-        return cur.lastrowid
-
-    def finish_run(self, run_id: int, counts: dict[str, Any]) -> None:
-        self.db.execute("UPDATE runs SET finished_at=?, counts=? WHERE id=?",
-                        (now(), json.dumps(counts, ensure_ascii=False), run_id))
-
-    def runs(self) -> pd.DataFrame:
-        return pd.read_sql_query("SELECT * FROM runs ORDER BY id", self.db)
-
-    # Files
-    def files(self) -> dict[tuple[str, str], StoredFile]:
-        """Every file ever merged, by (inbox, path relative to the inbox)."""
-        rows = self.db.execute("SELECT id, inbox, path, sha256, rep, status, first_seen, last_seen FROM files")
-        return {(r[1], r[2]): StoredFile(*r) for r in rows}
-
-    def upsert_file(self, inbox: str, path: str, sha256: str | None, rep: str | None, status: str,
-                    run_id: int, reason: str = "") -> int:
-        stamp = now()
-        self.db.execute("""INSERT INTO files (inbox, path, sha256, rep, status, reason, first_seen, last_seen,
-            last_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(inbox, path) DO UPDATE SET
-            sha256=excluded.sha256, rep=excluded.rep, status=excluded.status, reason=excluded.reason,
-            last_seen=excluded.last_seen, last_run=excluded.last_run""",
-                        (inbox, path, sha256, rep, status, reason, stamp, stamp, run_id))
-        return self.db.execute("SELECT id FROM files WHERE inbox=? AND path=?", (inbox, path)).fetchone()[0]
-
-    def touch_file(self, file_id: int, run_id: int) -> None:
-        """An unchanged file was seen again: its rows are still current."""
-        stamp = now()
-        self.db.execute("UPDATE files SET last_seen=?, last_run=?, status='active' WHERE id=?",
-                        (stamp, run_id, file_id))
-        for spec in self.schema.sheets.values():
-            self.db.execute(f"UPDATE rows_{spec.key} SET _last_seen=? WHERE _file_id=? AND _status!=?",
-                            (stamp, file_id, WITHDRAWN))
-
-    def withdraw_file(self, file_id: int) -> int:
-        """A file left the inbox: keep its rows, marked withdrawn. Returns how many."""
-        self.db.execute("UPDATE files SET status='withdrawn' WHERE id=?", (file_id,))
-        return sum(self.db.execute(f"UPDATE rows_{s} SET _status=? WHERE _file_id=? AND _status!=?",
-                                   (WITHDRAWN, file_id, WITHDRAWN)).rowcount for s in self.schema.sheets)
-
-    def prune_file(self, file_id: int) -> int:
-        """Delete a withdrawn file's rows for good (``merge --prune``)."""
-        n = sum(self.db.execute(f"DELETE FROM rows_{s} WHERE _file_id=?", (file_id,)).rowcount
-                for s in self.schema.sheets)
-        self.db.execute("DELETE FROM findings WHERE file_id=?", (file_id,))
-        self.db.execute("DELETE FROM files WHERE id=?", (file_id,))
-        return n
-
-    # Rows
-    def replace_rows(self, file_id: int, records: list[Record], run_id: int) -> None:
-        """A changed file's rows replace its previous ones; a row seen before keeps its first_seen."""
-        stamp = now()
-        for spec in self.schema.sheets.values():
-            table = f"rows_{spec.key}"
-            first_seen = dict(self.db.execute(f"SELECT _row_hash, _first_seen FROM {table} WHERE _file_id=?",
-                                              (file_id,)).fetchall())
-            self.db.execute(f"DELETE FROM {table} WHERE _file_id=?", (file_id,))
-            mine = [r for r in records if r.form == spec.key]
-            if not mine:
-                continue
-            keys = [f.key for f in spec.fields]
-            names = ", ".join(LINEAGE + [f'"{k}"' for k in keys])
-            marks = ", ".join("?" * (len(LINEAGE) + len(keys)))
-            rows = []
-            for r in mine:
-                digest = row_hash(r, keys)
-                r.first_seen = dt.datetime.fromisoformat(first_seen.get(digest, stamp))
-                rows.append([file_id, r.sheet, r.row, r.rep, MERGED, digest, r.first_seen.isoformat(sep=" "),
-                             stamp, run_id, json.dumps(r.columns), _unread(r, keys)]
-                            + [_to_sql(r.values.get(k)) for k in keys])
-            self.db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-    def load_records(self, file_ids: list[int], paths: dict[int, str]) -> list[Record]:
-        """Rebuild the current rows of unchanged files, so rules see every file of the inbox."""
-        records: list[Record] = []
-        for spec in self.schema.sheets.values():
-            keys = [f.key for f in spec.fields]
-            quoted = ", ".join(f'"{k}"' for k in keys)
-            for chunk in _chunks(file_ids):
-                records += self._records(spec, keys, quoted, chunk, paths)
-        return records
-
-    def _records(self, spec: SheetSpec, keys, quoted, file_ids, paths) -> list[Record]:
-        records = []
-        marks = ", ".join("?" * len(file_ids))
-        sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} FROM rows_{spec.key} "
-               f"WHERE _file_id IN ({marks}) AND _status!=? ORDER BY _id")
-        for row in self.db.execute(sql, (*file_ids, WITHDRAWN)):
-            values = {k: _from_sql(spec.field(k), v) for k, v in zip(keys, row[7:])}
-            raw = {**values, **json.loads(row[6] or "{}")}
-            records.append(Record(spec.key, paths[row[0]], row[1], row[2], values, raw,
-                                  json.loads(row[5] or "{}"), row[3], dt.datetime.fromisoformat(row[4])))
-        return records
-
-    def set_status(self, form: str, file_id: int, rows: list[int], status: str) -> None:
-        self.db.executemany(f"UPDATE rows_{form} SET _status=? WHERE _file_id=? AND _row=? AND _status!=?",
-                            [(status, file_id, r, WITHDRAWN) for r in rows])
-
-    def reset_status(self, file_ids: list[int]) -> None:
-        for chunk in _chunks(file_ids):
-            marks = ", ".join("?" * len(chunk))
-            for s in self.schema.sheets:
-                self.db.execute(f"UPDATE rows_{s} SET _status=? WHERE _file_id IN ({marks}) AND _status=?",
-                                (MERGED, *chunk, QUARANTINED))
-
-    def count_status(self) -> dict[str, int]:
-        counts = {MERGED: 0, QUARANTINED: 0, WITHDRAWN: 0}
-        for s in self.schema.sheets:
-            for status, n in self.db.execute(f"SELECT _status, count(*) FROM rows_{s} GROUP BY _status"):
-                counts[status] = counts.get(status, 0) + n
-        return counts
-
-    # Findings
-    def replace_findings(self, run_id: int, origin: str, file_ids: list[int], findings: list[tuple]) -> None:
-        """Replace the findings of one origin ("read" or "rule") for the given files.
-
-        Each finding is a tuple in FINDING_COLUMNS order.
-        """
-        for chunk in _chunks(file_ids):
-            marks = ", ".join("?" * len(chunk))
-            self.db.execute(f"DELETE FROM findings WHERE origin=? AND file_id IN ({marks})", (origin, *chunk))
-        cols = ", ".join(FINDING_COLUMNS)
-        self.db.executemany(
-            f"INSERT INTO findings (run_id, origin, {cols}) VALUES (?, ?, {', '.join('?' * len(FINDING_COLUMNS))})",
-            [(run_id, origin, *f) for f in findings])
-
-    def stored_findings(self, origin: str, file_ids: list[int]) -> list[tuple]:
-        """Findings kept from earlier runs, as FINDING_COLUMNS tuples."""
-        found: list[tuple] = []
-        for chunk in _chunks(file_ids):
-            marks = ", ".join("?" * len(chunk))
-            found += self.db.execute(f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings WHERE origin=? AND "
-                                     f"file_id IN ({marks}) ORDER BY id", (origin, *chunk)).fetchall()
-        return found
-
-    # Snapshots
-    def snapshot_pipeline(self, run_id: int, as_of: dt.date) -> None:
-        """Keep the pipeline as it stands now, for week-over-week comparisons."""
-        cols = ", ".join(f'"{k}"' for k in SNAPSHOT_FIELDS)
-        self.db.execute("DELETE FROM snapshots WHERE run_id=?", (run_id,))
-        self.db.execute(f"INSERT INTO snapshots (run_id, as_of, {cols}) SELECT ?, ?, {cols} FROM rows_pipeline "
-                        f"WHERE _status=?", (run_id, as_of.isoformat(), MERGED))
-
-    # Read for reports
-    def frame(self, form: str, statuses: tuple[str, ...] = (MERGED,)) -> pd.DataFrame:
-        """The rows of one form: its fields, plus lineage columns named with a leading "_"
-        (``_file`` is the source path, ``_rep``, ``_sheet``, ``_row``, ``_first_seen`` ...)."""
-        marks = ", ".join("?" * len(statuses))
-        sql = (f"SELECT r.*, f.path AS _file FROM rows_{form} r JOIN files f ON f.id = r._file_id "
-               f"WHERE r._status IN ({marks}) ORDER BY f.path, r._sheet, r._row")
-        return pd.read_sql_query(sql, self.db, params=list(statuses))
-
-    def findings(self) -> pd.DataFrame:
-        return pd.read_sql_query("SELECT f.*, fl.path AS file FROM findings f LEFT JOIN files fl ON fl.id=f.file_id "
-                                 "ORDER BY fl.path, f.sheet, f.row", self.db)
-
-    def snapshots(self) -> pd.DataFrame:
-        return pd.read_sql_query("SELECT s.*, r.started_at FROM snapshots s JOIN runs r ON r.id=s.run_id "
-                                 "ORDER BY s.run_id", self.db)
-
-    # Locking
     @contextlib.contextmanager
-    def lock(self, wait: float = 30.0) -> Iterator[None]:
-        """One merge at a time: a second one waits, then stops with a clear message."""
+    def lock(self, keys: Iterable[str] = (), wait: float = 30.0) -> Iterator[None]:
+        """One merge at a time, whatever its inboxes: SQLite has one writer anyway. A second
+        merge waits, then stops with a clear message. The lock is a file beside the store."""
         lock_path = self.path.with_name(self.path.name + ".lock")
         deadline = time.monotonic() + wait
         with open(lock_path, "a+") as fh:
@@ -311,25 +592,6 @@ class SqliteStore:
                 yield
             finally:
                 _unlock(fh)
-
-
-def _chunks(items: list, size: int = 500) -> Iterator[list]:
-    """SQLite limits how many ? a statement may hold."""
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _unread(record: Record, keys: list[str]) -> str | None:
-    """Cells that held something unreadable: rules must not call them empty when rows are reloaded."""
-    unread = {k: str(record.raw[k]) for k in keys
-              if record.values.get(k) is None and not is_blank(record.raw.get(k))}
-    return json.dumps(unread, ensure_ascii=False) if unread else None
-
-
-def row_hash(record: Record, keys: list[str]) -> str:
-    import hashlib
-    text = json.dumps([_to_sql(record.values.get(k)) for k in keys], ensure_ascii=False, default=str)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def _try_lock(fh) -> bool:
@@ -354,19 +616,48 @@ def _unlock(fh) -> None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-FINDING_COLUMNS = ["file_id", "form", "sheet", "row", "column_letter", "field", "code", "severity", "customer",
-                   "rep", "value", "message_zh", "message_en"]
+# --- Migrations -------------------------------------------------------------------------------------------
+# Each step takes a store at the version before it to its own version, inside the opening
+# transaction. A new store runs them all. Form tables missing after the steps are created at
+# the current layout by Store._ensure_form_table; steps only change tables that exist.
 
-_BASE_TABLES = """
-CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, as_of TEXT,
+
+_V1_BASE_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (id {ID}, started_at TEXT, finished_at TEXT, as_of TEXT,
     inboxes TEXT, counts TEXT);
-CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, inbox TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT,
-    rep TEXT, status TEXT, reason TEXT, first_seen TEXT, last_seen TEXT, last_run INTEGER, UNIQUE (inbox, path));
-CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, run_id INTEGER, origin TEXT, file_id INTEGER, form TEXT,
-    sheet TEXT, row INTEGER, column_letter TEXT, field TEXT, code TEXT, severity TEXT, customer TEXT, rep TEXT,
+CREATE TABLE IF NOT EXISTS files (id {ID}, inbox TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT,
+    rep TEXT, status TEXT, reason TEXT, first_seen TEXT, last_seen TEXT, last_run {INT}, UNIQUE (inbox, path));
+CREATE TABLE IF NOT EXISTS findings (id {ID}, run_id {INT}, origin TEXT, file_id {INT}, form TEXT,
+    sheet TEXT, row {INT}, column_letter TEXT, field TEXT, code TEXT, severity TEXT, customer TEXT, rep TEXT,
     value TEXT, message_zh TEXT, message_en TEXT);
 CREATE INDEX IF NOT EXISTS findings_file ON findings(file_id);
-CREATE TABLE IF NOT EXISTS snapshots (id INTEGER PRIMARY KEY, run_id INTEGER, as_of TEXT, project_id TEXT,
-    project TEXT, customer TEXT, owner TEXT, stage TEXT, win_probability REAL, amount REAL, expected_close TEXT,
+CREATE TABLE IF NOT EXISTS snapshots (id {ID}, run_id {INT}, as_of TEXT, project_id TEXT,
+    project TEXT, customer TEXT, owner TEXT, stage TEXT, win_probability {REAL}, amount {REAL}, expected_close TEXT,
     forecast TEXT);
 """
+
+
+def _v1_base_tables(store: Store) -> None:
+    """v1: the run history, the files, the findings and the pipeline snapshots."""
+    for statement in filter(str.strip, _V1_BASE_TABLES.split(";")):
+        store._run(store._ddl(statement))    # one by one: sqlite3's executescript would commit
+
+
+def _v2_customer_key(store: Store) -> None:
+    """v2: every row knows its customer (``_customer_key``, indexed), so a change can reload
+    just the rows of the customers it touches. Existing rows are filled in from their customer field."""
+    tables = store._tables()
+    for spec in store.schema.sheets.values():
+        table = f"rows_{spec.key}"
+        if table not in tables or "_customer_key" in store._columns(table):
+            continue
+        store._run(f"ALTER TABLE {table} ADD COLUMN _customer_key TEXT")
+        if spec.customer_field and spec.customer_field in store._columns(table):
+            rows = store._rows(f'SELECT _id, "{spec.customer_field}" FROM {table}')
+            store._run_many(f"UPDATE {table} SET _customer_key=? WHERE _id=?",
+                            [(customer_key(name), row_id) for row_id, name in rows])
+
+
+MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key}
+assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "one migration per schema version"
