@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -408,6 +409,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
     pipe = _classify(data.pipeline, config)
     month = _month(as_of)
     follow_ups = _follow_ups(data.customers, data.visits, as_of)
+    states = _contract_states(data.contracts, config)
     return Summary(
         as_of=as_of,
         pipeline=_pipeline(pipe, month),
@@ -418,10 +420,10 @@ def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
         win_rate=_win_rate(pipe),
         top_customers=_top_customers(pipe, data.customers),
         objections=_objections(data.objections, as_of),
-        contracts=_contracts(data.contracts, as_of, config),
+        contracts=_contracts(states, as_of),
         follow_ups=follow_ups,
         satisfaction_avg=_mean(_visits_to(data.visits, as_of)["satisfaction"]),
-        rebates=_rebates(data.contracts, config),
+        rebates=_rebates(states, config),
         quality=_quality(data.findings),
     )
 
@@ -521,20 +523,27 @@ def _win_rate(pipe: pd.DataFrame) -> WinRate:
 
 
 def _top_customers(pipe: pd.DataFrame, customers: pd.DataFrame) -> list[TopCustomer]:
-    open_ = pipe[pipe["open"] & (pipe["ckey"] != "")]
+    """The customers with the most open pipeline: aggregated in one pass, described only for the top."""
+    open_ = pipe[pipe["open"] & (pipe["ckey"] != "")].assign(name=lambda f: f["customer"].map(_text))
+    if open_.empty:
+        return []
+    totals = open_.groupby("ckey").agg(open_pipeline=("amount", "sum"), weighted=("weighted", "sum"),
+                                       projects=("amount", "size"), name=("name", "min"))
     info = _latest(customers[customers["ckey"] != ""], ["ckey"]).set_index("ckey")
-    result = []
-    for key, group in open_.groupby("ckey"):
-        known = info.loc[key] if key in info.index else None
-        name = _text(known["customer"]) if known is not None else min(group["customer"].map(_text))
-        owner = _text(known["owner"]) if known is not None else "、".join(sorted(set(group["rep"])))
-        result.append(TopCustomer(
-            customer=name, owner=owner,
-            grade=(_text(known["grade"]) or None) if known is not None else None,
-            buying_power=None if known is None or pd.isna(known["buying_power"]) else float(known["buying_power"]),
-            open_pipeline=_sum(group["amount"]), weighted_pipeline=_sum(group["weighted"]), projects=len(group)))
-    result.sort(key=lambda c: (-c.open_pipeline, c.customer))
-    return result[:TOP_CUSTOMERS]
+    totals["name"] = [_text(info.at[k, "customer"]) if k in info.index else n for k, n in zip(totals.index, totals["name"])]
+    top = totals.assign(neg=-totals["open_pipeline"]).sort_values(["neg", "name"], kind="stable").head(TOP_CUSTOMERS)
+    return [_top_customer(key, row, open_, info) for key, row in top.iterrows()]
+
+
+def _top_customer(key: str, row: pd.Series, open_: pd.DataFrame, info: pd.DataFrame) -> TopCustomer:
+    known = info.loc[key] if key in info.index else None
+    owner = _text(known["owner"]) if known is not None else "、".join(sorted(set(open_.loc[open_["ckey"] == key, "rep"])))
+    return TopCustomer(
+        customer=row["name"], owner=owner,
+        grade=(_text(known["grade"]) or None) if known is not None else None,
+        buying_power=None if known is None or pd.isna(known["buying_power"]) else float(known["buying_power"]),
+        open_pipeline=float(row["open_pipeline"]), weighted_pipeline=float(row["weighted"]),
+        projects=int(row["projects"]))
 
 
 # Commit accuracy
@@ -650,13 +659,23 @@ def _rep_frames(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: d
 
 def _reps(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: dt.date, config: Config) -> list[RepRow]:
     frames = _rep_frames(data, pipe, follow_ups, as_of)
-    return [_rep_row(rep, frames, config) for rep in frames.names()]
+    split = _RepSplit()
+    return [_rep_row(rep, frames, config, lambda frame: split(frame, rep)) for rep in frames.names()]
 
 
-def _rep_row(rep: str, f: _RepFrames, config: Config) -> RepRow:
-    def mine(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["rep"] == rep]
+class _RepSplit:
+    """Each frame split by rep once, not filtered again for every rep."""
 
+    def __init__(self):
+        self.parts: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+
+    def __call__(self, frame: pd.DataFrame, rep: str) -> pd.DataFrame:
+        if id(frame) not in self.parts:
+            self.parts[id(frame)] = (frame, dict(tuple(frame.groupby("rep", sort=False))))
+        return self.parts[id(frame)][1].get(rep, frame.iloc[0:0])
+
+
+def _rep_row(rep: str, f: _RepFrames, config: Config, mine) -> RepRow:
     target = float(f.targets[rep]) if rep in f.targets.index else None
     closed, open_amount = _sum(mine(f.won_month)["amount"]), _sum(mine(f.open)["amount"])
     remaining = max(target - closed, 0.0) if target is not None else None
@@ -668,7 +687,7 @@ def _rep_row(rep: str, f: _RepFrames, config: Config) -> RepRow:
         customers_c=int(grades.get("C类", 0)), visits_this_month=len(mine(f.visits_month)),
         overdue_follow_ups=int(f.overdue_follow_ups.get(rep, 0)),
         open_pipeline=open_amount, weighted_pipeline=_sum(mine(f.open)["weighted"]),
-        commit=_sum(mine(f.open[f.open["forecast"] == COMMIT])["amount"]), closed_this_month=closed,
+        commit=_sum(mine(f.open)["amount"].where(mine(f.open)["forecast"] == COMMIT)), closed_this_month=closed,
         target=target, attainment=_pct(closed, target), remaining_target=remaining, coverage=coverage,
         coverage_flag=coverage is not None and coverage < config.coverage_healthy,
         avg_satisfaction=_mean(mine(f.visits)["satisfaction"]),
@@ -715,25 +734,32 @@ class _Contract:
 
 
 def _contract_states(contracts: pd.DataFrame, config: Config) -> list[_Contract]:
-    result = []
-    for cid, rows in contracts[contracts["contract_id"].notna()].groupby("contract_id"):
-        rows = rows.sort_values("order")
-        amount = float(rows["amount"].dropna().iloc[0]) if rows["amount"].notna().any() else 0.0
-        decisions = {r["step"]: (r["decision"], _day(r["decided"])) for _, r in rows.iterrows()}
-        needed = APPROVAL_CHAIN[:2] + ([GM_STEP] if amount >= config.approval_gm_threshold or GM_STEP in decisions
-                                       else [])
-        waiting = next((s for s in needed if decisions.get(s, (None,))[0] != AGREED), None)
-        state = "rejected" if any(d == REJECTED for d, _ in decisions.values()) else \
-            "pending" if waiting else "approved"
-        agreed = [day for s, (d, day) in decisions.items() if d == AGREED and day]
-        result.append(_Contract(str(cid), _text(rows["customer"].dropna().iloc[0]) if rows["customer"].notna().any()
-                                else "", rows["rep"].iloc[0], amount, _day(rows["submitted"].min()), state,
-                                waiting, max(agreed) if agreed and state == "approved" else None))
-    return result
+    """Each contract's approval state, from its rows in chain order (plain records: a
+    contract has a handful of rows, and there are thousands of contracts)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    ordered = contracts[contracts["contract_id"].notna()].sort_values(["contract_id", "order"], kind="stable")
+    for row in ordered.to_dict("records"):
+        groups[str(row["contract_id"])].append(row)
+    return [_contract_state(cid, rows, config) for cid, rows in sorted(groups.items())]
 
 
-def _contracts(contracts: pd.DataFrame, as_of: dt.date, config: Config) -> Contracts:
-    states = _contract_states(contracts, config)
+def _contract_state(cid: str, rows: list[dict], config: Config) -> _Contract:
+    amounts = [r["amount"] for r in rows if pd.notna(r["amount"])]
+    amount = float(amounts[0]) if amounts else 0.0
+    decisions = {r["step"]: (r["decision"], _day(r["decided"])) for r in rows}
+    needed = APPROVAL_CHAIN[:2] + ([GM_STEP] if amount >= config.approval_gm_threshold or GM_STEP in decisions
+                                   else [])
+    waiting = next((s for s in needed if decisions.get(s, (None,))[0] != AGREED), None)
+    state = "rejected" if any(d == REJECTED for d, _ in decisions.values()) else "pending" if waiting else "approved"
+    agreed = [day for d, day in decisions.values() if d == AGREED and day]
+    customers = [r["customer"] for r in rows if pd.notna(r["customer"])]
+    submitted = [r["submitted"] for r in rows if pd.notna(r["submitted"])]
+    return _Contract(cid, _text(customers[0]) if customers else "", rows[0]["rep"], amount,
+                     _day(min(submitted)) if submitted else None, state, waiting,
+                     max(agreed) if agreed and state == "approved" else None)
+
+
+def _contracts(states: list[_Contract], as_of: dt.date) -> Contracts:
     pending = [PendingContract(c.contract_id, c.customer, c.submitter, c.amount, c.step, c.submitted,
                                (as_of - c.submitted).days if c.submitted else None)
                for c in states if c.state == "pending"]
@@ -753,8 +779,8 @@ def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
     return rate
 
 
-def _rebates(contracts: pd.DataFrame, config: Config) -> list[Rebate]:
-    approved = [c for c in _contract_states(contracts, config) if c.state == "approved"]
+def _rebates(states: list[_Contract], config: Config) -> list[Rebate]:
+    approved = [c for c in states if c.state == "approved"]
     return [Rebate(c.contract_id, c.customer, c.amount, rebate_rate(c.amount, config.rebate_tiers),
                    c.amount * rebate_rate(c.amount, config.rebate_tiers) / 100)
             for c in sorted(approved, key=lambda c: c.contract_id)]
@@ -762,13 +788,14 @@ def _rebates(contracts: pd.DataFrame, config: Config) -> list[Rebate]:
 
 # Follow-ups
 def _follow_ups(customers: pd.DataFrame, visits: pd.DataFrame, as_of: dt.date) -> FollowUps:
+    soon = as_of + dt.timedelta(days=DUE_DAYS)
+    horizon = pd.Timestamp(soon)          # later dates are neither due nor overdue: skip them early
     due = [(r["rep"], _text(r["customer"]), _day(r["next_follow_up"]), "customer")
-           for _, r in customers[customers["next_follow_up"].notna()].iterrows()]
+           for r in customers[customers["next_follow_up"] <= horizon].to_dict("records")]
     latest = _latest(visits[visits["date"].notna() & (visits["ckey"] != "")], ["ckey"], ["date"])
     due += [(r["rep"], _text(r["customer"]), _day(r["next_visit"]), "visit")
-            for _, r in latest[latest["next_visit"].notna()].iterrows()]
+            for r in latest[latest["next_visit"] <= horizon].to_dict("records")]
     due.sort(key=lambda d: (d[0], d[2], d[1], d[3]))
-    soon = as_of + dt.timedelta(days=DUE_DAYS)
     return FollowUps(
         overdue=[OverdueFollowUp(rep, cust, day, kind, (as_of - day).days) for rep, cust, day, kind in due
                  if day < as_of],
