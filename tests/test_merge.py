@@ -216,3 +216,16 @@ def test_a_busy_store_stops_with_a_clear_error(inbox, tmp_path):
     with store.lock():
         with pytest.raises(StoreBusy):
             merge([inbox], tmp_path / "store.db", as_of=AS_OF, lock_wait=0.5, write_master_file=False)
+
+
+def test_entry_late_judges_only_rows_added_after_the_first_merge(inbox, tmp_path):
+    def need(day):
+        return {"customer": "华络通信", "date": day, "pain_points": "信息分散", "confirmation_sent": day}
+
+    old = dt.date(2024, 3, 1)
+    make_workbook(inbox, {"needs": [need(old)]}, "需求.xlsx")
+    first = run(inbox, tmp_path)
+    assert [f for f in first.report.findings if f.code == "entry-late"] == []     # history, not lateness
+    make_workbook(inbox, {"needs": [need(old), need(dt.date(2024, 3, 2))]}, "需求.xlsx")
+    second = run(inbox, tmp_path)
+    assert [(f.code, f.row) for f in second.report.findings if f.code == "entry-late"] == [("entry-late", 3)]

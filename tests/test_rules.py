@@ -87,11 +87,16 @@ def read_files(tmp_path, files: dict[str, dict]) -> list:
     return records
 
 
-def check(tmp_path, sheets=None, *, files=None, as_of=AS_OF, config=None, first_seen=None) -> list[Finding]:
+WATCHED = dt.datetime(2024, 1, 1)      # the store has watched every file since before the rows appeared
+
+
+def check(tmp_path, sheets=None, *, files=None, as_of=AS_OF, config=None, first_seen=None,
+          watched=WATCHED) -> list[Finding]:
     records = read_files(tmp_path, files or {"张三.xlsx": sheets})
     for r in records:
         r.first_seen = first_seen(r) if first_seen else None
-    return run_rules(records, RuleContext(load_schema(), config or Config(), as_of))
+    since = {r.file: watched for r in records} if watched else {}
+    return run_rules(records, RuleContext(load_schema(), config or Config(), as_of, since))
 
 
 def cells(findings, code):
@@ -504,6 +509,10 @@ def test_entry_late(tmp_path):
     assert cells(found, "entry-late") == [("entry-late", "B3", SHORT), ("entry-late", "B2", SHORT)]
     assert [f.params["hours"] for f in found if f.code == "entry-late"] == [25, 57]
     assert cells(check(tmp_path, sheets), "entry-late") == []       # never stored: nothing to say
+    # Rows that were already in the file when the store first saw it have no known entry time.
+    first_sight = check(tmp_path, sheets, first_seen=lambda r: seen[(r.form, r.row)],
+                        watched=dt.datetime(2024, 4, 1))
+    assert cells(first_sight, "entry-late") == []
 
 
 def test_duplicate_claim_across_files(tmp_path):

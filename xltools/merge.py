@@ -158,7 +158,8 @@ def _check_everything(db, batch: Batch, known, ids, inbox_of, as_of, config) -> 
     records = batch.records + db.load_records(unchanged_ids, {ids[f.path]: f.path for f in unchanged})
     kept = [_finding_from_row(row, {v: k for k, v in ids.items()}) for row in db.stored_findings("read", unchanged_ids)]
     whole = Batch(batch.files, records, batch.findings + kept)
-    return check_batch(whole, as_of, config), list(ids.values())
+    since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in ids.values()}
+    return check_batch(whole, as_of, config, since), list(ids.values())
 
 
 def _store_findings(db, run, report: Report, ids: dict[str, int], active: list[int]) -> None:

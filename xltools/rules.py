@@ -77,7 +77,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -107,6 +107,8 @@ class RuleContext:
     schema: Schema
     config: Config
     as_of: dt.date
+    watched_since: dict[str, dt.datetime] = field(default_factory=dict)
+    """File -> when the store first saw it. Rows already there then have no known entry time."""
 
 
 class Rows:
@@ -599,7 +601,9 @@ def check_entry_late(rows: Rows) -> Iterator[Finding]:
     for r in rows.records:
         key = rows.spec(r.form).timely_field
         date = r.get(key) if key else None
-        if date is None or r.first_seen is None:
+        since = rows.ctx.watched_since.get(r.file)
+        # Only a row that appeared in a file the store was already watching has a known entry time.
+        if date is None or r.first_seen is None or since is None or r.first_seen <= since:
             continue
         # The form has no time of day: count from the end of the meeting day.
         delay = _naive(r.first_seen) - dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min)

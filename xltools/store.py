@@ -128,6 +128,8 @@ def open_store(location: str | Path, schema: Schema | None = None) -> "Store":
 
 
 def _to_sql(value: Any) -> Any:
+    if value is None or type(value) in (str, float, int):
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -144,11 +146,18 @@ def _from_sql(f: FieldSpec, value: Any) -> Any:
 
 
 def now() -> str:
-    return dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+    # Microseconds: two merges in one second must still be told apart (first sightings).
+    return dt.datetime.now().isoformat(sep=" ", timespec="microseconds")
 
 
 def row_hash(record: Record, keys: list[str]) -> str:
-    text = json.dumps([_to_sql(record.values.get(k)) for k in keys], ensure_ascii=False, default=str)
+    return _hash_values([_to_sql(record.values.get(k)) for k in keys])
+
+
+def _hash_values(values: list) -> str:
+    # The format is part of the store: a row keeps its first_seen across merges only while
+    # its hash is the same, so this must not change between versions.
+    text = json.dumps(values, ensure_ascii=False, default=str)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -349,8 +358,16 @@ class Store(abc.ABC):
 
     # Runs ---------------------------------------------------------------------------------------------------
     def start_run(self, as_of: dt.date, inboxes: list[str]) -> int:
+        # Everything this run records is stamped with its start: a file first seen in this run
+        # and the rows it held then share one time, which is how rules tell them from rows
+        # added later.
+        self._stamp = now()
         return self._insert_id("INSERT INTO runs (started_at, as_of, inboxes) VALUES (?, ?, ?)",
-                               (now(), as_of.isoformat(), json.dumps(inboxes, ensure_ascii=False)))
+                               (self._stamp, as_of.isoformat(), json.dumps(inboxes, ensure_ascii=False)))
+
+    def stamp(self) -> str:
+        """The current run's time (now, outside a run)."""
+        return getattr(self, "_stamp", None) or now()
 
     def finish_run(self, run_id: int, counts: dict[str, Any]) -> None:
         self._run("UPDATE runs SET finished_at=?, counts=? WHERE id=?",
@@ -367,7 +384,7 @@ class Store(abc.ABC):
 
     def upsert_file(self, inbox: str, path: str, sha256: str | None, rep: str | None, status: str,
                     run_id: int, reason: str = "") -> int:
-        stamp = now()
+        stamp = self.stamp()
         self._run("""INSERT INTO files (inbox, path, sha256, rep, status, reason, first_seen, last_seen,
             last_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (inbox, path) DO UPDATE SET
             sha256=excluded.sha256, rep=excluded.rep, status=excluded.status, reason=excluded.reason,
@@ -377,7 +394,7 @@ class Store(abc.ABC):
 
     def touch_file(self, file_id: int, run_id: int) -> None:
         """An unchanged file was seen again: its rows are still current."""
-        stamp = now()
+        stamp = self.stamp()
         self._run("UPDATE files SET last_seen=?, last_run=?, status='active' WHERE id=?", (stamp, run_id, file_id))
         for spec in self.schema.sheets.values():
             self._run(f"UPDATE rows_{spec.key} SET _last_seen=? WHERE _file_id=? AND _status!=?",
@@ -400,7 +417,7 @@ class Store(abc.ABC):
     # Rows ---------------------------------------------------------------------------------------------------
     def replace_rows(self, file_id: int, records: list[Record], run_id: int) -> None:
         """A changed file's rows replace its previous ones; a row seen before keeps its first_seen."""
-        stamp = now()
+        stamp = self.stamp()
         for spec in self.schema.sheets.values():
             table = f"rows_{spec.key}"
             first_seen = dict(self._rows(f"SELECT _row_hash, _first_seen FROM {table} WHERE _file_id=?", (file_id,)))
@@ -413,13 +430,19 @@ class Store(abc.ABC):
                      first_seen: dict[str, str]) -> None:
         keys = [f.key for f in spec.fields]
         names = ", ".join(LINEAGE + [f'"{k}"' for k in keys])
+        stamp_time = dt.datetime.fromisoformat(stamp)
+        columns_json: dict[int, str] = {}          # the column map is shared by a sheet's rows: dump it once
         rows = []
         for r in records:
-            digest = row_hash(r, keys)
-            r.first_seen = dt.datetime.fromisoformat(first_seen.get(digest, stamp))
-            rows.append([file_id, r.sheet, r.row, r.rep, MERGED, digest, r.first_seen.isoformat(sep=" "),
-                         stamp, run_id, json.dumps(r.columns), _unread(r, keys), row_customer_key(spec, r.values)]
-                        + [_to_sql(r.values.get(k)) for k in keys])
+            values = [_to_sql(r.values.get(k)) for k in keys]
+            digest = _hash_values(values)
+            seen = first_seen.get(digest)
+            r.first_seen = dt.datetime.fromisoformat(seen) if seen else stamp_time
+            if id(r.columns) not in columns_json:
+                columns_json[id(r.columns)] = json.dumps(r.columns)
+            rows.append([file_id, r.sheet, r.row, r.rep, MERGED, digest, seen or stamp, stamp, run_id,
+                         columns_json[id(r.columns)], _unread(r, keys) if r.raw else None,
+                         row_customer_key(spec, r.values), *values])
         self._bulk_insert(f"rows_{spec.key}", names, rows)
 
     def load_records(self, file_ids: list[int], paths: dict[int, str],

@@ -27,8 +27,12 @@ def validate(paths: Iterable[str | Path], as_of: dt.date | None = None, config: 
     return check_batch(batch, as_of or dt.date.today(), config)
 
 
-def check_batch(batch: Batch, as_of: dt.date, config: Config) -> Report:
-    """Run the rules over rows already read (merge reuses this with the store's rows)."""
-    context = RuleContext(load_schema(), config, as_of)
+def check_batch(batch: Batch, as_of: dt.date, config: Config,
+                watched_since: dict[str, dt.datetime] | None = None) -> Report:
+    """Run the rules over rows already read (merge reuses this with the store's rows).
+
+    :param watched_since: file -> when the store first saw it (for the timeliness rule).
+    """
+    context = RuleContext(load_schema(), config, as_of, watched_since or {})
     findings = batch.findings + run_rules(batch.records, context)
     return Report(as_of, batch.files, findings, batch.records)
