@@ -229,3 +229,45 @@ def test_entry_late_judges_only_rows_added_after_the_first_merge(inbox, tmp_path
     make_workbook(inbox, {"needs": [need(old), need(dt.date(2024, 3, 2))]}, "需求.xlsx")
     second = run(inbox, tmp_path)
     assert [(f.code, f.row) for f in second.report.findings if f.code == "entry-late"] == [("entry-late", 3)]
+
+
+def _state(store_path):
+    """Findings and row statuses of a store, comparable across stores. entry-late is left out:
+    it depends on when the store first saw each row, which is the point of it."""
+    db = sqlite3.connect(store_path)
+    findings = set(db.execute('SELECT f.code, fl.path, f.sheet, f."row", f.column_letter FROM findings f '
+                              "JOIN files fl ON fl.id = f.file_id WHERE f.code != 'entry-late'").fetchall())
+    statuses = set()
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'rows_%'"):
+        statuses |= {(table, *r) for r in db.execute(
+            f"SELECT fl.path, t._row, t._status FROM {table} t JOIN files fl ON fl.id = t._file_id")}
+    return findings, statuses
+
+
+def test_an_incremental_re_merge_reaches_the_state_of_a_full_merge(tmp_path):
+    from xltools.sample import SampleSpec, advance_week, generate_inbox
+    inbox = tmp_path / "inbox"
+    info = generate_inbox(inbox, SampleSpec(reps=4, customers_per_rep=6, months=3))
+    day = info.as_of
+    first = merge([inbox], tmp_path / "a.db", as_of=day, write_master_file=False)
+    changed = advance_week(inbox, info)
+    second = merge([inbox], tmp_path / "a.db", as_of=day, write_master_file=False)
+    assert 0 < second.files["read"] == len(changed) < first.files["read"]
+    full = merge([inbox], tmp_path / "b.db", as_of=day, write_master_file=False)
+    assert _state(tmp_path / "a.db") == _state(tmp_path / "b.db")
+    codes = lambda r: sorted(f.code for f in r.report.findings if f.code != "entry-late")  # noqa: E731
+    assert codes(second) == codes(full)
+
+
+def test_editing_a_row_keeps_when_it_was_first_seen(inbox, tmp_path):
+    def need(**kw):
+        return {"customer": "华络通信", "date": dt.date(2024, 3, 1), "pain_points": "信息分散", **kw}
+
+    make_workbook(inbox, {"needs": [need()]}, "需求.xlsx")
+    run(inbox, tmp_path)
+    before = table(tmp_path, "needs", "customer, _first_seen")
+    make_workbook(inbox, {"needs": [need(confirmation_sent=dt.date(2024, 3, 2), budget="15-20")]}, "需求.xlsx")
+    result = run(inbox, tmp_path)
+    assert result.files["read"] == 1
+    assert table(tmp_path, "needs", "customer, _first_seen") == before     # the same row, filled in
+    assert [f for f in result.report.findings if f.code == "entry-late"] == []

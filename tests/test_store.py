@@ -32,7 +32,7 @@ from xltools.model import Record, customer_key  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 from xltools.sample import SampleSpec  # noqa: E402
 from xltools.schema import load_schema  # noqa: E402
-from xltools.store import (SCHEMA_VERSION, StoreBusy, StoreUnavailable, is_url, mask_url,  # noqa: E402
+from xltools.store import (SCHEMA_VERSION, identity_hash, StoreBusy, StoreUnavailable, is_url, mask_url,  # noqa: E402
                            open_store, resolve_location)
 
 AS_OF = dt.date(2024, 4, 1)
@@ -336,9 +336,11 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     make_v1_store(store_url, backend)
     store = open_store(store_url)
     try:
-        assert store.version() == SCHEMA_VERSION == 2
+        assert store.version() == SCHEMA_VERSION == 3
         customers, targets = store.frame("customers"), store.frame("targets")
         assert customers._customer_key.tolist() == ["华络通信"]          # filled in from the customer field
+        spec = store.schema.sheets["customers"]                         # v3: the row's identity
+        assert customers._row_hash.tolist() == [identity_hash(spec, {"customer": "深圳市华络通信有限公司"})]
         assert targets._customer_key.isna().all()                       # targets have no customer
         assert {"rows_customers_customer", "rows_visits_customer"} <= store._indexes()
         paths = {1: "张三.xlsx"}
@@ -346,7 +348,7 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     finally:
         store.close()
     reopened = open_store(store_url)            # an upgraded store opens as it is
-    assert reopened.version() == 2 and len(reopened.frame("customers")) == 1
+    assert reopened.version() == 3 and len(reopened.frame("customers")) == 1
     reopened.close()
 
 

@@ -8,6 +8,7 @@ cross-rep rules included), and rows with error findings are quarantined, not dro
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ from .config import Config
 from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
-from .store import FINDING_COLUMNS, QUARANTINED, StoredFile, is_url, open_store, safe_location
-from .validate import check_batch
+from .model import customer_key
+from .rules import RuleContext, run_rules
+from .schema import load_schema
+from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
 
 @dataclass
@@ -106,16 +109,40 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
         return bool(stored and stored.sha256 == f.sha256 and stored.status == "active")
 
     batch = read_batch(inboxes, config, unchanged=unchanged, progress=progress)
+    fingerprint = _fingerprint(inboxes, as_of, config)
+    last = db.last_run()
+    incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
     run = db.start_run(as_of, [str(p) for p in inboxes])
     with db.transaction():
+        stale = _stale_customers(db, batch, known, inbox_of) if incremental else None
         ids, seen = _store_files(db, batch, known, inbox_of, run)
         withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, set(inbox_of.values()), seen, prune)
-        report, active = _check_everything(db, batch, known, ids, inbox_of, as_of, config)
-        _store_findings(db, run, report, ids, active)
+        report = _check(db, run, batch, ids, as_of, config, stale)
         db.snapshot_pipeline(run, as_of)
         result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files)
-        db.finish_run(run, {"files": result.files, "rows": result.rows})
+        db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint})
     return result
+
+
+def _fingerprint(inboxes, as_of: dt.date, config: Config) -> str:
+    """What the rules' results depend on besides the rows: the same fingerprint as the last run
+    means only the rows of changed files (and their customers) need checking again."""
+    from . import __version__
+    return json.dumps([__version__, sorted(_inbox_key(p) for p in inboxes), as_of.isoformat(), repr(config)],
+                      ensure_ascii=False)
+
+
+def _stale_customers(db, batch: Batch, known, inbox_of) -> set[str]:
+    """Customers whose rows change in this run: named by a changed or vanished file, before or now."""
+    present = {(inbox_of.get(_root(f)), f.path) for f in batch.files if f.status != "skipped"}
+    changed = [s.id for key, s in known.items()
+               if key[0] in set(inbox_of.values()) and (key not in present or _status_of(batch, key[1]) == "ok")]
+    return db.customer_keys(changed) | {customer_key(r.values.get(db.schema.sheets[r.form].customer_field))
+                                        for r in batch.records if db.schema.sheets[r.form].customer_field} - {""}
+
+
+def _status_of(batch: Batch, path: str) -> str | None:
+    return next((f.status for f in batch.files if f.path == path), None)
 
 
 def _store_files(db, batch: Batch, known, inbox_of, run) -> tuple[dict[str, int], set]:
@@ -151,30 +178,58 @@ def _withdraw_missing(db, known, inboxes: set, seen: set, prune: bool) -> tuple[
     return [s.path for s in gone], rows
 
 
-def _check_everything(db, batch: Batch, known, ids, inbox_of, as_of, config) -> tuple[Report, list[int]]:
-    """Rules over every current row: rows read now plus the stored rows of unchanged files."""
-    unchanged = [f for f in batch.files if f.status == "unchanged"]
-    unchanged_ids = [ids[f.path] for f in unchanged]
-    records = batch.records + db.load_records(unchanged_ids, {ids[f.path]: f.path for f in unchanged})
-    kept = [_finding_from_row(row, {v: k for k, v in ids.items()}) for row in db.stored_findings("read", unchanged_ids)]
-    whole = Batch(batch.files, records, batch.findings + kept)
-    since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in ids.values()}
-    return check_batch(whole, as_of, config, since), list(ids.values())
+def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, stale: set[str] | None) -> Report:
+    """Run the rules, store their findings and quarantine the rows with errors.
+
+    ``stale`` None: over every current row. Otherwise only over the rows of files read now and
+    the stored rows of the stale customers: every rule relates rows through their customer, so
+    the findings elsewhere stand as the last run left them.
+    """
+    paths = {v: k for k, v in ids.items()}
+    by_status = {s: [ids[f.path] for f in batch.files if f.status == s and f.path in ids]
+                 for s in ("ok", "unchanged", "unreadable")}
+    reread = by_status["ok"] + by_status["unreadable"]
+    kept_ids = by_status["unchanged"] + by_status["unreadable"]     # a broken file's last good rows stay
+    records = batch.records + db.load_records(kept_ids, {i: paths[i] for i in kept_ids}, stale)
+    kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
+    since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
+    known = None if stale is None else db.customer_keys(list(ids.values()), ["customers"])
+    context = RuleContext(load_schema(), config, as_of, since, known)
+    rule_findings = run_rules(records, context)
+    db.replace_findings(run, "read", reread, [_finding_row(f, ids) for f in batch.findings if ids.get(f.file) in reread])
+    checked = _places(records, ids)
+    if stale is None:
+        db.replace_findings(run, "rule", list(ids.values()), [])
+    else:
+        db.replace_findings(run, "rule", by_status["ok"], [])
+        db.delete_findings_at("rule", checked)
+    db.add_findings(run, "rule", [_finding_row(f, ids) for f in rule_findings])
+    findings = kept_read + batch.findings + [_finding_from_row(row, paths)
+                                              for row in db.stored_findings("rule", list(ids.values()))]
+    _quarantine(db, findings, ids, checked if stale is not None else None)
+    return Report(as_of, batch.files, findings, batch.records)
 
 
-def _store_findings(db, run, report: Report, ids: dict[str, int], active: list[int]) -> None:
-    rule_codes = {f.code for f in report.findings} - _READ_CODES
-    reread = [ids[f.path] for f in report.files if f.status in ("ok", "unreadable") and f.path in ids]
-    read_rows = [_finding_row(f, ids) for f in report.findings if f.code in _READ_CODES and ids.get(f.file) in reread]
-    rule_rows = [_finding_row(f, ids) for f in report.findings if f.code in rule_codes]
-    db.replace_findings(run, "read", reread, read_rows)
-    db.replace_findings(run, "rule", active, rule_rows)
-    db.reset_status(active)
-    quarantine: dict[tuple[str, int], set[int]] = {}
-    for f in report.errors:
-        if f.form and f.row and f.file in ids and f.code not in ("column-missing",):
-            quarantine.setdefault((f.form, ids[f.file]), set()).add(f.row)
-    for (form, file_id), rows in quarantine.items():
+def _places(records, ids: dict[str, int]) -> list[tuple[int, str, int]]:
+    return [(ids[r.file], r.form, r.row) for r in records if r.file in ids]
+
+
+def _quarantine(db, findings: list[Finding], ids: dict[str, int], checked: list | None) -> None:
+    """Rows with an error finding are quarantined; the others (re)merge. ``checked`` limits it
+    to the rows the rules saw (None: every row of the run's files)."""
+    if checked is None:
+        db.reset_status(list(ids.values()))
+    else:
+        by_place: dict[tuple[str, int], list[int]] = {}
+        for file_id, form, row in checked:
+            by_place.setdefault((form, file_id), []).append(row)
+        for (form, file_id), rows in by_place.items():
+            db.set_status(form, file_id, rows, MERGED)
+    bad: dict[tuple[str, int], set[int]] = {}
+    for f in findings:
+        if f.severity == ERROR and f.form and f.row and f.file in ids and f.code != "column-missing":
+            bad.setdefault((f.form, ids[f.file]), set()).add(f.row)
+    for (form, file_id), rows in bad.items():
         db.set_status(form, file_id, sorted(rows), QUARANTINED)
 
 
@@ -192,10 +247,6 @@ def _result(run, report: Report, batch: Batch, db, withdrawn_rows, withdrawn_fil
 
 
 # Findings to and from the store
-_READ_CODES = {"file-unreadable", "form-unknown", "column-missing", "column-extra", "cell-error",
-               "formula-uncalculated", "text-too-long", "control-character", "type", "enum", "range", "format"}
-
-
 def _finding_row(f: Finding, ids: dict[str, int]) -> tuple:
     return (ids.get(f.file), f.form, f.sheet, f.row, f.column, f.field, f.code, f.severity, f.customer,
             f.rep, None if f.value is None else str(f.value), f.message("zh"), f.message("en"))

@@ -109,6 +109,8 @@ class RuleContext:
     as_of: dt.date
     watched_since: dict[str, dt.datetime] = field(default_factory=dict)
     """File -> when the store first saw it. Rows already there then have no known entry time."""
+    known_customers: set[str] | None = None
+    """Every customer in customer information, when the rules see only part of the rows."""
 
 
 class Rows:
@@ -144,7 +146,8 @@ class Rows:
 
     @cached_property
     def customer_keys(self) -> set[str]:
-        return {k for r in self.of("customers") if (k := _cust(r))}
+        found = {k for r in self.of("customers") if (k := _cust(r))}
+        return found | self.ctx.known_customers if self.ctx.known_customers is not None else found
 
     @cached_property
     def grades(self) -> dict[str, str]:

@@ -39,7 +39,7 @@ from .schema import FieldSpec, Schema, SheetSpec, load_schema
 from .values import is_blank
 
 MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
 LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
            "_columns", "_unread", "_customer_key"]
@@ -150,13 +150,20 @@ def now() -> str:
     return dt.datetime.now().isoformat(sep=" ", timespec="microseconds")
 
 
-def row_hash(record: Record, keys: list[str]) -> str:
-    return _hash_values([_to_sql(record.values.get(k)) for k in keys])
+def identity_hash(spec: SheetSpec, values: dict[str, Any]) -> str:
+    """A row's identity across versions of its file: its natural key (the customer matched
+    loosely), so that a rep filling in a later column does not make the row new. A row with
+    an empty key is known by its whole content."""
+    key = [customer_key(values.get(k)) if k == spec.customer_field else _to_sql(values.get(k))
+           for k in spec.natural_key]
+    if all(v in (None, "") for v in key):
+        key = [_to_sql(values.get(f.key)) for f in spec.fields]
+    return _hash_values(key)
 
 
 def _hash_values(values: list) -> str:
     # The format is part of the store: a row keeps its first_seen across merges only while
-    # its hash is the same, so this must not change between versions.
+    # its hash is the same, so a change here needs a migration (see _v3_identity).
     text = json.dumps(values, ensure_ascii=False, default=str)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -393,12 +400,10 @@ class Store(abc.ABC):
         return self._rows("SELECT id FROM files WHERE inbox=? AND path=?", (inbox, path))[0][0]
 
     def touch_file(self, file_id: int, run_id: int) -> None:
-        """An unchanged file was seen again: its rows are still current."""
-        stamp = self.stamp()
-        self._run("UPDATE files SET last_seen=?, last_run=?, status='active' WHERE id=?", (stamp, run_id, file_id))
-        for spec in self.schema.sheets.values():
-            self._run(f"UPDATE rows_{spec.key} SET _last_seen=? WHERE _file_id=? AND _status!=?",
-                      (stamp, file_id, WITHDRAWN))
+        """An unchanged file was seen again: its rows are still current. A row's last sighting is
+        its file's (see ``frame``), so its rows need no update: a re-merge stays cheap."""
+        self._run("UPDATE files SET last_seen=?, last_run=?, status='active' WHERE id=?",
+                  (self.stamp(), run_id, file_id))
 
     def withdraw_file(self, file_id: int) -> int:
         """A file left the inbox: keep its rows, marked withdrawn. Returns how many."""
@@ -435,7 +440,7 @@ class Store(abc.ABC):
         rows = []
         for r in records:
             values = [_to_sql(r.values.get(k)) for k in keys]
-            digest = _hash_values(values)
+            digest = identity_hash(spec, r.values)
             seen = first_seen.get(digest)
             r.first_seen = dt.datetime.fromisoformat(seen) if seen else stamp_time
             if id(r.columns) not in columns_json:
@@ -512,6 +517,35 @@ class Store(abc.ABC):
             self._run_many(f"INSERT INTO findings (run_id, origin, {', '.join(FINDING_COLUMNS)}) "
                            f"VALUES (?, ?, {_marks(FINDING_COLUMNS)})", [(run_id, origin, *f) for f in findings])
 
+    def delete_findings_at(self, origin: str, places: Iterable[tuple[int, str, int]]) -> None:
+        """Drop the findings of one origin at these (file id, form, row) places."""
+        self._run_many('DELETE FROM findings WHERE origin=? AND file_id=? AND form=? AND "row"=?',
+                       [(origin, *place) for place in places])
+
+    def add_findings(self, run_id: int, origin: str, findings: list[tuple]) -> None:
+        cols = ", ".join(FINDING_COLUMNS)
+        if findings:
+            self._run_many(f"INSERT INTO findings (run_id, origin, {cols}) VALUES (?, ?, {_marks(FINDING_COLUMNS)})",
+                           [(run_id, origin, *f) for f in findings])
+
+    def customer_keys(self, file_ids: list[int], forms: Iterable[str] | None = None) -> set[str]:
+        """The customers the current rows of these files name (all forms, or the given ones)."""
+        keys: set[str] = set()
+        for form in forms or self.schema.sheets:
+            for chunk in _chunks(file_ids):
+                keys |= {k for (k,) in self._rows(f"SELECT DISTINCT _customer_key FROM rows_{form} WHERE _file_id "
+                                                  f"IN ({_marks(chunk)}) AND _status!=?", (*chunk, WITHDRAWN)) if k}
+        return keys
+
+    def last_run(self) -> dict[str, Any] | None:
+        """The latest finished merge run: its day, inboxes and counts."""
+        found = self._rows("SELECT id, as_of, inboxes, counts FROM runs WHERE finished_at IS NOT NULL "
+                           "ORDER BY id DESC LIMIT 1")
+        if not found:
+            return None
+        run_id, as_of, inboxes, counts = found[0]
+        return {"id": run_id, "as_of": as_of, "inboxes": json.loads(inboxes or "[]"), "counts": json.loads(counts or "{}")}
+
     def stored_findings(self, origin: str, file_ids: list[int]) -> list[tuple]:
         """Findings kept from earlier runs, as FINDING_COLUMNS tuples."""
         found: list[tuple] = []
@@ -531,9 +565,13 @@ class Store(abc.ABC):
     # Read for reports ---------------------------------------------------------------------------------------
     def frame(self, form: str, statuses: tuple[str, ...] = (MERGED,)) -> pd.DataFrame:
         """The rows of one form: its fields, plus lineage columns named with a leading "_"
-        (``_file`` is the source path, ``_rep``, ``_sheet``, ``_row``, ``_first_seen`` ...)."""
+        (``_file`` is the source path, ``_rep``, ``_sheet``, ``_row``, ``_first_seen``, and
+        ``_last_seen``: the last merge that saw the row, which is its file's last sighting)."""
         order = ", ".join([self._asc("f.path", text=True), self._asc("r._sheet", text=True), "r._row", "r._id"])
-        return self._frame(f"SELECT r.*, f.path AS _file FROM rows_{form} r JOIN files f ON f.id = r._file_id "
+        columns = ", ".join(f"r.{c}" for c in ["_id", *LINEAGE] if c != "_last_seen")
+        fields = ", ".join(f'r."{f.key}"' for f in self.schema.sheets[form].fields)
+        return self._frame(f"SELECT {columns}, f.last_seen AS _last_seen, {fields}, f.path AS _file "
+                           f"FROM rows_{form} r JOIN files f ON f.id = r._file_id "
                            f"WHERE r._status IN ({_marks(statuses)}) ORDER BY {order}", list(statuses))
 
     def findings(self) -> pd.DataFrame:
@@ -682,5 +720,21 @@ def _v2_customer_key(store: Store) -> None:
                             [(customer_key(name), row_id) for row_id, name in rows])
 
 
-MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key}
+def _v3_identity(store: Store) -> None:
+    """v3: ``_row_hash`` is a row's identity (its natural key), no longer a hash of its whole
+    content, so that editing a row keeps the time it was first seen. Existing rows get their
+    identity computed from their stored fields."""
+    tables = store._tables()
+    for spec in store.schema.sheets.values():
+        table = f"rows_{spec.key}"
+        if table not in tables:
+            continue
+        keys = [f.key for f in spec.fields if f.key in store._columns(table)]
+        quoted = ", ".join(f'"{k}"' for k in keys)
+        rows = store._rows(f"SELECT _id, {quoted} FROM {table}")
+        store._run_many(f"UPDATE {table} SET _row_hash=? WHERE _id=?",
+                        [(identity_hash(spec, dict(zip(keys, row[1:]))), row[0]) for row in rows])
+
+
+MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key, 3: _v3_identity}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "one migration per schema version"
