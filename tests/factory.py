@@ -7,6 +7,7 @@ the template (customers: A 客户名称 ... J 跟进人, K 客户等级, L 下�
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,28 @@ def make_workbook(directory: Path, sheets: dict[str, list[dict[str, Any]]], name
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
+
+
+# A small inbox used by the merge and store tests
+MEETING = dt.date(2024, 3, 5)
+
+
+def customer(name: str, owner: str, **kw) -> dict[str, Any]:
+    """A valid customer-information row."""
+    return {"customer": name, "contact": "王明", "phone": "13800138000", "owner": owner, "grade": "B类",
+            "next_follow_up": dt.date(2024, 4, 20), **kw}
+
+
+def visit(name: str, who: str, day: dt.date, **kw) -> dict[str, Any]:
+    """A valid follow-up visit row."""
+    return {"customer": name, "date": day, "visitor": who, "satisfaction": 5,
+            "next_visit": day + dt.timedelta(days=30), **kw}
+
+
+def two_region_inbox(folder: Path) -> Path:
+    """Two regions' folders; 李四's phone 12345 is a format error, so that row is quarantined."""
+    make_workbook(folder / "华南", {"customers": [customer("深圳市华络通信有限公司", "张三"), customer("广州华新科技", "张三")],
+                                   "visits": [visit("华络通信", "张三", MEETING)]}, "张三.xlsx")
+    make_workbook(folder / "华北", {"customers": [customer("北京恒通物流有限公司", "李四"),
+                                                 customer("天津瑞丰制造", "李四", phone="12345")]}, "李四.xlsx")
+    return folder

@@ -12,33 +12,18 @@ import openpyxl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import make_workbook  # noqa: E402
+from factory import MEETING as D  # noqa: E402
+from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
 
 from xltools.merge import merge  # noqa: E402
 from xltools.store import open_store  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
-D = dt.date(2024, 3, 5)
-
-
-def customer(name, owner, **kw):
-    return {"customer": name, "contact": "王明", "phone": "13800138000", "owner": owner, "grade": "B类",
-            "next_follow_up": dt.date(2024, 4, 20), **kw}
-
-
-def visit(name, who, day, **kw):
-    return {"customer": name, "date": day, "visitor": who, "satisfaction": 5,
-            "next_visit": day + dt.timedelta(days=30), **kw}
 
 
 @pytest.fixture
 def inbox(tmp_path):
-    box = tmp_path / "inbox"
-    make_workbook(box / "华南", {"customers": [customer("深圳市华络通信有限公司", "张三"), customer("广州华新科技", "张三")],
-                                "visits": [visit("华络通信", "张三", D)]}, "张三.xlsx")
-    make_workbook(box / "华北", {"customers": [customer("北京恒通物流有限公司", "李四"),
-                                              customer("天津瑞丰制造", "李四", phone="12345")]}, "李四.xlsx")
-    return box
+    return two_region_inbox(tmp_path / "inbox")
 
 
 def run(inbox, tmp_path, **kw):

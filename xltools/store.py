@@ -513,9 +513,7 @@ class Store(abc.ABC):
         """
         for chunk in _chunks(file_ids):
             self._run(f"DELETE FROM findings WHERE origin=? AND file_id IN ({_marks(chunk)})", (origin, *chunk))
-        if findings:
-            self._run_many(f"INSERT INTO findings (run_id, origin, {', '.join(FINDING_COLUMNS)}) "
-                           f"VALUES (?, ?, {_marks(FINDING_COLUMNS)})", [(run_id, origin, *f) for f in findings])
+        self.add_findings(run_id, origin, findings)
 
     def delete_findings_at(self, origin: str, places: Iterable[tuple[int, str, int]]) -> None:
         """Drop the findings of one origin at these (file id, form, row) places."""
@@ -523,6 +521,7 @@ class Store(abc.ABC):
                        [(origin, *place) for place in places])
 
     def add_findings(self, run_id: int, origin: str, findings: list[tuple]) -> None:
+        """Add findings (tuples in FINDING_COLUMNS order) of one origin."""
         cols = ", ".join(FINDING_COLUMNS)
         if findings:
             self._run_many(f"INSERT INTO findings (run_id, origin, {cols}) VALUES (?, ?, {_marks(FINDING_COLUMNS)})",
