@@ -1,9 +1,11 @@
 """Annotated copies: highlighted cells with comments and a 校验结果 sheet; inputs untouched."""
 import datetime as dt
+import subprocess
 import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
@@ -54,3 +56,12 @@ def test_annotated_copy_keeps_formula_text_as_text(tmp_path):
     assert book["客户信息"]["A3"].data_type == "s"
     for row in book["Validation results"].iter_rows(min_row=2):
         assert all(c.data_type != "f" for c in row)
+
+
+@pytest.mark.libreoffice
+def test_annotated_copy_opens_in_libreoffice_with_its_results(tmp_path, libreoffice):
+    report = validate([bad_inbox(tmp_path)], as_of=dt.date(2024, 4, 1))
+    [copy] = annotate(report, tmp_path / "checked")
+    [pdf] = libreoffice([copy], "pdf", tmp_path / "pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "format" in text and "联系方式" in text and "12345" in text

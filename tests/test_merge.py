@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import subprocess
 import sqlite3
 import sys
 from pathlib import Path
@@ -90,8 +91,11 @@ def test_prune_deletes_the_rows_of_removed_files(inbox, tmp_path):
 def test_the_same_row_in_two_files_is_reported_not_doubled(inbox, tmp_path):
     make_workbook(inbox, {"visits": [visit("华络通信", "张三", D)]}, "副本.xlsx")
     result = run(inbox, tmp_path)
-    assert [(f.code, f.file) for f in result.report.findings if f.code == "duplicate-row"] == [
-        ("duplicate-row", "华南/张三.xlsx")] or [f.file for f in result.report.findings if f.code == "duplicate-row"]
+    # Files are read in path order (副本 before 华南/张三), so the later copy is 张三's row.
+    [dup] = [f for f in result.report.findings if f.code == "duplicate-row"]
+    assert (dup.file, dup.sheet, dup.row) == ("华南/张三.xlsx", "客户回访", 2)
+    assert dup.message("en") == "Duplicates 副本.xlsx!客户回访 row 2"
+    assert len(table(tmp_path, "visits", "customer")) == 2          # both kept, one flagged: nothing doubled silently
 
 
 def test_lineage_is_kept(inbox, tmp_path):
@@ -256,3 +260,11 @@ def test_editing_a_row_keeps_when_it_was_first_seen(inbox, tmp_path):
     assert result.files["read"] == 1
     assert table(tmp_path, "needs", "customer, _first_seen") == before     # the same row, filled in
     assert [f for f in result.report.findings if f.code == "entry-late"] == []
+
+
+@pytest.mark.libreoffice
+def test_master_opens_in_libreoffice(inbox, tmp_path, libreoffice):
+    run(inbox, tmp_path)
+    [pdf] = libreoffice([tmp_path / "out" / "master.xlsx"], "pdf", tmp_path / "pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "深圳市华络通信有限公司" in text and "来源文件" in text
