@@ -44,7 +44,7 @@ def _customer_key(name: str) -> str:
     return text
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One data row of one form, read from a rep's workbook."""
     form: str                    # the sheet key in the schema, e.g. "pipeline"

@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import math
 import re
+import sys
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -236,6 +237,10 @@ class _Table:
                 for pos, (number, values) in enumerate(zip(self.numbers, rows))]
 
 
+def _shared_text(text: str) -> str | None:
+    return (sys.intern(text) if len(text) <= 40 else text) if text else None
+
+
 def _fast_path(fld) -> Any:
     """A function taking the cells that need no parsing, and returning _SLOW for the others."""
     def blank_or_slow(v):
@@ -248,10 +253,14 @@ def _fast_path(fld) -> Any:
     def in_range(v) -> bool:
         return low < v <= high if fld.min_exclusive else low <= v <= high
 
+    # Repeated values share one object (names, listed values, dates repeat all the time):
+    # 400k rows then fit in a fraction of the memory.
     if fld.type == "text":
-        return lambda v: (v.strip() or None) if type(v) is str else blank_or_slow(v)
+        return lambda v: _shared_text(v.strip()) if type(v) is str else blank_or_slow(v)
     if fld.type == "date":
-        return lambda v: v if type(v) is dt.date else (v.date() if type(v) is dt.datetime else blank_or_slow(v))
+        days: dict[dt.date, dt.date] = {}
+        return lambda v: days.setdefault(v, v) if type(v) is dt.date else (
+            days.setdefault(v.date(), v.date()) if type(v) is dt.datetime else blank_or_slow(v))
     if fld.type == "number":
         return lambda v: float(v) if type(v) in (float, int) and in_range(v) else blank_or_slow(v)
     if fld.type == "int":
@@ -259,8 +268,8 @@ def _fast_path(fld) -> Any:
     if fld.type == "percent":     # 0 < v <= 1 may be a fraction from a %-formatted cell: coerce decides
         return lambda v: float(v) if type(v) in (float, int) and (v > 1 or v == 0) and in_range(v) else blank_or_slow(v)
     if fld.type == "enum":
-        canonical = set(fld.choice_values())
-        return lambda v: v if v in canonical else blank_or_slow(v)
+        canonical = {v: v for v in fld.choice_values()}
+        return lambda v: canonical.get(v) or blank_or_slow(v)
     return blank_or_slow
 
 
