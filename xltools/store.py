@@ -137,14 +137,6 @@ def _to_sql(value: Any) -> Any:
     return value
 
 
-def _from_sql(f: FieldSpec, value: Any) -> Any:
-    if value is None:
-        return None
-    if f.type in ("date", "month"):
-        return dt.date.fromisoformat(value)
-    return value
-
-
 def now() -> str:
     # Microseconds: two merges in one second must still be told apart (first sightings).
     return dt.datetime.now().isoformat(sep=" ", timespec="microseconds")
@@ -179,6 +171,30 @@ def _unread(record: Record, keys: list[str]) -> str | None:
     unread = {k: str(record.raw[k]) for k in keys
               if record.values.get(k) is None and not is_blank(record.raw.get(k))}
     return json.dumps(unread, ensure_ascii=False) if unread else None
+
+
+class _Shared:
+    """Reloaded rows share one object per repeated value (names, dates, column maps), as read
+    rows do: the whole inbox's rows must fit in memory for the rules."""
+
+    def __init__(self):
+        self.pool: dict[Any, Any] = {}
+
+    def text(self, value: Any) -> Any:
+        return self.pool.setdefault(value, value) if isinstance(value, str) and len(value) <= 40 else value
+
+    def parsed(self, text: str, parse: Callable[[str], Any]) -> Any:
+        key = ("parsed", text)
+        if key not in self.pool:
+            self.pool[key] = parse(text)
+        return self.pool[key]
+
+    def value(self, f: FieldSpec, value: Any) -> Any:
+        if value is None:
+            return None
+        if f.type in ("date", "month"):
+            return self.parsed(value, dt.date.fromisoformat)
+        return self.text(value)
 
 
 def _chunks(items: Sequence, size: int = 500) -> Iterator[list]:
@@ -481,11 +497,14 @@ class Store(abc.ABC):
         sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} "
                f"FROM rows_{spec.key} WHERE {where} ORDER BY _id")
         records = []
+        shared = _Shared()
+        fields = [spec.field(k) for k in keys]
         for row in self._rows(sql, params):
-            values = {k: _from_sql(spec.field(k), v) for k, v in zip(keys, row[7:])}
-            unread = json.loads(row[6] or "{}")        # Record.raw: what the unreadable cells held
-            records.append(Record(spec.key, paths[row[0]], row[1], row[2], values, unread,
-                                  json.loads(row[5] or "{}"), row[3], dt.datetime.fromisoformat(row[4])))
+            values = {f.key: shared.value(f, v) for f, v in zip(fields, row[7:])}
+            unread = json.loads(row[6]) if row[6] else {}     # Record.raw: what the unreadable cells held
+            records.append(Record(spec.key, paths[row[0]], shared.text(row[1]), row[2], values, unread,
+                                  shared.parsed(row[5] or "{}", json.loads), shared.text(row[3]),
+                                  shared.parsed(row[4], dt.datetime.fromisoformat)))
         return records
 
     def set_status(self, form: str, file_id: int, rows: list[int], status: str) -> None:
