@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     # Every case imports this copy of xltools: edits made to the tree meanwhile are not timed.
     args.source, version = freeze_source(args.workdir)
+    source = report.git_head() | {"xltools_hash": version, "frozen_copy": str(args.source)}
     sizes = [run_size(args, files, failures) for files in args.sizes]
-    results = assemble(args, sizes, failures) | {"started": started}
-    results["source"] = report.git_head() | {"xltools_hash": version, "frozen_copy": str(args.source)}
+    results = assemble(args, sizes, failures) | {"started": started, "source": source}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     print(report.render(results))
