@@ -294,6 +294,8 @@ class Summary:
     satisfaction_avg: float | None
     rebates: list[Rebate]
     quality: list[QualityRow]
+    changes: Any = None
+    """``changes.Changes``: what moved since the reference snapshot (the weekly review)."""
 
     def to_dict(self) -> dict:
         """JSON-ready: dates as ISO text, floats rounded to 2 places; adds the team's attainment."""
@@ -329,11 +331,13 @@ def _plain(value: Any) -> Any:
 
 
 # Entry point
-def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Config | None = None) -> Summary:
+def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Config | None = None,
+           since: dt.date | None = None) -> Summary:
     """Compute the summary of the store's merged rows as of a day.
 
     :param store: an open store, or the path or URL of one (opened and closed here).
     :param as_of: the day the summary is for; default: the latest merge run's as-of date.
+    :param since: the day of the reference snapshot for the pipeline changes (``changes.py``).
     :raises FileNotFoundError: no store at that path (a summary never creates one).
     """
     if not hasattr(store, "frame"):
@@ -341,14 +345,14 @@ def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Conf
             raise FileNotFoundError(f"no store at {store}")
         db = open_store(store)
         try:
-            return rollup(db, as_of, config)
+            return rollup(db, as_of, config, since)
         finally:
             db.close()
     config = config or Config()
     with store.reading():                   # one consistent state, even while a merge commits
         data = _load(store)
     as_of = as_of or _latest_run_day(data.runs) or dt.date.today()
-    return _summarise(data, as_of, config)
+    return _summarise(data, as_of, config, since)
 
 
 @dataclass
@@ -405,8 +409,10 @@ def _latest_run_day(runs: pd.DataFrame) -> dt.date | None:
     return max(days).date() if len(days) else None
 
 
-def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
+def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | None = None) -> Summary:
+    from .changes import pipeline_changes      # changes.py builds on this module's helpers
     pipe = _classify(data.pipeline, config)
+    snaps = _classify(data.snapshots, config)
     month = _month(as_of)
     follow_ups = _follow_ups(data.customers, data.visits, as_of)
     states = _contract_states(data.contracts, config)
@@ -416,7 +422,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
         closed_won_amount=_sum(pipe[pipe["won"] & _within(pipe["closed_on"], month)]["amount"]),
         forecast=_forecast(pipe, as_of),
         reps=_reps(data, pipe, follow_ups, as_of, config),
-        commit_accuracy=_commit_accuracy(pipe, _classify(data.snapshots, config), as_of, config),
+        commit_accuracy=_commit_accuracy(pipe, snaps, as_of, config),
         win_rate=_win_rate(pipe),
         top_customers=_top_customers(pipe, data.customers),
         objections=_objections(data.objections, as_of),
@@ -425,6 +431,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
         satisfaction_avg=_mean(_visits_to(data.visits, as_of)["satisfaction"]),
         rebates=_rebates(states, config),
         quality=_quality(data.findings),
+        changes=pipeline_changes(pipe, snaps, as_of, config, since),
     )
 
 
