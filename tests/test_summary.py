@@ -88,7 +88,9 @@ def test_there_are_four_native_charts(written):
     with zipfile.ZipFile(written) as zf:
         assert len([n for n in zf.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]) >= 4
     assert [(c["kind"], c["dir"]) for c in chart_series(written)] == [
-        ("barChart", "bar"), ("barChart", "col"), ("barChart", "col"), ("lineChart", None)]
+        ("barChart", "bar"), ("barChart", "col"), ("barChart", "col"), ("lineChart", None),
+        # 商机变化: the bridge (stacked columns), commit accuracy with its band, pipeline by week
+        ("barChart", "col"), ("lineChart", None), ("lineChart", None)]
 
 
 def test_funnel_chart_shows_the_amount_by_stage(written, book, summary):
@@ -129,7 +131,7 @@ def test_trend_chart_shows_commit_and_closed_per_week(written, book, summary):
 
 # Sheets, KPIs, tables
 def test_sheets_in_order(book):
-    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "待跟进", "数据质量"]
+    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量"]
 
 
 def kpis(ws) -> dict[str, object]:
@@ -230,7 +232,7 @@ def test_print_setup_and_widths(book):
 def test_english_labels(summary, tmp_path):
     path = write_summary(summary, tmp_path / "summary_en.xlsx", lang="en")
     book = load_workbook(path)
-    assert book.sheetnames == ["Summary", "Follow-ups", "Data quality"]
+    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality"]
     assert kpis(book["Summary"])["Open pipeline (10k CNY)"][0] == 133
     funnel = chart_series(path)[0]
     assert funnel["series"][0]["val"].startswith("Summary!$C$")

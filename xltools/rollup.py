@@ -296,10 +296,13 @@ class Summary:
     quality: list[QualityRow]
     changes: Any = None
     """``changes.Changes``: what moved since the reference snapshot (the weekly review)."""
+    config: Config = field(default_factory=Config)
+    """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
     def to_dict(self) -> dict:
         """JSON-ready: dates as ISO text, floats rounded to 2 places; adds the team's attainment."""
-        return _plain({**_plain_fields(self), "attainment": self.attainment})
+        plain = {k: v for k, v in _plain_fields(self).items() if k != "config"}
+        return _plain({**plain, "attainment": self.attainment})
 
     @property
     def attainment(self) -> float | None:
@@ -432,6 +435,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         rebates=_rebates(states, config),
         quality=_quality(data.findings),
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
+        config=config,
     )
 
 
