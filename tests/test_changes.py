@@ -14,15 +14,18 @@ Reference 2024-04-03 (run 1), now 2024-04-10 (run 2), money in 万元:
 """
 from __future__ import annotations
 
-import datetime as dt
+import subprocess
 
 import pytest
+from openpyxl import load_workbook
 from test_rollup import LI, ZHANG, d, merge_state, project
+from test_summary import chart_series, series_by_name
 
 from xltools.changes import deal_key
 from xltools.config import Config
 from xltools.rollup import rollup
 from xltools.store import open_store
+from xltools.summary import summary_tables, write_summary
 
 AS_OF = d(4, 10)
 
@@ -179,3 +182,73 @@ def test_weekly_trend_points(tmp_path):
                                                                         + 9 * .1 + 5 * .25))]
     # Commit due in (04-03, 04-10] in the 04-03 snapshot: K3 30 (04-08); closed since: K3 30.
     assert (weeks[0].accuracy, weeks[1].commit, weeks[1].closed, weeks[1].accuracy) == (None, 30, 30, 100)
+
+
+# The 商机变化 sheet
+@pytest.fixture(scope="module")
+def sheet_book(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sheet")
+    store = make_store(folder / "s.db", [(d(3, 27), THEN), (d(4, 3), THEN), (AS_OF, NOW)])
+    path = write_summary(rollup(store, AS_OF), folder / "summary.xlsx")
+    store.close()
+    return path
+
+
+def test_bridge_chart_draws_the_movement_table(sheet_book):
+    book = load_workbook(sheet_book)
+    bridge_chart = chart_series(sheet_book)[4]
+    assert (bridge_chart["kind"], bridge_chart["dir"]) == ("barChart", "col")
+    series = series_by_name(book, bridge_chart)
+    labels = ["期初", "新增", "金额增加", "金额减少", "成交", "丢单", "移除", "期末"]
+    # The invisible base lifts each step to the level the one before left: 125 → 134 → 138 → 131 → 101 → 86 → 74.
+    assert series["图：基线"] == (labels, [0, 125, 134, 131, 101, 86, 74, 0])
+    assert series["图：增加"][1] == [0, 9, 4, 0, 0, 0, 0, 0]
+    assert series["图：减少"][1] == [0, 0, 0, 7, 30, 15, 12, 0]
+    assert series["图：期初/期末"][1] == [125, 0, 0, 0, 0, 0, 0, 74]
+
+
+def test_changed_deals_are_a_filterable_table_with_bad_news_in_red(sheet_book):
+    ws = load_workbook(sheet_book)["商机变化"]
+    [table] = ws.tables.values()
+    header, *rows = [[c.value for c in row] for row in ws[table.ref]]
+    assert header[:2] == ["变化类型", "项目编号"]
+    by_kind = {(r[0], r[1]): r[5] for r in rows}
+    assert by_kind[("推迟签约", "K2")] == "2024-04-25 → 2024-05-15"
+    assert by_kind[("回退", "K2")] == "4 已发展 → 3 有资格"
+    assert by_kind[("金额减少", "K6")] == "25.00 → 18.00"
+    red = {(r[0].value, r[1].value) for r in ws[table.ref][1:] if r[0].fill.fgColor.rgb == "FFFFC7CE"}
+    assert red == {("回退", "K2"), ("推迟签约", "K2"), ("推迟签约", "K9"), ("丢单", "K4"), ("移除", "K7"),
+                   ("金额减少", "K6")}
+
+
+def test_one_snapshot_shows_a_note_instead_of_empty_charts(tmp_path):
+    store = make_store(tmp_path / "s.db", [(AS_OF, NOW)])
+    path = write_summary(rollup(store, AS_OF), tmp_path / "summary.xlsx")
+    store.close()
+    assert len(chart_series(path)) == 4                       # the 汇总 sheet's only
+    texts = [c.value for row in load_workbook(path)["商机变化"].iter_rows() for c in row if c.value]
+    assert "只有一次合并的快照：下次合并后这里显示商机的变化。" in texts
+
+
+def test_labels_follow_the_config(tmp_path):
+    store = make_store(tmp_path / "s.db", [(d(4, 3), THEN), (AS_OF, NOW)])
+    config = Config(coverage_healthy=120, commit_accuracy_range=(90, 105), rebate_tiers=((0, 3), (50, 6)))
+    titles = {t.name: t.title for t in summary_tables(rollup(store, AS_OF, config))}
+    store.close()
+    assert "低于 120% 标红" in titles["reps"]
+    assert titles["rebates"] == "合同返点（50 万以下 3%，50 万及以上 6%）"
+    assert "健康 90–105%" in titles["weeks"]
+    default = {t.name: t.title for t in summary_tables(rollup(make_store(tmp_path / "t.db", [(AS_OF, NOW)]), AS_OF),
+                                                        "en")}
+    assert default["rebates"] == "Rebates (below 20: 5%, 20–100: 8%, 100 and above: 10%; 10k CNY)"
+
+
+@pytest.mark.libreoffice
+def test_changes_sheet_renders_with_its_chart(sheet_book, libreoffice, tmp_path):
+    [pdf] = libreoffice([sheet_book], "pdf", tmp_path)
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    page = next(p for p in pages if p.lstrip().startswith("商机变化"))
+    # Drawn on the page: the bridge's title and step labels, the accuracy chart's band in its legend.
+    assert "在途商机变化（万元）" in page and "金额增加" in page and "健康下限" in page
+    assert "###" not in "".join(pages)
