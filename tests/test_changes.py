@@ -252,3 +252,4 @@ def test_changes_sheet_renders_with_its_chart(sheet_book, libreoffice, tmp_path)
     # Drawn on the page: the bridge's title and step labels, the accuracy chart's band in its legend.
     assert "在途商机变化（万元）" in page and "金额增加" in page and "健康下限" in page
     assert "###" not in "".join(pages)
+

@@ -19,6 +19,7 @@ from typing import Any
 import xlsxwriter
 
 from .atomic import atomic_path
+from .findings import code_title
 from .rollup import FORECASTS, Summary
 from .schema import Text, load_schema
 
@@ -261,21 +262,25 @@ def _follow_up_tables(s: Summary, t: _Words) -> list[Table]:
 
 
 def _quality_tables(s: Summary, t: _Words) -> list[Table]:
+    def ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
     per_rep = [[q.rep or t("（未知）", "(unknown)"), q.errors, q.warnings,
-                "、".join(f"{code} {n}" for code, n in sorted(q.by_code.items(), key=lambda kv: (-kv[1], kv[0])))]
+                t("、", ", ").join(f"{code_title(code, t.lang)} {n}" for code, n in ranked(q.by_code))]
                for q in s.quality]
     codes: dict[str, int] = {}
     for q in s.quality:
         for code, n in q.by_code.items():
             codes[code] = codes.get(code, 0) + n
-    by_code = [[code, n] for code, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    by_code = [[code_title(code, t.lang), n, code] for code, n in ranked(codes)]
     return [
         Table("quality_reps", t("各销售的数据问题", "Data problems per rep"),
-              [t("销售", "Rep"), t("错误", "Errors"), t("警告", "Warnings"), t("问题代码及数量", "Codes")],
+              [t("销售", "Rep"), t("错误", "Errors"), t("警告", "Warnings"), t("问题及数量", "Problems")],
               per_rep, ["text", "int", "int", "text"], sheet="quality",
               total=[t("合计", "Total"), sum(q.errors for q in s.quality), sum(q.warnings for q in s.quality), ""]),
-        Table("quality_codes", t("按问题代码", "By code"), [t("问题代码", "Code"), t("数量", "Count")],
-              by_code, ["text", "int"], sheet="quality"),
+        Table("quality_codes", t("按问题类型", "By problem"), [t("问题", "Problem"), t("数量", "Count"),
+                                                             t("问题代码", "Code")],
+              by_code, ["text", "int", "text"], sheet="quality"),
     ]
 
 
@@ -441,7 +446,7 @@ class Placement:
 
 
 # Column widths per sheet (Excel character units). Column A holds names and customers.
-_WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 10, 60],
+_WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
            "changes": [16, 14, 22, 20, 12, 30, 13, 13, 13]}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
