@@ -336,7 +336,7 @@ def demo(folder, store_path, lang):
 def _demo_text(result, lang: str) -> str:
     zh = lang == "zh"
     s = result.report.summary()
-    first, second = result.merges
+    first, last = result.merges[0], result.merges[-1]
     k = result.summary.to_dict()
     names = {"inbox": ("销售提交的文件", "Reps' workbooks"), "targets": ("销售指标", "Targets"),
              "annotated": ("校验批注副本", "Annotated copies"), "store": ("数据库", "Store"),
@@ -345,7 +345,8 @@ def _demo_text(result, lang: str) -> str:
         ("校验：" if zh else "Validate: ") + (f"{s['files']['total']} 个文件，错误 {s['errors']} 个，警告 {s['warnings']} 个"
                                               if zh else f"{s['files']['total']} files, {s['errors']} errors, {s['warnings']} warnings"),
         ("第一次合并：" if zh else "First merge: ") + _counts(first.rows),
-        ("一周后再合并：" if zh else "Merge a week later: ") + _counts(second.files) + " | " + _counts(second.rows),
+        (f"每周再合并 {len(result.merges) - 1} 次，最后一次：" if zh else
+         f"{len(result.merges) - 1} weekly merges after it, the last: ") + _counts(last.files) + " | " + _counts(last.rows),
         ("在途商机 " if zh else "Open pipeline ") + f"{k['pipeline']['open_amount']:,.2f} 万元, "
         + ("加权 " if zh else "weighted ") + f"{k['pipeline']['weighted_amount']:,.2f} 万元",
         "",
