@@ -2,8 +2,10 @@
 
 ``summary_tables`` turns a summary into plain tables (title, headers, rows, number
 formats); ``write_summary`` lays them out with xlsxwriter, and the live Excel book writes
-the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 待跟进
-(follow-ups due and overdue) and 数据质量 (findings per rep and by code).
+the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 商机变化 (the
+weekly review: the open pipeline's bridge, changed and stalled deals, the weekly trend), 待跟进
+(follow-ups due and overdue) and 数据质量 (findings per rep and by problem). Labels that name a
+threshold take it from the summary's config.
 
 Charts reference the cells of the tables on the sheet, so a manager who edits a number
 sees the chart follow, and the numbers behind every chart are visible.
@@ -337,13 +339,13 @@ def _movement_table(s: Summary, t: _Words) -> Table:
             level = amount
         else:
             level += sign * amount
-            rows.append([label, sign * amount, min(level, level - sign * amount), amount * (sign > 0),
+            rows.append([label, sign * amount or 0.0, min(level, level - sign * amount), amount * (sign > 0),
                          amount * (sign < 0), 0.0])
     since = s.changes.since or "—"
     return Table("movement", t(f"在途商机变化（{since} → {s.as_of}）", f"Open pipeline, {since} → {s.as_of}"),
                  [t("变化", "Movement"), t("金额(万元)", "Amount (10k CNY)"), t("图：基线", "Chart: base"),
                   t("图：增加", "Chart: up"), t("图：减少", "Chart: down"), t("图：期初/期末", "Chart: total")],
-                 rows, ["text"] + ["money"] * 5, sheet="changes", flags={(i, 1) for i in (3, 5, 6)})
+                 rows, ["text"] + ["money"] * 5, sheet="changes", flags={(i, 1) for i in (3, 5, 6) if rows[i][1]})
 
 
 def _rep_movement_table(c, t: _Words) -> Table:
