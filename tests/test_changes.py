@@ -14,6 +14,7 @@ Reference 2024-04-03 (run 1), now 2024-04-10 (run 2), money in 万元:
 """
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -253,3 +254,17 @@ def test_changes_sheet_renders_with_its_chart(sheet_book, libreoffice, tmp_path)
     assert "在途商机变化（万元）" in page and "金额增加" in page and "健康下限" in page
     assert "###" not in "".join(pages)
 
+
+
+def test_cli_since_matches_the_library(tmp_path):
+    from click.testing import CliRunner
+
+    from xltools.cli import cli
+    make_store(tmp_path / "s.db", [(d(3, 27), THEN), (d(4, 3), NOW), (AS_OF, NOW)]).close()
+    result = CliRunner().invoke(cli, ["rollup", "--store", str(tmp_path / "s.db"), "--as-of", "2024-04-10",
+                                      "--since", "2024-03-30", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)["changes"]
+    assert printed["since"] == "2024-03-27" and len(printed["deals"]) == 9
+    expected = rollup(tmp_path / "s.db", AS_OF, since=d(3, 30)).to_dict()["changes"]
+    assert printed == json.loads(json.dumps(expected))

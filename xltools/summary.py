@@ -21,6 +21,7 @@ from typing import Any
 import xlsxwriter
 
 from .atomic import atomic_path
+from .changes import BAD_KINDS, KINDS
 from .findings import code_title
 from .rollup import FORECASTS, Summary
 from .schema import Text, load_schema
@@ -371,7 +372,6 @@ def _slip_table(c, t: _Words) -> Table:
 
 
 def _deal_changes_table(c, t: _Words) -> Table:
-    from .changes import BAD_KINDS, KINDS
     pairs = sorted(((kind, d) for d in c.deals for kind in d.kinds), key=lambda kd: KINDS.index(kd[0]))
     rows, flags = [], set()
     for i, (kind, d) in enumerate(pairs):
