@@ -39,6 +39,8 @@ Definitions where the process documents leave room:
 - **Objections**: open = 状态 未解决 or blank; overdue = open with 解决时间 before as_of.
   A blank category counts as 其他.
 - Satisfaction averages visits dated up to as_of. Findings count for files still active.
+- **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
+  waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -55,6 +57,9 @@ from .config import Config
 from .model import customer_key
 from .schema import load_schema
 from .store import Store, is_url, open_store
+
+if TYPE_CHECKING:
+    from .changes import Changes
 
 WON_STAGE = "6 收回全款"
 COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST = "承诺", "争取", "管道", "已成交", "丢单"
@@ -294,8 +299,8 @@ class Summary:
     satisfaction_avg: float | None
     rebates: list[Rebate]
     quality: list[QualityRow]
-    changes: Any = None
-    """``changes.Changes``: what moved since the reference snapshot (the weekly review)."""
+    changes: Changes | None = None
+    """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
