@@ -449,7 +449,7 @@ class Placement:
 
 # Column widths per sheet (Excel character units). Column A holds names and customers.
 _WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
-           "changes": [16, 14, 22, 20, 12, 30, 13, 13, 13]}
+           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13]}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
