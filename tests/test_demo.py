@@ -1,4 +1,5 @@
 """The demo runs the whole job end to end, and its outputs agree with each other."""
+import datetime as dt
 import json
 
 import openpyxl
@@ -31,7 +32,8 @@ def test_validation_finds_the_broken_file_and_the_planted_mistakes(demo):
 
 
 def test_the_second_merge_reads_only_the_changed_files(demo):
-    first, second = demo.merges
+    first, second, *later = demo.merges
+    assert len(later) == 2                                 # four weekly merges
     assert first.files["read"] == 5                        # four reps and the targets workbook
     assert 0 < second.files["read"] < first.files["read"]
     assert second.files["unchanged"] == first.files["read"] - second.files["read"]
@@ -68,3 +70,15 @@ def test_demo_command_prints_where_outputs_are(tmp_path):
     result = CliRunner().invoke(cli, ["demo", str(tmp_path / "d"), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "Summary workbook: " in result.output and str(tmp_path / "d" / "summary.xlsx") in result.output
+
+
+def test_the_changes_sheet_shows_a_week_of_every_kind(demo):
+    changes = demo.summary.changes
+    assert changes.since == demo.summary.as_of - dt.timedelta(days=7)
+    kinds = {k for deal in changes.deals for k in deal.kinds}
+    assert {"new", "removed", "advanced", "won", "lost", "slipped"} <= kinds
+    m = changes.movement
+    assert round(m.start + m.new + m.increased - m.decreased - m.won - m.lost - m.removed, 6) == round(m.end, 6)
+    assert len(changes.weeks) == 4 and all(w.open_amount > 0 for w in changes.weeks)
+    summary = openpyxl.load_workbook(demo.outputs["summary"])
+    assert summary["商机变化"].tables                          # the changed deals, filterable

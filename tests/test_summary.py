@@ -88,7 +88,9 @@ def test_there_are_four_native_charts(written):
     with zipfile.ZipFile(written) as zf:
         assert len([n for n in zf.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]) >= 4
     assert [(c["kind"], c["dir"]) for c in chart_series(written)] == [
-        ("barChart", "bar"), ("barChart", "col"), ("barChart", "col"), ("lineChart", None)]
+        ("barChart", "bar"), ("barChart", "col"), ("barChart", "col"), ("lineChart", None),
+        # 商机变化: the bridge (stacked columns), commit accuracy with its band, pipeline by week
+        ("barChart", "col"), ("lineChart", None), ("lineChart", None)]
 
 
 def test_funnel_chart_shows_the_amount_by_stage(written, book, summary):
@@ -129,7 +131,7 @@ def test_trend_chart_shows_commit_and_closed_per_week(written, book, summary):
 
 # Sheets, KPIs, tables
 def test_sheets_in_order(book):
-    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "待跟进", "数据质量"]
+    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量"]
 
 
 def kpis(ws) -> dict[str, object]:
@@ -206,8 +208,12 @@ def test_follow_up_and_quality_sheets(book):
                        [LI, "明月集团", "回访", dt.datetime(2024, 4, 5), 5]]
     assert len(table_rows(book["待跟进"], "未来 7 天到期")[1]) == 3
     assert table_rows(book["数据质量"], "各销售的数据问题")[1] == [
-        ["（未知）", 0, 1, "form-unknown 1"], [ZHANG, 2, 1, "required 2、close-date-stale 1"],
-        [LI, 0, 1, "follow-up-overdue 1"]]
+        ["（未知）", 0, 1, "无法识别的工作表 1"], [ZHANG, 2, 1, "必填项为空 2、预计签约时间已过 1"],
+        [LI, 0, 1, "跟进逾期 1"]]
+    # Each problem by its title in the workbook's language, the code beside it.
+    assert table_rows(book["数据质量"], "按问题类型") == (["问题", "数量", "问题代码"], [
+        ["必填项为空", 2, "required"], ["预计签约时间已过", 1, "close-date-stale"],     # by count, then code
+        ["跟进逾期", 1, "follow-up-overdue"], ["无法识别的工作表", 1, "form-unknown"]])
 
 
 def test_dates_are_real_dates(book):
@@ -225,12 +231,14 @@ def test_print_setup_and_widths(book):
         assert ws.column_dimensions["A"].width >= 12
     assert book["汇总"].column_dimensions["A"].width >= 26                   # customer names fit
     assert book["待跟进"].column_dimensions["B"].width >= 30
+    assert book["汇总"].column_dimensions["B"].width >= 16                   # HT-202404001 fits its 合同编号 cell
+    assert book["数据质量"].column_dimensions["C"].width >= 26               # delivery-followup-missing fits
 
 
 def test_english_labels(summary, tmp_path):
     path = write_summary(summary, tmp_path / "summary_en.xlsx", lang="en")
     book = load_workbook(path)
-    assert book.sheetnames == ["Summary", "Follow-ups", "Data quality"]
+    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality"]
     assert kpis(book["Summary"])["Open pipeline (10k CNY)"][0] == 133
     funnel = chart_series(path)[0]
     assert funnel["series"][0]["val"].startswith("Summary!$C$")
@@ -273,3 +281,10 @@ def test_libreoffice_renders_it(written, libreoffice, tmp_path):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "销售管理汇总" in text and "133.00万" in text
         assert "###" not in text                                   # no column too narrow for its number
+
+
+def test_every_finding_code_has_a_title():
+    from xltools.findings import CODES, TITLES, code_title
+    assert set(TITLES) == set(CODES)
+    assert (code_title("follow-up-overdue"), code_title("follow-up-overdue", "en")) == ("跟进逾期", "Follow-up overdue")
+    assert code_title("retired-code") == "retired-code"

@@ -237,18 +237,22 @@ def _merge_text(result, lang: str) -> str:
               help="Summary workbook to write (default: summary.xlsx beside the store, or in the "
                    "current folder for a server store).")
 @as_of_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="Compare the pipeline with the snapshot of this day (YYYY-MM-DD) [default: the latest one "
+                   "7+ days before the as-of day, else the earliest].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary model as JSON instead of writing a workbook.")
 @click.option("--into", "into_path", type=click.Path(exists=True, dir_okay=False),
               help="Fill the summary sheets of this 销售汇总.xlsm; its VBA project and buttons are kept.")
 @LANG
 @config_option
-def rollup(store_path, out_path, as_of, as_json, into_path, lang, config_path):
+def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_path):
     """Roll the store up into the manager's summary: KPIs, tables and charts.
 
     \b
     Example:
         xltools rollup --store xltools.db --out summary.xlsx
         xltools rollup --store xltools.db --as-of 2024-04-01 --json
+        xltools rollup --store xltools.db --since 2024-03-25 --out summary.xlsx
         xltools rollup --store postgresql://manager@db.example.com/sales --out summary.xlsx
         xltools rollup --store xltools.db --into 销售汇总.xlsm
     """
@@ -266,7 +270,7 @@ def rollup(store_path, out_path, as_of, as_json, into_path, lang, config_path):
             raise click.ClickException(exc.message(lang) if hasattr(exc, "message") else str(exc)) from exc
         return
     try:
-        summary = run_rollup(store_path, _day(as_of), _config(config_path))
+        summary = run_rollup(store_path, _day(as_of), _config(config_path), _day(since))
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -332,7 +336,7 @@ def demo(folder, store_path, lang):
 def _demo_text(result, lang: str) -> str:
     zh = lang == "zh"
     s = result.report.summary()
-    first, second = result.merges
+    first, last = result.merges[0], result.merges[-1]
     k = result.summary.to_dict()
     names = {"inbox": ("销售提交的文件", "Reps' workbooks"), "targets": ("销售指标", "Targets"),
              "annotated": ("校验批注副本", "Annotated copies"), "store": ("数据库", "Store"),
@@ -341,7 +345,8 @@ def _demo_text(result, lang: str) -> str:
         ("校验：" if zh else "Validate: ") + (f"{s['files']['total']} 个文件，错误 {s['errors']} 个，警告 {s['warnings']} 个"
                                               if zh else f"{s['files']['total']} files, {s['errors']} errors, {s['warnings']} warnings"),
         ("第一次合并：" if zh else "First merge: ") + _counts(first.rows),
-        ("一周后再合并：" if zh else "Merge a week later: ") + _counts(second.files) + " | " + _counts(second.rows),
+        (f"每周再合并 {len(result.merges) - 1} 次，最后一次：" if zh else
+         f"{len(result.merges) - 1} weekly merges after it, the last: ") + _counts(last.files) + " | " + _counts(last.rows),
         ("在途商机 " if zh else "Open pipeline ") + f"{k['pipeline']['open_amount']:,.2f} 万元, "
         + ("加权 " if zh else "weighted ") + f"{k['pipeline']['weighted_amount']:,.2f} 万元",
         "",

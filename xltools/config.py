@@ -42,6 +42,8 @@ class Config:
     """Pipeline coverage (%) below this is flagged."""
     commit_accuracy_range: tuple = (95.0, 110.0)
     """Healthy commit accuracy (%)."""
+    stall_days: dict = field(default_factory=lambda: {1: 30, 2: 30, 3: 45, 4: 30, 5: 14})
+    """An open deal longer than this many days in one stage (by stage number) is stalled."""
     max_rows: int = 100_000
     """Rows beyond this in one sheet are refused: no rep form is that long."""
     max_columns: int = 200

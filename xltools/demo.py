@@ -1,5 +1,6 @@
-"""The end-to-end demo: a realistic sample inbox, validated, merged twice a week apart, and
-rolled up into the manager's summary -- what ``xltools demo`` and ``make demo`` run."""
+"""The end-to-end demo: a realistic sample inbox, validated, merged four times a week apart
+(the reps' files edited between merges), and rolled up into the manager's summary -- what
+``xltools demo`` and ``make demo`` run."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,6 +18,10 @@ from .sample import SampleSpec, advance_week, generate_inbox
 from .store import open_store, safe_location
 from .summary import write_summary
 from .validate import validate
+
+
+WEEKS = 4
+"""Weekly merges the demo runs."""
 
 
 class StoreInUse(RuntimeError):
@@ -60,8 +65,9 @@ def run_demo(folder: str | Path, spec: SampleSpec | None = None, lang: str = "zh
     result = DemoResult(folder, inbox, targets, report)
     annotate(report, folder / "校验批注", lang)
     result.merges.append(merge([inbox, admin], store, master, as_of=info.as_of, lang=lang))
-    advance_week(inbox, info)                # reps update their files; info.as_of moves a week on
-    result.merges.append(merge([inbox, admin], store, master, as_of=info.as_of, lang=lang))
+    for _ in range(WEEKS - 1):               # the trend charts and the changes sheet need some history
+        advance_week(inbox, info)            # reps update their files; info.as_of moves a week on
+        result.merges.append(merge([inbox, admin], store, master, as_of=info.as_of, lang=lang))
     result.summary = rollup(store, info.as_of)
     summary_path = write_summary(result.summary, folder / "summary.xlsx", lang)
     result.outputs = {"inbox": inbox, "targets": targets, "annotated": folder / "校验批注",

@@ -75,6 +75,39 @@ _CATALOGUE = [
 ]
 CODES: dict[str, Code] = {c.code: c for c in _CATALOGUE}
 
+# Each code's short title, for a manager's summary (the code itself stays the key).
+TITLES = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+    "file-unreadable": ("文件无法读取", "Unreadable file"), "form-unknown": ("无法识别的工作表", "Unknown sheet"),
+    "column-missing": ("缺少必填列", "Missing column"), "column-extra": ("多余的列", "Extra column"),
+    "cell-error": ("单元格错误值", "Error value in a cell"), "formula-uncalculated": ("公式未计算", "Uncalculated formula"),
+    "text-too-long": ("文本过长", "Text too long"), "control-character": ("含控制字符", "Control characters"),
+    "required": ("必填项为空", "Required value missing"), "type": ("类型不对", "Wrong type"),
+    "enum": ("不在可选范围", "Not a listed value"), "range": ("超出范围", "Out of range"),
+    "format": ("格式不对", "Wrong format"), "duplicate-row": ("重复行", "Duplicate row"),
+    "weights-sum": ("决策链权重不为 100%", "Decision weights not 100%"),
+    "decision-maker-missing": ("决策链缺少决策人", "No decision maker"),
+    "solution-incomplete": ("方案模块不全", "Proposal incomplete"),
+    "done-date-missing": ("缺少完成时间", "Completion date missing"), "date-order": ("日期先后不对", "Dates out of order"),
+    "objection-overdue": ("异议逾期未解决", "Objection overdue"), "approval-order": ("审批顺序不对", "Approvals out of order"),
+    "approval-consistency": ("合同各行不一致", "Contract rows disagree"),
+    "approval-authority": ("需总经理审批", "Needs the general manager"),
+    "visit-interval": ("回访间隔过长", "Visit interval too long"),
+    "probability-mismatch": ("赢率与阶段不符", "Probability differs from stage"),
+    "close-date-stale": ("预计签约时间已过", "Expected close passed"),
+    "won-inconsistent": ("成交信息不一致", "Won deal inconsistent"), "customer-unknown": ("客户不在客户信息表", "Unknown customer"),
+    "amount-mismatch": ("合同金额与谈判不符", "Amount differs from negotiation"),
+    "below-floor": ("低于底线价", "Below our floor"), "confirmation-late": ("需求确认函迟发", "Needs confirmation late"),
+    "confirmation-missing": ("需求确认函未发", "Needs confirmation missing"),
+    "delivery-followup-missing": ("交付后未回访", "No follow-up after delivery"),
+    "entry-late": ("录入不及时", "Entered late"), "duplicate-claim": ("撞单", "Duplicate claim"),
+    "follow-up-overdue": ("跟进逾期", "Follow-up overdue"),
+}.items()}
+
+
+def code_title(code: str, lang: str = "zh") -> str:
+    """The code's title in ``lang``; an unknown code (from an older store) shows as itself."""
+    return TITLES[code](lang) if code in TITLES else code
+
 # What a cell was expected to be, named for the message.
 EXPECTED = {k: Text(zh=zh, en=en) for k, (zh, en) in {
     "date": ("日期", "date"), "month": ("月份", "month"), "number": ("数字", "number"),

@@ -39,6 +39,8 @@ Definitions where the process documents leave room:
 - **Objections**: open = 状态 未解决 or blank; overdue = open with 解决时间 before as_of.
   A blank category counts as 其他.
 - Satisfaction averages visits dated up to as_of. Findings count for files still active.
+- **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
+  waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -55,6 +57,9 @@ from .config import Config
 from .model import customer_key
 from .schema import load_schema
 from .store import Store, is_url, open_store
+
+if TYPE_CHECKING:
+    from .changes import Changes
 
 WON_STAGE = "6 收回全款"
 COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST = "承诺", "争取", "管道", "已成交", "丢单"
@@ -294,10 +299,15 @@ class Summary:
     satisfaction_avg: float | None
     rebates: list[Rebate]
     quality: list[QualityRow]
+    changes: Changes | None = None
+    """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
+    config: Config = field(default_factory=Config)
+    """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
     def to_dict(self) -> dict:
         """JSON-ready: dates as ISO text, floats rounded to 2 places; adds the team's attainment."""
-        return _plain({**_plain_fields(self), "attainment": self.attainment})
+        plain = {k: v for k, v in _plain_fields(self).items() if k != "config"}
+        return _plain({**plain, "attainment": self.attainment})
 
     @property
     def attainment(self) -> float | None:
@@ -329,11 +339,13 @@ def _plain(value: Any) -> Any:
 
 
 # Entry point
-def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Config | None = None) -> Summary:
+def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Config | None = None,
+           since: dt.date | None = None) -> Summary:
     """Compute the summary of the store's merged rows as of a day.
 
     :param store: an open store, or the path or URL of one (opened and closed here).
     :param as_of: the day the summary is for; default: the latest merge run's as-of date.
+    :param since: the day of the reference snapshot for the pipeline changes (``changes.py``).
     :raises FileNotFoundError: no store at that path (a summary never creates one).
     """
     if not hasattr(store, "frame"):
@@ -341,14 +353,14 @@ def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Conf
             raise FileNotFoundError(f"no store at {store}")
         db = open_store(store)
         try:
-            return rollup(db, as_of, config)
+            return rollup(db, as_of, config, since)
         finally:
             db.close()
     config = config or Config()
     with store.reading():                   # one consistent state, even while a merge commits
         data = _load(store)
     as_of = as_of or _latest_run_day(data.runs) or dt.date.today()
-    return _summarise(data, as_of, config)
+    return _summarise(data, as_of, config, since)
 
 
 @dataclass
@@ -405,8 +417,10 @@ def _latest_run_day(runs: pd.DataFrame) -> dt.date | None:
     return max(days).date() if len(days) else None
 
 
-def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
+def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | None = None) -> Summary:
+    from .changes import pipeline_changes      # changes.py builds on this module's helpers
     pipe = _classify(data.pipeline, config)
+    snaps = _classify(data.snapshots, config)
     month = _month(as_of)
     follow_ups = _follow_ups(data.customers, data.visits, as_of)
     states = _contract_states(data.contracts, config)
@@ -416,7 +430,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
         closed_won_amount=_sum(pipe[pipe["won"] & _within(pipe["closed_on"], month)]["amount"]),
         forecast=_forecast(pipe, as_of),
         reps=_reps(data, pipe, follow_ups, as_of, config),
-        commit_accuracy=_commit_accuracy(pipe, _classify(data.snapshots, config), as_of, config),
+        commit_accuracy=_commit_accuracy(pipe, snaps, as_of, config),
         win_rate=_win_rate(pipe),
         top_customers=_top_customers(pipe, data.customers),
         objections=_objections(data.objections, as_of),
@@ -425,6 +439,8 @@ def _summarise(data: _Data, as_of: dt.date, config: Config) -> Summary:
         satisfaction_avg=_mean(_visits_to(data.visits, as_of)["satisfaction"]),
         rebates=_rebates(states, config),
         quality=_quality(data.findings),
+        changes=pipeline_changes(pipe, snaps, as_of, config, since),
+        config=config,
     )
 
 

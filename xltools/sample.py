@@ -1212,7 +1212,8 @@ def advance_week(folder: Path, info: SampleInfo, days: int = 7) -> list[Path]:
     Reps add the visits that fell due (with their next visit), push due follow-ups, close
     objections due that week and move close dates that would pass. Across the team one
     deal moves a stage, one committed deal closes 已成交 (its pending approvals granted),
-    one expected close slips and one deal is lost 丢单. One rep (of three or more) does
+    one expected close slips, one deal is lost 丢单, one follow-on deal is added and one deal's
+    row is cleared (removed). One rep (of three or more) does
     nothing that week, so the next validation has overdue items to show. Rows holding a
     planted mistake are left as they are. ``info.as_of`` moves on by ``days``.
 
@@ -1338,7 +1339,8 @@ def _slip(rng: random.Random) -> timedelta:
 
 
 def _pipeline_events(week: _Week) -> None:
-    """One deal won, one moved up a stage, one close date slipped, one lost: in different files if possible."""
+    """One deal won (a committed one due this week if any), one committed for next week, one moved up
+    a stage, one close date slipped, one lost, one new, one removed: in different files if possible."""
     stages = _stage_values()
     taken: set[tuple[Path, int]] = set()
     used_files: set[Path] = set()
@@ -1355,10 +1357,19 @@ def _pipeline_events(week: _Week) -> None:
         used_files.add(path)
         return path, record
 
-    won = pick(lambda r: r.get("stage") == stages[4])
+    def due_this_week(r) -> bool:
+        return r.get("expected_close") is not None and week.as_of < r.get("expected_close") <= week.new_as_of
+
+    won = pick(lambda r: r.get("stage") == stages[4] and due_this_week(r)) or pick(lambda r: r.get("stage") == stages[4])
     if won:
         _close_won(week, *won)
-    moved = pick(lambda r: r.get("stage") in stages[:4])
+    committed = pick(lambda r: r.get("stage") == stages[4])
+    if committed:                 # the rep commits a deal for next week: next week's commit accuracy has a base
+        path, r = committed
+        week.change(path, r, "forecast", "承诺")
+        week.change(path, r, "expected_close", _workday(week.new_as_of + timedelta(days=week.rng.randint(1, 4))))
+    # Preferably 4 → 5: a deal reaches commitment each week as one is won.
+    moved = pick(lambda r: r.get("stage") == stages[3]) or pick(lambda r: r.get("stage") in stages[:4])
     if moved:
         _move_stage(week, *moved)
     slipped = pick(lambda r: r.get("expected_close") is not None)
@@ -1372,6 +1383,14 @@ def _pipeline_events(week: _Week) -> None:
         week.change(path, r, "forecast", "丢单")
         week.change(path, r, "win_probability", 0)
         week.change(path, r, "win_loss_reason", week.rng.choice(LOSS_REASONS))
+    follow_on = pick(lambda r: r.get("project_id") and r.get("customer"))
+    if follow_on:
+        _new_deal(week, *follow_on)
+    removed = pick(lambda r: True)
+    if removed:                   # the rep clears the deal's row: it is gone from the file
+        path, r = removed
+        for key in r.columns:
+            week.change(path, r, key, None)
 
 
 def _has_planted_rows(week: _Week, path: Path, deal) -> bool:
@@ -1397,12 +1416,28 @@ def _close_won(week: _Week, path: Path, deal) -> None:
     week.change(path, deal, "win_loss_reason", week.rng.choice(WIN_REASONS))
 
 
+def _new_deal(week: _Week, path: Path, deal) -> None:
+    """A follow-on deal with the same customer: a new row at stage 1, under the file's next project id."""
+    ids = [r.get("project_id") for r in week.records(path, "pipeline") if r.get("project_id")]
+    prefix, digits = re.match(r"(.*?)(\d+)$", max(ids)).groups()      # one prefix and width per file
+    stage = _stage_values()[0]
+    values = {**{key: deal.get(key) for key in deal.columns}, "delivered": None, "win_loss_reason": None,
+              "project_id": f"{prefix}{int(digits) + 1:0{len(digits)}d}", "project": f"{deal.get('project')}二期",
+              "stage": stage, "win_probability": _stage_probability(stage), "forecast": FORECAST_OF_STAGE[1],
+              "amount": round(float(deal.get("amount") or 10) * week.rng.uniform(0.3, 0.8), 1),
+              "expected_close": _workday(week.new_as_of + timedelta(days=week.rng.randint(60, 120)))}
+    week.appends[path].append((deal.sheet, {deal.columns[k]: v for k, v in values.items() if k in deal.columns}))
+
+
+def _stage_probability(stage: str) -> float:
+    return {c.value: c.probability for c in load_schema().sheets["pipeline"].field("stage").choices}[stage]
+
+
 def _move_stage(week: _Week, path: Path, deal) -> None:
     stages = _stage_values()
     stage = stages[stages.index(deal.get("stage")) + 1]
-    probability = {c.value: c.probability for c in load_schema().sheets["pipeline"].field("stage").choices}
     week.change(path, deal, "stage", stage)
-    week.change(path, deal, "win_probability", probability[stage])
+    week.change(path, deal, "win_probability", _stage_probability(stage))
     week.change(path, deal, "forecast", FORECAST_OF_STAGE[stages.index(stage) + 1])
 
 

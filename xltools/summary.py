@@ -2,8 +2,10 @@
 
 ``summary_tables`` turns a summary into plain tables (title, headers, rows, number
 formats); ``write_summary`` lays them out with xlsxwriter, and the live Excel book writes
-the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 待跟进
-(follow-ups due and overdue) and 数据质量 (findings per rep and by code).
+the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 商机变化 (the
+weekly review: the open pipeline's bridge, changed and stalled deals, the weekly trend), 待跟进
+(follow-ups due and overdue) and 数据质量 (findings per rep and by problem). Labels that name a
+threshold take it from the summary's config.
 
 Charts reference the cells of the tables on the sheet, so a manager who edits a number
 sees the chart follow, and the numbers behind every chart are visible.
@@ -19,10 +21,13 @@ from typing import Any
 import xlsxwriter
 
 from .atomic import atomic_path
+from .changes import BAD_KINDS, KINDS
+from .findings import code_title
 from .rollup import FORECASTS, Summary
 from .schema import Text, load_schema
 
 SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
+                  "changes": Text(zh="商机变化", en="Pipeline changes"),
                   "follow_ups": Text(zh="待跟进", en="Follow-ups"),
                   "quality": Text(zh="数据质量", en="Data quality")}
 
@@ -58,7 +63,7 @@ def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
             _trend_table(summary, t), _win_table(summary, t), _top_table(summary, t), _objection_type_table(summary, t),
             _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
             _slipped_table(summary, t), _lost_table(summary, t),
-            *_follow_up_tables(summary, t), *_quality_tables(summary, t)]
+            *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t)]
 
 
 class _Words:
@@ -86,7 +91,7 @@ def _kpi_table(s: Summary, t: _Words) -> Table:
         t("金额 × 赢率", "amount × win probability"),
         t(f"{s.as_of:%Y-%m} 已成交", f"won in {s.as_of:%Y-%m}"),
         t(f"团队指标 {team_target:,.2f} 万", f"team target {team_target:,.2f}") if team_target else t("无指标", "no target"),
-        t(f"基准 {ca.baseline_as_of}，健康 95–110%", f"vs {ca.baseline_as_of}, healthy 95–110%")
+        t(f"基准 {ca.baseline_as_of}，健康 {_band(s)}", f"vs {ca.baseline_as_of}, healthy {_band(s)}")
         if ca.baseline_as_of else t("无 7 天前的快照", "no snapshot 7+ days old"),
         t(f"未来 7 天到期 {len(s.follow_ups.due_7d)} 项", f"{len(s.follow_ups.due_7d)} due in 7 days"),
         t("1–5 分", "1–5 scale"),
@@ -123,8 +128,9 @@ def _rep_table(s: Summary, t: _Words) -> Table:
     headers = [t("销售", "Rep"), t("在途商机(万元)", "Open pipeline"), t("加权商机(万元)", "Weighted pipeline"),
                t("承诺(万元)", "Commit"), t("本月成交(万元)", "Closed this month"), t("本月指标(万元)", "Target"),
                t("完成率", "Attainment"), t("剩余指标(万元)", "Remaining target"), t("覆盖率", "Coverage")]
-    return Table("reps", t("各销售业绩（覆盖率 = 在途商机 ÷ 剩余指标，低于 150% 标红）",
-                           "Per rep (coverage = open pipeline ÷ remaining target; red below 150%; 10k CNY)"),
+    healthy = _num(s.config.coverage_healthy)
+    return Table("reps", t(f"各销售业绩（覆盖率 = 在途商机 ÷ 剩余指标，低于 {healthy}% 标红）",
+                           f"Per rep (coverage = open pipeline ÷ remaining target; red below {healthy}%; 10k CNY)"),
                  headers, rows, ["text"] + ["money"] * 5 + ["pct", "money", "pct"], flags=flags)
 
 
@@ -209,8 +215,8 @@ def _contract_table(s: Summary, t: _Words) -> Table:
 
 def _rebate_table(s: Summary, t: _Words) -> Table:
     rows = [[r.customer, r.contract_id, r.amount, r.rate, r.rebate] for r in s.rebates]
-    return Table("rebates", t("合同返点（20 万以下 5%，20–100 万 8%，100 万及以上 10%）",
-                              "Rebates (below 20: 5%, 20–100: 8%, 100 and above: 10%; 10k CNY)"),
+    return Table("rebates", t(f"合同返点（{_tiers(s.config.rebate_tiers, t)}）",
+                              f"Rebates ({_tiers(s.config.rebate_tiers, t)}; 10k CNY)"),
                  [t("客户", "Customer"), t("合同编号", "Contract"), t("合同金额(万元)", "Amount"),
                   t("返点比例", "Rate"), t("返点金额(万元)", "Rebate")],
                  rows, ["text", "text", "money", "pct", "money"],
@@ -259,22 +265,174 @@ def _follow_up_tables(s: Summary, t: _Words) -> list[Table]:
 
 
 def _quality_tables(s: Summary, t: _Words) -> list[Table]:
+    def ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
     per_rep = [[q.rep or t("（未知）", "(unknown)"), q.errors, q.warnings,
-                "、".join(f"{code} {n}" for code, n in sorted(q.by_code.items(), key=lambda kv: (-kv[1], kv[0])))]
+                t("、", ", ").join(f"{code_title(code, t.lang)} {n}" for code, n in ranked(q.by_code))]
                for q in s.quality]
     codes: dict[str, int] = {}
     for q in s.quality:
         for code, n in q.by_code.items():
             codes[code] = codes.get(code, 0) + n
-    by_code = [[code, n] for code, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    by_code = [[code_title(code, t.lang), n, code] for code, n in ranked(codes)]
     return [
         Table("quality_reps", t("各销售的数据问题", "Data problems per rep"),
-              [t("销售", "Rep"), t("错误", "Errors"), t("警告", "Warnings"), t("问题代码及数量", "Codes")],
+              [t("销售", "Rep"), t("错误", "Errors"), t("警告", "Warnings"), t("问题及数量", "Problems")],
               per_rep, ["text", "int", "int", "text"], sheet="quality",
               total=[t("合计", "Total"), sum(q.errors for q in s.quality), sum(q.warnings for q in s.quality), ""]),
-        Table("quality_codes", t("按问题代码", "By code"), [t("问题代码", "Code"), t("数量", "Count")],
-              by_code, ["text", "int"], sheet="quality"),
+        Table("quality_codes", t("按问题类型", "By problem"), [t("问题", "Problem"), t("数量", "Count"),
+                                                             t("问题代码", "Code")],
+              by_code, ["text", "int", "text"], sheet="quality"),
     ]
+
+
+def _num(value: float) -> str:
+    """A threshold as a label shows it: 150, 95.5."""
+    return f"{value:g}"
+
+
+def _band(s: Summary) -> str:
+    low, high = s.config.commit_accuracy_range
+    return f"{_num(low)}–{_num(high)}%"
+
+
+def _tiers(tiers: tuple, t: _Words) -> str:
+    """Rebate tiers in words: "20 万以下 5%，20–100 万 8%，100 万及以上 10%"."""
+    tiers = sorted(tiers)
+    parts = []
+    for i, (floor, rate) in enumerate(tiers):
+        upper = tiers[i + 1][0] if i + 1 < len(tiers) else None
+        if upper is None:
+            span = t(f"{_num(floor)} 万及以上", f"{_num(floor)} and above") if floor else t("全部", "all")
+        elif not floor:
+            span = t(f"{_num(upper)} 万以下", f"below {_num(upper)}")
+        else:
+            span = t(f"{_num(floor)}–{_num(upper)} 万", f"{_num(floor)}–{_num(upper)}")
+        parts.append(t(f"{span} {_num(rate)}%", f"{span}: {_num(rate)}%"))
+    return t("，", ", ").join(parts)
+
+
+# The 商机变化 sheet
+_KIND_WORDS = {"new": ("新增", "New"), "removed": ("移除", "Removed"), "advanced": ("推进", "Advanced"),
+               "moved-back": ("回退", "Moved back"), "won": ("成交", "Won"), "lost": ("丢单", "Lost"),
+               "slipped": ("推迟签约", "Slipped"), "pulled-in": ("提前签约", "Pulled in"),
+               "amount-up": ("金额增加", "Amount up"), "amount-down": ("金额减少", "Amount down"),
+               "forecast-changed": ("预测类别变化", "Forecast changed")}
+
+
+def _changes_tables(s: Summary, t: _Words) -> list[Table]:
+    c = s.changes
+    return [_movement_table(s, t), _rep_movement_table(c, t), _slip_table(c, t), _deal_changes_table(c, t),
+            _stalled_table(c, t), _weeks_table(s, t)]
+
+
+def _movement_table(s: Summary, t: _Words) -> Table:
+    """The bridge: each step's amount, and the columns its stacked-column chart draws (base, up, down, total)."""
+    m = s.changes.movement
+    steps = [(t("期初", "Start"), m.start, 0), (t("新增", "New"), m.new, 1), (t("金额增加", "Increased"), m.increased, 1),
+             (t("金额减少", "Decreased"), m.decreased, -1), (t("成交", "Won"), m.won, -1),
+             (t("丢单", "Lost"), m.lost, -1), (t("移除", "Removed"), m.removed, -1), (t("期末", "End"), m.end, 0)]
+    rows, level = [], 0.0
+    for label, amount, sign in steps:
+        if sign == 0:
+            rows.append([label, amount, 0.0, 0.0, 0.0, amount])
+            level = amount
+        else:
+            level += sign * amount
+            rows.append([label, sign * amount or 0.0, min(level, level - sign * amount), amount * (sign > 0),
+                         amount * (sign < 0), 0.0])
+    since = s.changes.since or "—"
+    return Table("movement", t(f"在途商机变化（{since} → {s.as_of}）", f"Open pipeline, {since} → {s.as_of}"),
+                 [t("变化", "Movement"), t("金额(万元)", "Amount (10k CNY)"), t("图：基线", "Chart: base"),
+                  t("图：增加", "Chart: up"), t("图：减少", "Chart: down"), t("图：期初/期末", "Chart: total")],
+                 rows, ["text"] + ["money"] * 5, sheet="changes", flags={(i, 1) for i in (3, 5, 6) if rows[i][1]})
+
+
+def _rep_movement_table(c, t: _Words) -> Table:
+    rows = [[r.rep, *_bridge(r.movement)] for r in c.by_rep]
+    return Table("movement_reps", t("各销售的在途商机变化（万元）", "Open pipeline movement per rep (10k CNY)"),
+                 [t("销售", "Rep"), t("期初", "Start"), t("新增", "New"), t("金额增加", "Increased"),
+                  t("金额减少", "Decreased"), t("成交", "Won"), t("丢单", "Lost"), t("移除", "Removed"), t("期末", "End")],
+                 rows, ["text"] + ["money"] * 8, sheet="changes", total=[t("合计", "Total"), *_bridge(c.movement)])
+
+
+def _bridge(m) -> list[float]:
+    return [m.start, m.new, m.increased, m.decreased, m.won, m.lost, m.removed, m.end]
+
+
+def _slip_table(c, t: _Words) -> Table:
+    p = c.slipped
+    rows = [[t("推迟签约", "Slipped"), p.count, p.amount],
+            [t("其中移出本月", "of which out of this month"), p.out_of_month_count, p.out_of_month_amount],
+            [t("其中移出本季", "of which out of this quarter"), p.out_of_quarter_count, p.out_of_quarter_amount]]
+    return Table("slips", t("推迟签约的在途商机", "Open deals that slipped"),
+                 [t("推迟签约", "Slipped"), t("商机数", "Deals"), t("金额(万元)", "Amount (10k CNY)")],
+                 rows, ["text", "int", "money"], sheet="changes")
+
+
+def _deal_changes_table(c, t: _Words) -> Table:
+    pairs = sorted(((kind, d) for d in c.deals for kind in d.kinds), key=lambda kd: KINDS.index(kd[0]))
+    rows, flags = [], set()
+    for i, (kind, d) in enumerate(pairs):
+        amount = (d.after or d.before)["amount"]
+        rows.append([t(*_KIND_WORDS[kind]), d.project_id, d.project, d.customer, d.owner,
+                     _before_after(kind, d, t), amount])
+        if kind in BAD_KINDS:
+            flags |= {(i, 0), (i, 5)}
+    return Table("deal_changes", t("变化的商机（按变化类型，可筛选）", "Changed deals by kind (filterable)"),
+                 [t("变化类型", "Kind"), t("项目编号", "Project ID"), t("项目名称", "Project"), t("客户", "Customer"),
+                  t("跟进人", "Owner"), t("原 → 现", "Before → after"), t("金额(万元)", "Amount (10k CNY)")],
+                 rows, ["text", "text", "text", "text", "text", "text", "money"], sheet="changes", flags=flags)
+
+
+def _before_after(kind: str, d, t: _Words) -> str:
+    """The value the kind is about, before → after: "2024-05-15 → 2024-06-30", "3 有资格 → 4 已发展"."""
+    field_of = {"advanced": "stage", "moved-back": "stage", "slipped": "expected_close",
+                "pulled-in": "expected_close", "amount-up": "amount", "amount-down": "amount"}
+
+    def show(state: dict | None, key: str) -> str:
+        if state is None or state.get(key) is None:
+            return "—"
+        value = state[key]
+        if key == "amount":
+            return f"{value:,.2f}"
+        if key in ("stage", "forecast"):
+            return t.choice("pipeline", key, value)
+        return str(value)
+
+    if kind in ("new", "removed"):
+        state = d.after or d.before
+        return f"{show(state, 'stage')} · {show(state, 'amount')}"
+    key = field_of.get(kind, "forecast")
+    return f"{show(d.before, key)} → {show(d.after, key)}"
+
+
+def _stalled_table(c, t: _Words) -> Table:
+    rows = [[x.project_id, x.project, x.customer, x.owner, t.choice("pipeline", "stage", x.stage), x.amount,
+             x.in_stage_since, x.days_in_stage, x.limit_days] for x in c.stalled]
+    return Table("stalled", t("停滞的商机（在同一阶段超过上限天数）", "Stalled deals (in one stage longer than its limit)"),
+                 [t("项目编号", "Project ID"), t("项目名称", "Project"), t("客户", "Customer"), t("跟进人", "Owner"),
+                  t("销售阶段", "Stage"), t("金额(万元)", "Amount (10k CNY)"), t("进入阶段", "In stage since"),
+                  t("停留天数", "Days in stage"), t("上限天数", "Limit (days)")],
+                 rows, ["text", "text", "text", "text", "text", "money", "date", "int", "int"], sheet="changes",
+                 flags={(i, 7) for i in range(len(rows))})
+
+
+def _weeks_table(s: Summary, t: _Words) -> Table:
+    low, high = s.config.commit_accuracy_range
+    rows, flags = [], set()
+    for i, w in enumerate(s.changes.weeks):
+        rows.append([w.as_of, w.open_amount, w.weighted_amount, w.commit, w.closed, w.accuracy, low, high])
+        if w.accuracy is not None and not low <= w.accuracy <= high:
+            flags.add((i, 5))
+    return Table("weeks", t(f"每周趋势（承诺准确率 = 成交 ÷ 上周承诺，健康 {_band(s)}）",
+                            f"Weekly trend (commit accuracy = closed ÷ last week's commit, healthy {_band(s)})"),
+                 [t("截至日期", "Week to"), t("在途商机(万元)", "Open pipeline"), t("加权商机(万元)", "Weighted pipeline"),
+                  t("上周承诺(万元)", "Commit"), t("成交(万元)", "Closed"), t("承诺准确率", "Commit accuracy"),
+                  t("健康下限", "Healthy from"), t("健康上限", "Healthy to")],
+                 rows, ["date", "money", "money", "money", "money", "pct", "pct", "pct"], sheet="changes",
+                 flags=flags)
 
 
 # Layout
@@ -290,13 +448,16 @@ class Placement:
 
 
 # Column widths per sheet (Excel character units). Column A holds names and customers.
-_WIDTHS = {"summary": [26] + [13] * 12, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 10, 60]}
+_WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
+           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13]}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
 _KPI_ROW = 3
 _PAGE_BEFORE = ("top_customers",)
 _CHART_TOP = 8
+_CHANGES_CHART_TOP = 3
+_CHANGES_CHART_COLUMNS = 4  # the left chart spans A:D, the right one E:I
 
 
 def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Path:
@@ -317,6 +478,8 @@ def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Pat
             if key == "summary":
                 placed = _summary_sheet(ws, styles, summary, mine, lang)
                 _charts(book, ws, name(lang), placed, mine, lang)
+            elif key == "changes":
+                _changes_sheet(book, ws, styles, summary, mine, lang)
             else:
                 _heading(ws, styles, 0, name(lang), summary.as_of, lang)
                 _stack(ws, styles, mine, 3, name(lang))
@@ -340,6 +503,47 @@ def _heading(ws, styles, row: int, title: str, as_of: dt.date, lang: str) -> Non
     ws.write_string(row, 0, title, styles.get("title"))
     unit = "截至 {} · 金额单位：万元" if lang == "zh" else "As of {} · amounts in 10k CNY"
     ws.write_string(row + 1, 0, unit.format(as_of.isoformat()), styles.get("note"))
+
+
+def _changes_sheet(book, ws, styles, summary: Summary, tables: list[Table], lang: str) -> None:
+    """Charts on top (the bridge, commit accuracy against its band, pipeline by week), then the tables."""
+    zh = lang == "zh"
+    name = ws.name
+    _heading(ws, styles, 0, name, summary.as_of, lang)
+    top = _CHANGES_CHART_TOP + 2 * _CHART_ROWS + 1
+    placed = _stack(ws, styles, tables, top, name)
+    _filterable(ws, styles, next(tb for tb in tables if tb.name == "deal_changes"), placed["deal_changes"])
+    ws.set_h_pagebreaks([top])
+    compared = summary.changes.snapshots >= 2 and summary.changes.since != summary.as_of
+    weeks = len(summary.changes.weeks) >= 2
+    specs = [  # (draw, table, value columns, title, whether there is something to draw, the note instead)
+        (_bridge_chart, "movement", [2, 3, 4, 5], "在途商机变化（万元）" if zh else "Open pipeline bridge (10k CNY)",
+         compared, "只有一次合并的快照：下次合并后这里显示商机的变化。" if zh else
+         "Only one merge's snapshot so far: the next merge shows what changed."),
+        (_band_chart, "weeks", [5, 6, 7], "承诺准确率（%）" if zh else "Commit accuracy (%)", weeks,
+         "至少两周的快照后显示趋势。" if zh else "The trend appears after two weekly snapshots."),
+        (_trend_chart, "weeks", [1, 2], "每周在途与加权商机（万元）" if zh else "Open and weighted pipeline by week",
+         weeks, "至少两周的快照后显示趋势。" if zh else "The trend appears after two weekly snapshots."),
+    ]
+    widths = [_pixels(w) for w in _WIDTHS["changes"]]
+    left, right = sum(widths[:_CHANGES_CHART_COLUMNS]), sum(widths[_CHANGES_CHART_COLUMNS:])
+    for i, (draw, table, columns, title, drawn, note) in enumerate(specs):
+        row, col = _CHANGES_CHART_TOP + (i // 2) * _CHART_ROWS, 0 if i % 2 == 0 else _CHANGES_CHART_COLUMNS
+        if not drawn:
+            ws.write_string(row + 1, col, title, styles.get("table_title"))
+            ws.write_string(row + 2, col, note, styles.get("note"))
+            continue
+        chart = draw(book, placed[table], columns, title, _value_axis(False))
+        chart.set_size({"width": (left if i % 2 == 0 else right) - 12, "height": _CHART_HEIGHT})
+        ws.insert_chart(row, col, chart, {"x_offset": 6, "y_offset": 4, "object_position": 1})
+
+
+def _filterable(ws, styles, table: Table, p: Placement) -> None:
+    """An Excel table over the changed deals, so a manager filters by kind, rep or customer."""
+    if table.rows:
+        ws.add_table(p.header_row, p.first_col, p.last_row, p.first_col + p.columns - 1,
+                     {"columns": [{"header": h, "header_format": styles.get("header")} for h in table.headers],
+                      "style": "Table Style Light 1", "name": "PipelineChanges"})
 
 
 def _summary_sheet(ws, styles, summary: Summary, tables: list[Table], lang: str) -> dict[str, Placement]:
@@ -527,7 +731,7 @@ def _style_chart(chart, title: str, legend: bool = True) -> None:
     chart.set_chartarea({"border": {"color": "#BFBFBF"}})
 
 
-BLUE, LIGHT_BLUE, GREEN, LIGHT_GREEN, ORANGE = "#2E75B6", "#9DC3E6", "#70AD47", "#A9D18E", "#C55A11"
+BLUE, LIGHT_BLUE, GREEN, LIGHT_GREEN, ORANGE, RED = "#2E75B6", "#9DC3E6", "#70AD47", "#A9D18E", "#C55A11", "#C00000"
 
 
 def _funnel_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
@@ -573,5 +777,35 @@ def _trend_chart(book, p: Placement, columns: list[int], title: str, value_axis:
     # A text axis: a date axis with a single point is drawn from 1900-01-01 by LibreOffice.
     chart.set_x_axis({"text_axis": True, "num_format": "mm-dd"})
     chart.set_y_axis(value_axis)
+    _style_chart(chart, title)
+    return chart
+
+
+def _bridge_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
+    """A waterfall as stacked columns: an invisible base lifts each step to where the last one ended."""
+    chart = book.add_chart({"type": "column", "subtype": "stacked"})
+    base, up, down, total = columns
+    chart.add_series({"name": _name_ref(p, base), "categories": _ref(p, 0), "values": _ref(p, base),
+                      "fill": {"none": True}, "border": {"none": True}})
+    for col, color in ((up, GREEN), (down, RED), (total, BLUE)):
+        chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
+                          "fill": {"color": color}, "gap": 50})
+    chart.set_y_axis(value_axis)
+    _style_chart(chart, title, legend=False)
+    return chart
+
+
+def _band_chart(book, p: Placement, columns: list[int], title: str, value_axis: dict):
+    """Commit accuracy by week, between the healthy band's two lines (from the config)."""
+    chart = book.add_chart({"type": "line"})
+    value, low, high = columns
+    chart.add_series({"name": _name_ref(p, value), "categories": _ref(p, 0), "values": _ref(p, value),
+                      "line": {"color": BLUE, "width": 2.25},
+                      "marker": {"type": "circle", "size": 6, "fill": {"color": BLUE}, "border": {"color": BLUE}}})
+    for col in (low, high):
+        chart.add_series({"name": _name_ref(p, col), "categories": _ref(p, 0), "values": _ref(p, col),
+                          "line": {"color": GREEN, "width": 1.25, "dash_type": "dash"}})
+    chart.set_x_axis({"text_axis": True, "num_format": "mm-dd"})
+    chart.set_y_axis({**value_axis, "num_format": '0"%"'})
     _style_chart(chart, title)
     return chart
