@@ -319,7 +319,7 @@ def _store_facts(store: str | Path, inbox: Path, lang: str) -> tuple[Table, dict
     """
     from .store import open_store
 
-    db = open_store(store)
+    db = open_store(store, read_only=True)
     try:
         runs, files = db.runs(), db.files()
     finally:
