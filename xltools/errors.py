@@ -66,6 +66,16 @@ def server_gone(url, detail: str = "") -> UserError:
                      f"Lost the connection to the store server {url}{tail_en}: this run wrote nothing. Retry later.")
 
 
+def refuse_inside(option: str, output: Path, folders) -> None:
+    """A usage error when an output would be written into a folder being read: it would land
+    among (or over) the reps' files and be read back as one of them next time."""
+    for folder in folders:
+        if Path(output).resolve().is_relative_to(Path(folder).resolve()):
+            raise UsageError(f"{option} {output} 在正在读取的收件箱 {folder} 里，会覆盖或混入销售的文件。请换一个位置。",
+                             f"{option} {output} is inside the inbox being read ({folder}): it would overwrite or "
+                             "mix with the reps' files. Choose another place.")
+
+
 _OS_ERRORS = {errno.EACCES: permission_denied, errno.EPERM: permission_denied, errno.EROFS: permission_denied,
               errno.ENOENT: missing_folder, errno.ENOTDIR: missing_folder,
               errno.ENOSPC: disk_full, errno.EDQUOT: disk_full}
