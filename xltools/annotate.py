@@ -15,7 +15,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from .atomic import atomic_path
-from .errors import UsageError, UserError, refuse_inside
+from .errors import UserError, refuse_inside
 from .findings import ERROR, INFO, Finding
 from .report import Report
 from .xlsx_stream import excel_text
@@ -41,12 +41,11 @@ class AnnotateFailed(UserError):
 def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     """Write an annotated copy of every readable input into ``out_dir``; returns the paths.
 
-    :raises UsageError: ``out_dir`` is inside an input folder or a copy would replace an input.
+    :raises UsageError: ``out_dir`` is inside a folder being read (a copy could replace an input).
     :raises AnnotateFailed: after every other copy was written, when some could not be.
     """
     inputs = [f for f in report.files if f.status == "ok"]
-    refuse_inputs(out_dir, [(f.abspath, out_dir / f.path) for f in inputs],
-                  {f.root for f in report.files if f.root and f.root.is_dir()})
+    refuse_inside("--annotate", out_dir, {f.root for f in report.files if f.root and f.root.is_dir()})
     written, failures = [], []
     for file in inputs:
         target = out_dir / file.path
@@ -58,15 +57,6 @@ def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     if failures:
         raise AnnotateFailed(failures, written)
     return written
-
-
-def refuse_inputs(out_dir: Path, copies: list[tuple[Path, Path]], folders: set[Path]) -> None:
-    """A usage error when the copies would go into a folder being read, or over an input file."""
-    refuse_inside("--annotate", out_dir, folders)
-    for source, target in copies:
-        if target.resolve() == source.resolve():
-            raise UsageError(f"--annotate {out_dir} 会覆盖输入文件 {source}。请换一个文件夹。",
-                             f"--annotate {out_dir} would overwrite the input {source}. Choose another folder.")
 
 
 def _reason(exc: Exception) -> tuple[str, str]:
