@@ -426,3 +426,69 @@ def test_the_buttons_show_the_same_sentence(tmp_path):
                                            "Upgrade xltools.")
     assert explain(PermissionError(errno.EACCES, "denied", str(tmp_path / "x.xlsx")), "zh").startswith(
         f"没有权限访问 {tmp_path / 'x.xlsx'}")
+
+
+# --- 9. A PostgreSQL server stopped mid-merge -----------------------------------------------------------------
+
+PG_SCRIPT = ROOT / ".ci" / "postgres"
+
+
+@pytest.fixture
+def private_pg():
+    """A PostgreSQL server of this test's own, which it may stop and restart."""
+    pytest.importorskip("psycopg")
+    folder = Path(tempfile.mkdtemp(prefix="xltools-pg-"))
+    started = subprocess.run([str(PG_SCRIPT), "start", str(folder)], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot start PostgreSQL: {started.stderr}")
+        pytest.skip(f"cannot start PostgreSQL here: {started.stderr.strip()[-200:]}")
+    url = started.stdout.strip().split("=", 1)[1]
+    yield url, folder
+    subprocess.run([str(PG_SCRIPT), "stop", str(folder)], timeout=120)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def pg_database(url: str, name: str) -> str:
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def test_a_server_stopped_mid_merge_leaves_the_store_as_before(private_pg, inbox, tmp_path, monkeypatch):
+    from xltools.store import Store, mask_url
+    url, folder = private_pg
+    store, clean = pg_database(url, "shared"), pg_database(url, "clean")
+    assert invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--no-master").exit_code == 0
+    make_workbook(inbox, {"customers": [good("新客户", owner="王五")]}, "王五.xlsx")
+    before = pg_state(store)
+    original = Store.snapshot_pipeline
+
+    def server_stops(self, *args):
+        subprocess.run([str(PG_SCRIPT), "stop", str(folder)], check=True, timeout=120)
+        return original(self, *args)
+
+    monkeypatch.setattr(Store, "snapshot_pipeline", server_stops)
+    result = invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--no-master", "--lang", "en")
+    line = one_line(result)
+    assert result.exit_code == 1
+    assert line.startswith(f"Lost the connection to the store server {mask_url(store)}")
+    assert line.endswith("this run wrote nothing. Retry later.") and url.split(":")[2].split("@")[0] not in line
+    monkeypatch.undo()
+    subprocess.run([str(PG_SCRIPT), "restart", str(folder)], check=True, timeout=120)
+    assert pg_state(store) == before
+    again = invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--no-master", "--json")
+    assert again.exit_code == 0, again.output
+    assert invoke("merge", inbox, "--store", clean, "--as-of", AS_OF, "--no-master").exit_code == 0
+    assert json.loads(again.output)["store_rows"] == pg_state(clean)[2]
+
+
+def pg_state(url: str) -> tuple:
+    db = open_store(url, read_only=True)
+    try:
+        runs = db.runs()
+        return len(runs), int(runs["finished_at"].isna().sum()), db.count_status()
+    finally:
+        db.close()
