@@ -101,6 +101,16 @@ def test_an_existing_output_keeps_its_mode_and_group(inbox, tmp_path, umask):
     assert (mode(master), master.stat().st_gid) == (0o660, group)
 
 
+def test_rollup_into_keeps_the_workbooks_mode(inbox, tmp_path, umask):
+    book = tmp_path / "销售汇总.xlsm"
+    shutil.copy(ROOT / "workbook_templates" / book.name, book)
+    os.chmod(book, 0o640)
+    assert invoke("merge", inbox, "--store", tmp_path / "s.db", "--as-of", AS_OF).exit_code == 0
+    umask(0o077)
+    assert invoke("rollup", "--store", tmp_path / "s.db", "--into", book).exit_code == 0
+    assert mode(book) == 0o640 and book.read_bytes() != (ROOT / "workbook_templates" / book.name).read_bytes()
+
+
 # --- 2. Read-only places, as a user without rights ------------------------------------------------------------
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -426,6 +436,17 @@ def test_the_buttons_show_the_same_sentence(tmp_path):
                                            "Upgrade xltools.")
     assert explain(PermissionError(errno.EACCES, "denied", str(tmp_path / "x.xlsx")), "zh").startswith(
         f"没有权限访问 {tmp_path / 'x.xlsx'}")
+
+
+@pytest.mark.parametrize("text, detail", [("approval_gm_threshold: [1\n", "while parsing a flow sequence"),
+                                          ("- a list\n", "unknown settings"),
+                                          ("approval_threshold: 5\n", "unknown settings ['approval_threshold']")])
+def test_a_bad_config_is_one_usage_line(inbox, tmp_path, text, detail):
+    config = tmp_path / "rules.yaml"
+    config.write_text(text, encoding="utf-8")
+    result = invoke("validate", inbox, "--config", config, "--lang", "en")
+    line = one_line(result)
+    assert result.exit_code == 2 and line.startswith(f"--config {config} is wrong: ") and detail in line
 
 
 # --- 9. A PostgreSQL server stopped mid-merge -----------------------------------------------------------------

@@ -84,10 +84,14 @@ def config_option(f):
 
 
 def _config(path: str | None) -> Config:
+    """The rule settings; a file that cannot be used is a usage error (exit 2) in one line."""
     try:
         return load_config(path)
-    except (ValueError, OSError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--config") from exc
+    except Exception as exc:  # noqa: BLE001 - bad YAML, unknown or mistyped keys, an unreadable file
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lang = click.get_current_context().meta.get("lang", "zh")
+        raise Failure(f"--config {path} 有误：{detail}" if lang == "zh" else f"--config {path} is wrong: {detail}",
+                      exit_code=2) from exc
 
 
 def _store_location(ctx, param, value: str | None) -> str | None:
