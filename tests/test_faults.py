@@ -236,10 +236,14 @@ def test_a_full_disk_while_writing_a_workbook_is_one_sentence(inbox, tmp_path, m
 # --- 4. Damaged, foreign and newer stores ---------------------------------------------------------------------
 
 
-def newer_store(path: Path) -> Path:
+def newer_store(path: Path, wal: bool = False) -> Path:
     open_store(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    db.commit()
+    if wal:                                       # as a newer xltools may leave it: a merge must not switch it back
+        db.execute("PRAGMA journal_mode=WAL")
+    db.close()
     return path
 
 
@@ -264,7 +268,9 @@ def test_a_store_we_cannot_use_is_left_byte_identical(inbox, tmp_path, kind, exp
         with sqlite3.connect(path) as db:
             db.execute("CREATE TABLE invoices (id INTEGER, amount REAL)")
     else:
-        newer_store(path)
+        # A read-only reader of a store left in WAL mode cannot avoid SQLite's -wal/-shm files;
+        # xltools leaves its stores in rollback mode, so only the merge meets a WAL one here.
+        newer_store(path, wal=command == "merge")
     before = snapshot(path.parent)
     args = (["merge", inbox, "--no-master"] if command == "merge" else ["rollup", "--json"])
     result = invoke(*args, "--store", path, "--lang", "en")
@@ -513,3 +519,18 @@ def pg_state(url: str) -> tuple:
         return len(runs), int(runs["finished_at"].isna().sum()), db.count_status()
     finally:
         db.close()
+
+
+def test_a_store_damaged_inside_is_refused_before_anything_is_written(inbox, tmp_path):
+    store = tmp_path / "out" / "s.db"
+    assert invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--no-master").exit_code == 0
+    data = bytearray(store.read_bytes())
+    page = 4096
+    data[page: len(data)] = os.urandom(len(data) - page)       # every page but the header's
+    store.write_bytes(bytes(data))
+    before = snapshot(store.parent)
+    result = invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--lang", "en")
+    assert (result.exit_code, one_line(result)) == (
+        1, f"{store} is not an xltools store or is damaged; nothing was changed. "
+           "Check --store names the right file, or restore it from a backup.")
+    assert snapshot(store.parent) == before

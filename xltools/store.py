@@ -119,7 +119,7 @@ def open_store(location: str | Path, schema: Schema | None = None, read_only: bo
     """The store at a path (SQLite file) or a database URL (``postgresql://user@host/db``).
 
     The store's tables are created, or upgraded to this version's layout, on opening.
-    :param read_only: only read (rollup, validate against a store): nothing is created or
+    :param read_only: only read (rollup, the summary buttons): nothing is created or
         upgraded, SQLite opens the file read-only, PostgreSQL runs read-only transactions.
     :raises StoreUnavailable: the URL's backend is missing or its server refuses the connection.
     :raises UserError: a damaged or foreign file, a store from a newer version, no permission.
@@ -666,21 +666,28 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         """A store at rest is left in rollback-journal mode, so a colleague with read rights only
-        can read it without creating (and owning) -wal/-shm files. Another open connection keeps WAL."""
-        if not self.read_only:
+        can read it without creating (and owning) -wal/-shm files. Another open connection keeps WAL.
+        A store refused on opening is closed untouched."""
+        if self._in_wal:
             with contextlib.suppress(Exception):
                 self.db.execute("PRAGMA busy_timeout=100")      # never wait for another store user
                 self.db.execute("PRAGMA journal_mode=DELETE")
         self.db.close()
 
+    _in_wal = False
+
     def _prepare_writing(self) -> None:
         self._wal()
+        self._in_wal = True
         self._run("PRAGMA synchronous=NORMAL")
         self._run("PRAGMA foreign_keys=ON")
 
     def integrity_check(self) -> None:
-        if self._rows("PRAGMA quick_check")[0][0] != "ok":
-            raise errors.store_corrupt(self.path)
+        # The bookkeeping a run starts from, in milliseconds (the whole file's check takes seconds on a
+        # big store); a damaged page elsewhere fails when read, and the run's transaction rolls back.
+        for table in ("meta", "runs", "files"):
+            if self._rows(f"PRAGMA quick_check({table})")[0][0] != "ok":
+                raise errors.store_corrupt(self.path)
 
     def _run(self, sql: str, params: Sequence = ()) -> Any:
         try:
@@ -701,7 +708,7 @@ class SqliteStore(Store):
         text = str(exc).lower()
         if "not a database" in text or "malformed" in text:
             return errors.store_corrupt(self.path)
-        if "disk is full" in text or "disk i/o" in text and _disk_full(self.path):
+        if "disk is full" in text or ("disk i/o" in text and _disk_full(self.path)):
             return errors.disk_full(self.path)
         if "readonly" in text or "unable to open" in text or "permission" in text:
             return (errors.permission_denied(self.path) if self.path.parent.is_dir()
@@ -718,7 +725,7 @@ class SqliteStore(Store):
             try:
                 self._run("PRAGMA journal_mode=WAL")
                 return
-            except StoreBusy as exc:
+            except StoreBusy:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
