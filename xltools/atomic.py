@@ -12,6 +12,7 @@ The temporary file is locked while written, so the next writer removes those a k
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -89,7 +90,7 @@ def write_atomically(path: str | Path, data: bytes) -> None:
 def remove_stale_temporaries(folder: Path, name: str = "") -> None:
     """Remove the temporary files of ``name`` (all, when empty) that a killed run left in ``folder``.
     One being written holds its lock and stays."""
-    for path in folder.glob(f"{TEMP_PREFIX}{name}*"):
+    for path in folder.glob(glob.escape(f"{TEMP_PREFIX}{name}") + "*"):
         with contextlib.suppress(OSError), open(path, "rb") as fh:
             if _try_lock(fh):
                 path.unlink()
