@@ -12,7 +12,7 @@ import pytest
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from conftest import ROOT, require_tool
-from xltools import templates
+from xltools import atomic, templates
 from xltools.docs import forms_markdown
 from xltools.schema import Schema, load_schema
 from xltools.templates import (ALL_FORMS_TITLE, DATA_ROWS, INSTRUCTIONS_TITLE, build_templates,
@@ -434,7 +434,7 @@ def test_interrupted_replace_leaves_no_temporary_file(tmp_path, monkeypatch):
     def broken(src, dst):
         raise OSError("interrupted")
 
-    monkeypatch.setattr(templates.os, "replace", broken)
+    monkeypatch.setattr(atomic.os, "replace", broken)      # the one atomic writer
     with pytest.raises(OSError):
         build_templates(tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -2,7 +2,8 @@
 
 Each input gets a copy in which every finding's cell is filled (red for an error, amber for
 a warning) and carries a comment with the message, plus a 校验结果 sheet listing the
-findings with links to their cells. The rep's own file is never touched.
+findings with links to their cells. The rep's own file is never touched: a copy that would
+land on an input is refused, and one copy that cannot be written never stops the others.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from .atomic import atomic_path
+from .errors import UserError, refuse_inside
 from .findings import ERROR, INFO, Finding
 from .report import Report
+from .xlsx_stream import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}
@@ -24,16 +27,42 @@ _HEADERS = {"zh": ["级别", "工作表", "单元格", "代码", "说明", "值"
 _SEVERITY = {"zh": {ERROR: "错误", "warning": "警告", INFO: "提示"}, "en": {ERROR: "error", "warning": "warning", INFO: "info"}}
 
 
+class AnnotateFailed(UserError):
+    """Some copies could not be written; the others were (``written``)."""
+
+    def __init__(self, failures: list[tuple[Path, str, str]], written: list[Path]):
+        path, zh, en = failures[0]
+        more_zh, more_en = (f"（另有 {len(failures) - 1} 个）", f" (and {len(failures) - 1} more)") \
+            if len(failures) > 1 else ("", "")
+        super().__init__(f"未能写入批注副本 {path}{more_zh}：{zh}", f"Could not write the annotated copy {path}{more_en}: {en}")
+        self.written = written
+
+
 def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
-    """Write an annotated copy of every readable input into ``out_dir``; returns the paths."""
-    written = []
-    for file in report.files:
-        if file.status != "ok":
-            continue
+    """Write an annotated copy of every readable input into ``out_dir``; returns the paths.
+
+    :raises UsageError: ``out_dir`` is inside a folder being read (a copy could replace an input).
+    :raises AnnotateFailed: after every other copy was written, when some could not be.
+    """
+    inputs = [f for f in report.files if f.status == "ok"]
+    refuse_inside("--annotate", out_dir, {f.root for f in report.files if f.root and f.root.is_dir()})
+    written, failures = [], []
+    for file in inputs:
         target = out_dir / file.path
-        annotate_file(file.abspath, target, report.findings_of(file.path), lang)
-        written.append(target)
+        try:
+            annotate_file(file.abspath, target, report.findings_of(file.path), lang)
+            written.append(target)
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the other copies
+            failures.append((target, *_reason(exc)))
+    if failures:
+        raise AnnotateFailed(failures, written)
     return written
+
+
+def _reason(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, UserError):
+        return exc.message("zh"), exc.message("en")
+    return (f"{type(exc).__name__}: {exc}",) * 2
 
 
 def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str = "zh") -> Path:
@@ -52,7 +81,7 @@ def _mark(ws, f: Finding, lang: str) -> None:
     cell = _anchor(ws, f.cell)
     if f.severity == ERROR or cell.fill != FILLS[ERROR]:
         cell.fill = FILLS[f.severity]
-    text = f"[{f.code}] {f.message(lang)}"
+    text = excel_text(f"[{f.code}] {f.message(lang)}")
     if cell.comment:
         text = cell.comment.text + "\n" + text
     cell.comment = Comment(text, "xltools", width=320, height=120)
@@ -95,6 +124,7 @@ def _results_sheet(book, findings: list[Finding], lang: str) -> None:
 
 
 def _text(cell, value: str) -> None:
-    """Write as text even when it starts with '=': a rep's text is never a formula."""
-    cell.value = value
+    """Write as text even when it starts with '=': a rep's text is never a formula. Control
+    characters are kept as Excel stores them (_x001B_), which openpyxl would refuse raw."""
+    cell.value = excel_text(value)
     cell.data_type = "s"

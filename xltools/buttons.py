@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .atomic import FileInUse
+from .errors import UserError, from_os_error
 from .config import Config, load_config
 from .findings import ERROR, INFO, WARNING
 from .report import Report
@@ -35,15 +35,8 @@ from .writers import BookWriter, FileBookWriter, Link
 Job = Callable[[BookWriter], None]
 
 
-class ButtonError(Exception):
+class ButtonError(UserError):
     """A failure the user can fix, said in both languages."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.text = Text(zh=zh, en=en)
-
-    def message(self, lang: str = "zh") -> str:
-        return self.text(lang)
 
 
 class WriteFailed(Exception):
@@ -159,7 +152,7 @@ def press(writer: BookWriter, job: Job) -> bool:
         job(writer)
         return True
     except Exception as exc:  # noqa: BLE001 - whatever happens, the user gets a message box, not a traceback
-        if not isinstance(exc, ButtonError):
+        if not isinstance(exc, UserError):
             traceback.print_exc(file=sys.stderr)    # for whoever debugs it; the message box has the gist
         writer.alert(" · ".join(["xltools", *([_TITLES[job](lang)] if job in _TITLES else [])]), explain(exc, lang))
         return False
@@ -169,11 +162,9 @@ def press(writer: BookWriter, job: Job) -> bool:
 
 def explain(exc: BaseException, lang: str = "zh") -> str:
     """The cause of a failure in plain words."""
-    from .store import StoreBusy
-
-    if isinstance(exc, ButtonError):
-        return exc.message(lang)
-    if isinstance(exc, FileInUse):
+    if isinstance(exc, OSError):
+        exc = from_os_error(exc) or exc
+    if isinstance(exc, UserError):          # the same sentence the command line prints
         return exc.message(lang)
     if isinstance(exc, WriteFailed):
         cause = exc.__cause__
@@ -181,9 +172,6 @@ def explain(exc: BaseException, lang: str = "zh") -> str:
         return (f"写入工作簿时出错：\n{detail}\n\n已写入的工作表可能不完整：请再按一次按钮。" if lang == "zh"
                 else f"Writing into the workbook failed:\n{detail}\n\nSheets written so far may be incomplete: "
                      "press the button again.")
-    if isinstance(exc, StoreBusy):
-        return (f"另一个合并正在使用 {exc}，请稍后再按。" if lang == "zh"
-                else f"Another merge is using {exc}; press again when it has finished.")
     detail = f"{type(exc).__name__}: {exc}"
     return (f"出错了，本工作簿未改动：\n{detail}\n\n请把这段文字发给管理员。" if lang == "zh"
             else f"Something went wrong; this workbook was not changed:\n{detail}\n\nPlease send this text to your admin.")
@@ -319,7 +307,7 @@ def _store_facts(store: str | Path, inbox: Path, lang: str) -> tuple[Table, dict
     """
     from .store import open_store
 
-    db = open_store(store)
+    db = open_store(store, read_only=True)
     try:
         runs, files = db.runs(), db.files()
     finally:

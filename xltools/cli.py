@@ -1,20 +1,76 @@
 """The command line: each command parses its options, makes one library call and renders
-the result. Exit codes: 0 OK, 1 failure or invalid data, 2 bad usage."""
+the result. Exit codes: 0 OK, 1 failure or invalid data, 2 bad usage.
+
+Every failure is one sentence (``errors.UserError``) naming the path or masked URL, never a
+traceback unless ``xltools --debug`` asks for it; an unexpected one says where its trace went."""
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import json
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .config import Config, load_config
+from .errors import UserError, from_os_error, refuse_inside
+
+
+def _remember_lang(ctx, param, value: str) -> str:
+    ctx.meta["lang"] = value                  # for the error path, which runs outside the command
+    return value
+
 
 LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                    callback=_remember_lang, is_eager=True,
                     help="Language of labels and messages / 标签与消息的语言.")
+
+
+class Failure(click.ClickException):
+    """A user-facing failure: the sentence alone on stderr, with its exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(self.message, err=True)
+
+
+class Commands(click.Group):
+    """Turns whatever a command raises into one or two lines (see the module docstring)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("debug"):
+                raise
+            raise _failure(exc, ctx.meta.get("lang", "zh")) from exc
+
+
+def _failure(exc: Exception, lang: str) -> Failure:
+    if isinstance(exc, OSError):
+        exc = from_os_error(exc) or exc
+    if isinstance(exc, UserError):
+        return Failure(exc.message(lang), exc.exit_code)
+    trace = _write_trace(exc)
+    detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return Failure(f"出错了（{detail}）。完整信息已写入 {trace}，请发给管理员。" if lang == "zh"
+                   else f"Something went wrong ({detail}). The full trace is in {trace}: send it to your admin.")
+
+
+def _write_trace(exc: Exception) -> str:
+    fd, name = tempfile.mkstemp(prefix="xltools-error-", suffix=".txt")
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write("".join(traceback.format_exception(exc)))
+    return name
 
 
 def as_of_option(f):
@@ -28,10 +84,14 @@ def config_option(f):
 
 
 def _config(path: str | None) -> Config:
+    """The rule settings; a file that cannot be used is a usage error (exit 2) in one line."""
     try:
         return load_config(path)
-    except (ValueError, OSError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--config") from exc
+    except Exception as exc:  # noqa: BLE001 - bad YAML, unknown or mistyped keys, an unreadable file
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lang = click.get_current_context().meta.get("lang", "zh")
+        raise Failure(f"--config {path} 有误：{detail}" if lang == "zh" else f"--config {path} is wrong: {detail}",
+                      exit_code=2) from exc
 
 
 def _store_location(ctx, param, value: str | None) -> str | None:
@@ -72,9 +132,11 @@ def print_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xltools")
-def cli():
+@click.option("--debug", is_flag=True, help="Show the full traceback of a failure.")
+@click.pass_context
+def cli(ctx, debug):
     """xltools: Excel forms for the standard sales process.
 
     Reps fill the templates; admins validate and merge everyone's files; managers
@@ -88,6 +150,7 @@ def cli():
         xltools rollup --store sales.db --out summary.xlsx
         xltools demo
     """
+    ctx.meta["debug"] = debug
 
 
 # Templates
@@ -149,16 +212,24 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
     """
     from .validate import validate as run_validate
     config = _config(config_path)
+    if annotate_dir:
+        refuse_inside("--annotate", Path(annotate_dir), [p for p in paths if Path(p).is_dir()])
     with progress_bar("读取 / reading", quiet=fmt == "json") as progress:
         report = run_validate(paths, _day(as_of), config, progress=progress)
+    failed = None
     if annotate_dir:
-        from .annotate import annotate
-        written = annotate(report, Path(annotate_dir), lang)
+        from .annotate import AnnotateFailed, annotate
+        try:
+            written = annotate(report, Path(annotate_dir), lang)
+        except AnnotateFailed as exc:
+            written, failed = exc.written, exc
         click.echo("\n".join(str(p) for p in written), err=True)
     if fmt == "json":
         print_json(report.to_dict(lang))
     else:
         click.echo(report.to_text(lang))
+    if failed:
+        raise failed
     sys.exit(0 if report.valid else 1)
 
 
@@ -190,16 +261,14 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
         xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
     from .merge import merge as run_merge
-    from .store import StoreBusy, StoreUnavailable
+    from .store import is_url
     config = _config(config_path)
-    try:
-        with progress_bar("合并 / merging", quiet=as_json) as progress:
-            result = run_merge(inboxes, store_path, master_path, _day(as_of), config, prune,
-                               write_master_file=not no_master, lang=lang, progress=progress)
-    except StoreBusy as exc:
-        raise click.ClickException(_busy_message(str(exc), lang)) from exc
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+    for option, output in (("--master", master_path), ("--store", None if is_url(store_path) else store_path)):
+        if output:
+            refuse_inside(option, Path(output), inboxes)
+    with progress_bar("合并 / merging", quiet=as_json) as progress:
+        result = run_merge(inboxes, store_path, master_path, _day(as_of), config, prune,
+                           write_master_file=not no_master, lang=lang, progress=progress)
     if as_json:
         print_json(result.to_dict(lang))
     else:
@@ -207,12 +276,6 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
     if result.master_error:
         click.echo(result.master_error.message(lang), err=True)
     sys.exit(0 if result.ok else 1)
-
-
-def _busy_message(store: str, lang: str) -> str:
-    if lang == "zh":
-        return f"另一个合并正在使用 {store}，请稍后再试。"
-    return f"Another merge is using {store}; try again when it has finished."
 
 
 def _merge_text(result, lang: str) -> str:
@@ -256,32 +319,22 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
         xltools rollup --store postgresql://manager@db.example.com/sales --out summary.xlsx
         xltools rollup --store xltools.db --into 销售汇总.xlsm
     """
-    from .atomic import FileInUse
     from .rollup import rollup as run_rollup
-    from .store import StoreUnavailable, is_url
+    from .store import is_url
     from .summary import write_summary
     if not is_url(store_path) and not Path(store_path).exists():
         raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
     if into_path:
-        from .buttons import ButtonError, rollup_into
-        try:
-            click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
-        except (FileInUse, ButtonError, StoreUnavailable) as exc:
-            raise click.ClickException(exc.message(lang) if hasattr(exc, "message") else str(exc)) from exc
+        from .buttons import rollup_into
+        click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
         return
-    try:
-        summary = run_rollup(store_path, _day(as_of), _config(config_path), _day(since))
-    except StoreUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = run_rollup(store_path, _day(as_of), _config(config_path), _day(since))
     if as_json:
         print_json(summary.to_dict())
         return
     target = Path(out_path) if out_path else (Path("summary.xlsx") if is_url(store_path)
                                               else Path(store_path).with_name("summary.xlsx"))
-    try:
-        click.echo(str(write_summary(summary, target, lang)))
-    except FileInUse as exc:
-        raise click.ClickException(exc.message(lang)) from exc
+    click.echo(str(write_summary(summary, target, lang)))
 
 
 # Excel workbooks with buttons
@@ -325,11 +378,10 @@ def demo(folder, store_path, lang):
         xltools demo --store postgresql://xltools@localhost/xltools_demo
     """
     from .demo import StoreInUse, run_demo
-    from .store import StoreUnavailable
     try:
         result = run_demo(folder, lang=lang, store=store_path)
-    except (StoreUnavailable, StoreInUse) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except StoreInUse as exc:
+        raise Failure(str(exc)) from exc
     click.echo(_demo_text(result, lang))
 
 

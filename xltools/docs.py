@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .schema import Choice, FieldSpec, FormSpec, Schema, SheetSpec, load_schema
-from .templates import ALL_FORMS_TITLE, allowed_values, template_file_name, write_atomically
+from .atomic import write_atomically
+from .templates import ALL_FORMS_TITLE, allowed_values, template_file_name
 
 DEFAULT_PATH = Path("docs/forms.md")
 COLUMNS = ("列名", "Label", "Key", "Type", "Required", "Allowed values / range", "Aliases", "Example")

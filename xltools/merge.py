@@ -112,8 +112,9 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
     fingerprint = _fingerprint(inboxes, as_of, config)
     last = db.last_run()
     incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
-    run = db.start_run(as_of, [str(p) for p in inboxes])
-    with db.transaction():
+    db.integrity_check()                   # a damaged store is refused before anything is written
+    with db.transaction():                 # the run row commits with its rows and findings, or not at all
+        run = db.start_run(as_of, [str(p) for p in inboxes])
         stale = _stale_customers(db, batch, known, inbox_of) if incremental else None
         ids, seen = _store_files(db, batch, known, inbox_of, run)
         withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, set(inbox_of.values()), seen, prune)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .errors import escape_controls
 from .findings import ERROR, INFO, WARNING, Finding
 from .inbox import FileResult
 from .model import Record
@@ -64,7 +65,8 @@ class Report:
                 "summary": self.summary()}
 
     def to_text(self, lang: str = "zh") -> str:
-        """Findings grouped by file, then the totals: what an admin reads in a terminal."""
+        """Findings grouped by file, then the totals: what an admin reads in a terminal. Control
+        characters from a rep's file are shown as symbols (ESC as ␛): they cannot drive the terminal."""
         t = _WORDS[lang]
         lines = []
         for file in self.files:
@@ -86,7 +88,7 @@ class Report:
             lines.append(t["by_code"] + ", ".join(f"{k} {v}" for k, v in s["by_code"].items()))
         for rep, c in s["by_rep"].items():
             lines.append(f"  {rep or '-'}: {t['error']} {c['error']}, {t['warning']} {c['warning']}")
-        return "\n".join(lines)
+        return "\n".join(escape_controls(line) for line in lines)
 
 
 def _finding_order(f: Finding):

@@ -351,7 +351,7 @@ def rollup(store: Store | str | Path, as_of: dt.date | None = None, config: Conf
     if not hasattr(store, "frame"):
         if not is_url(store) and not Path(store).is_file():
             raise FileNotFoundError(f"no store at {store}")
-        db = open_store(store)
+        db = open_store(store, read_only=True)
         try:
             return rollup(db, as_of, config, since)
         finally:

@@ -34,6 +34,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from . import errors
+from .atomic import current_umask
 from .model import Record, customer_key
 from .schema import FieldSpec, Schema, SheetSpec, load_schema
 from .values import is_blank
@@ -50,12 +52,20 @@ FINDING_COLUMNS = ["file_id", "form", "sheet", "row", "column_letter", "field", 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
-class StoreBusy(RuntimeError):
-    """Another merge holds the store (or the same inbox of it)."""
+class StoreBusy(errors.UserError):
+    """Another merge held the store (or the same inbox of it) for longer than the wait."""
+
+    def __init__(self, store: str):
+        super().__init__(f"另一个合并正在使用 {store}，请稍后再试。",
+                         f"Another merge is using {store}; try again when it has finished.")
+        self.store = store
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(errors.UserError):
     """The store cannot be opened: no driver, no server, wrong credentials. The message is safe to show."""
+
+    def __init__(self, message: str):
+        super().__init__(message, message)
 
 
 @dataclass
@@ -105,22 +115,25 @@ def resolve_location(text: str, base: Path) -> str | Path:
     return path if path.is_absolute() else base / path
 
 
-def open_store(location: str | Path, schema: Schema | None = None) -> "Store":
+def open_store(location: str | Path, schema: Schema | None = None, read_only: bool = False) -> "Store":
     """The store at a path (SQLite file) or a database URL (``postgresql://user@host/db``).
 
     The store's tables are created, or upgraded to this version's layout, on opening.
+    :param read_only: only read (rollup, the summary buttons): nothing is created or
+        upgraded, SQLite opens the file read-only, PostgreSQL runs read-only transactions.
     :raises StoreUnavailable: the URL's backend is missing or its server refuses the connection.
+    :raises UserError: a damaged or foreign file, a store from a newer version, no permission.
     """
     schema = schema or load_schema()
     if not is_url(location):
-        return SqliteStore(Path(location), schema)
+        return SqliteStore(Path(location), schema, read_only)
     text = str(location)
     scheme = text.split("://", 1)[0].lower()
     if scheme == "sqlite":                       # sqlite:///relative.db, sqlite:////absolute.db
-        return SqliteStore(Path(text.split("://", 1)[1][1:]), schema)
+        return SqliteStore(Path(text.split("://", 1)[1][1:]), schema, read_only)
     if scheme.split("+", 1)[0] in POSTGRES_SCHEMES:
         from .store_pg import PostgresStore
-        return PostgresStore(text, schema)
+        return PostgresStore(text, schema, read_only)
     raise ValueError(f"unsupported store {mask_url(text)!r}: use a file path or a postgresql:// URL")
 
 
@@ -223,11 +236,16 @@ class Store(abc.ABC):
     schema: Schema
     db: Any               # the DB-API connection (sqlite3 or psycopg)
 
+    read_only: bool = False
+
     def __init__(self, schema: Schema):
         self.schema = schema
         self._in_transaction = False
         try:
-            self._migrate()
+            self._check()
+            if not self.read_only:
+                self._prepare_writing()
+                self._migrate()
         except BaseException:
             self.close()            # a refused store leaves no connection (or server session) behind
             raise
@@ -269,6 +287,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _open_transaction(self, write: bool) -> contextlib.AbstractContextManager:
         """A transaction: one that may write, or a read-only one seeing a single state."""
+
+    def _prepare_writing(self) -> None:
+        """Called once a store that will be written has passed ``_check``."""
 
     def _migration_lock(self) -> None:
         """Called first in the migration transaction: concurrent openers upgrade one at a time."""
@@ -331,6 +352,21 @@ class Store(abc.ABC):
         found = self._rows("SELECT value FROM meta WHERE key='schema_version'")
         return int(found[0][0]) if found else 0
 
+    def _check(self) -> None:
+        """Refuse, before anything is written, a foreign or damaged store or one from a newer
+        version; a read-only opener also needs one at this version (it cannot upgrade)."""
+        with self.reading():
+            version, tables = self.version(), self._tables()
+        if version == 0 and tables and "runs" not in tables:
+            raise errors.store_corrupt(self.path)
+        if version > SCHEMA_VERSION:
+            raise errors.store_too_new(self.path, version)
+        if self.read_only and version < SCHEMA_VERSION:
+            raise errors.store_outdated(self.path)
+
+    def integrity_check(self) -> None:
+        """A cheap check that the store is sound, before a run writes into it."""
+
     def _migrate(self) -> None:
         """Bring the store up to SCHEMA_VERSION, then add the tables and fields of new forms.
 
@@ -340,7 +376,7 @@ class Store(abc.ABC):
             self._migration_lock()
             version = self.version()
             if version > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path} was written by a newer xltools (store v{version})")
+                raise errors.store_too_new(self.path, version)
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[step](self)
             tables, indexes = self._tables(), self._indexes()
@@ -609,27 +645,88 @@ class Store(abc.ABC):
 class SqliteStore(Store):
     """A store in one SQLite file: the embedded default, nothing to install or run."""
 
-    def __init__(self, path: Path, schema: Schema):
+    def __init__(self, path: Path, schema: Schema, read_only: bool = False):
         import sqlite3
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self._wal()
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.path, self.read_only = path, read_only
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".csv"):
+            raise errors.store_corrupt(path)          # a workbook given as --store: never touch it
+        try:
+            if read_only:                             # no -wal/-shm of the reader's, no write at all
+                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
+                                          isolation_level=None)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                new = not path.exists()
+                self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+                if new:                               # SQLite's own 0644 ignores a group-writable umask
+                    os.chmod(path, 0o666 & ~current_umask())
+        except (sqlite3.Error, OSError) as exc:
+            raise (self._user_error(exc) or exc) from exc
         super().__init__(schema)
+
+    def close(self) -> None:
+        """A store at rest is left in rollback-journal mode, so a colleague with read rights only
+        can read it without creating (and owning) -wal/-shm files. Another open connection keeps WAL.
+        A store refused on opening is closed untouched."""
+        if self._in_wal:
+            with contextlib.suppress(Exception):
+                self.db.execute("PRAGMA busy_timeout=100")      # never wait for another store user
+                self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.close()
+
+    _in_wal = False
+
+    def _prepare_writing(self) -> None:
+        self._wal()
+        self._in_wal = True
+        self._run("PRAGMA synchronous=NORMAL")
+        self._run("PRAGMA foreign_keys=ON")
+
+    def integrity_check(self) -> None:
+        # The bookkeeping a run starts from, in milliseconds (the whole file's check takes seconds on a
+        # big store); a damaged page elsewhere fails when read, and the run's transaction rolls back.
+        for table in ("meta", "runs", "files"):
+            if self._rows(f"PRAGMA quick_check({table})")[0][0] != "ok":
+                raise errors.store_corrupt(self.path)
+
+    def _run(self, sql: str, params: Sequence = ()) -> Any:
+        try:
+            return self.db.execute(sql, params)
+        except Exception as exc:
+            raise (self._user_error(exc) or exc) from exc
+
+    def _run_many(self, sql: str, rows: Iterable[Sequence]) -> None:
+        try:
+            self.db.executemany(sql, rows)
+        except Exception as exc:
+            raise (self._user_error(exc) or exc) from exc
+
+    def _user_error(self, exc: Exception) -> errors.UserError | None:
+        """SQLite's fault as the user's sentence naming the store file (None: not one of theirs)."""
+        if isinstance(exc, OSError):
+            return errors.from_os_error(exc, self.path)
+        text = str(exc).lower()
+        if "not a database" in text or "malformed" in text:
+            return errors.store_corrupt(self.path)
+        if "disk is full" in text or ("disk i/o" in text and _disk_full(self.path)):
+            return errors.disk_full(self.path)
+        if "readonly" in text or "unable to open" in text or "permission" in text:
+            return (errors.permission_denied(self.path) if self.path.parent.is_dir()
+                    else errors.missing_folder(self.path.parent))
+        if "locked" in text or "busy" in text:
+            return StoreBusy(str(self.path))
+        return None
 
     def _wal(self, wait: float = 60.0) -> None:
         """Readers never block the writer. Switching a new file to WAL while another process
         does the same reports "locked" without waiting for the busy timeout: retry."""
-        import sqlite3
         deadline = time.monotonic() + wait
         while True:
             try:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                self._run("PRAGMA journal_mode=WAL")
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+            except StoreBusy:
+                if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 
@@ -648,13 +745,14 @@ class SqliteStore(Store):
     @contextlib.contextmanager
     def _open_transaction(self, write: bool) -> Iterator[None]:
         # IMMEDIATE takes the write lock at once: two writers never deadlock upgrading a read lock.
-        self.db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        self._run("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield
+            self._run("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:          # a failed COMMIT (full disk) may leave it open
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     @contextlib.contextmanager
     def lock(self, keys: Iterable[str] = (), wait: float = 30.0) -> Iterator[None]:
@@ -662,7 +760,11 @@ class SqliteStore(Store):
         merge waits, then stops with a clear message. The lock is a file beside the store."""
         lock_path = self.path.with_name(self.path.name + ".lock")
         deadline = time.monotonic() + wait
-        with open(lock_path, "a+") as fh:
+        try:
+            fh = open(lock_path, "a+")
+        except OSError as exc:
+            raise (errors.from_os_error(exc, lock_path) or exc) from exc
+        with fh:
             while not _try_lock(fh):
                 if time.monotonic() > deadline:
                     raise StoreBusy(str(self.path))
@@ -671,6 +773,13 @@ class SqliteStore(Store):
                 yield
             finally:
                 _unlock(fh)
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _try_lock(fh) -> bool:

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 from .schema import Schema
+from .errors import server_gone
 from .store import Store, StoreBusy, StoreUnavailable, mask_url
 
 # Advisory lock keys are 64-bit integers per database; ours are hashes of a namespaced name.
@@ -51,26 +52,39 @@ class PostgresStore(Store):
     INT = "BIGINT"
     REAL = "DOUBLE PRECISION"         # PostgreSQL's REAL is 32-bit; SQLite's is 64-bit
 
-    def __init__(self, url: str, schema: Schema):
-        self.path = mask_url(url)
+    def __init__(self, url: str, schema: Schema, read_only: bool = False):
+        self.path, self.read_only = mask_url(url), read_only
         self.db = _connect(url)
+        if read_only:
+            self._run("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         super().__init__(schema)
 
     # Dialect hooks ------------------------------------------------------------------------------------------
     def _run(self, sql: str, params: Sequence = ()) -> Any:
-        return self.db.execute(_pg_sql(sql), _text_safe(params))
+        with self._server_gone():
+            return self.db.execute(_pg_sql(sql), _text_safe(params))
 
     def _run_many(self, sql: str, rows: Iterable[Sequence]) -> None:
         rows = [_text_safe(r) for r in rows]
         if rows:                       # psycopg pipelines executemany: one round trip per batch
-            with self.db.cursor() as cursor:
+            with self._server_gone(), self.db.cursor() as cursor:
                 cursor.executemany(_pg_sql(sql), rows)
 
     def _bulk_insert(self, table: str, columns: str, rows: list[Sequence]) -> None:
         # COPY streams the rows in one statement: several times faster than pipelined INSERTs.
-        with self.db.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with (self._server_gone(), self.db.cursor() as cursor,
+              cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy):
             for row in rows:
                 copy.write_row(_text_safe(row))
+
+    @contextlib.contextmanager
+    def _server_gone(self) -> Iterator[None]:
+        """A server stopped or unreachable mid-run: one sentence naming it (the transaction is lost)."""
+        import psycopg
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            raise server_gone(self.path, str(exc).strip().splitlines()[0] if str(exc).strip() else "") from exc
 
     def _insert_id(self, sql: str, params: Sequence) -> int:
         return self._run(sql + " RETURNING id", params).fetchone()[0]
@@ -87,7 +101,7 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _open_transaction(self, write: bool) -> Iterator[None]:
-        with self.db.transaction():
+        with self._server_gone(), self.db.transaction():
             if not write:
                 self.db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field as dataclass_field
@@ -32,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .atomic import write_atomically
 from .schema import FieldSpec, FormSpec, Lang, Schema, SheetSpec, Text, load_schema
 
 FIRST_DATA_ROW = 2
@@ -545,19 +544,3 @@ def _fix_modified_time(core_xml: bytes) -> bytes:
 def _save(wb: Workbook, path: Path) -> Path:
     write_atomically(path, workbook_bytes(wb))
     return path
-
-
-def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder: a crash never leaves half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

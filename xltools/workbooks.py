@@ -27,7 +27,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from . import vba
 from .schema import Text
 from .summary import SUMMARY_SHEETS
-from .templates import BUILD_TIME, workbook_bytes, write_atomically
+from .atomic import write_atomically
+from .templates import BUILD_TIME, workbook_bytes
 from .writers import SETTINGS_SHEET, STYLE_SHEET, STYLES, Style
 
 SUMMARY_BOOK = Text(zh="销售汇总", en="Sales summary")

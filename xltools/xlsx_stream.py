@@ -29,12 +29,16 @@ _HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def text_xml(text: str) -> str:
-    """Escape for XML; control characters as Excel writes them (_x0007_), and a typed "_x0041_"
-    as "_x005F_x0041_" so that Excel does not read it back as "A"."""
+    """Escape for XML, control characters as Excel writes them (see excel_text)."""
     if not _SPECIAL.search(text):
         return text
+    return excel_text(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def excel_text(text: str) -> str:
+    """Text as Excel stores it: control characters as _x0007_, and a typed "_x0041_" as
+    "_x005F_x0041_" so that Excel does not read it back as "A"."""
     text = _ESCAPE_LIKE.sub("_x005F_", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
