@@ -221,3 +221,20 @@ def test_libreoffice_opens_the_workbook_and_binds_each_button(built, libreoffice
         bound.append((label and label.group(1), href and href.group(1).replace("&amp;", "&")))
     assert bound == [(caption, f"vnd.sun.star.script:VBAProject.{vba.MODULE_NAME}.{macro}"
                                "?language=Basic&location=document") for caption, macro, _ in buttons]
+
+
+def test_vba_project_stream_is_the_specified_seven_bytes_without_a_cache(built):
+    """MS-OVBA 2.3.4.1: 0x61CC, version 0xFFFF, 0x00, 0x0000; olevba still reads every module."""
+    import olefile
+
+    *_, xlsm = built
+    with zipfile.ZipFile(xlsm) as package:
+        project = olefile.OleFileIO(package.read(vba.VBA_PART))
+    try:
+        stream = project.openstream("VBA/_VBA_PROJECT").read()
+    finally:
+        project.close()
+    assert stream == b"\xcc\x61\xff\xff\x00\x00\x00"
+    assert code_lines(vba.read_macros(xlsm)[vba.MODULE_NAME]) == code_lines(vba.macro_source())
+    alone = olefile.OleFileIO(vba.build_vba_project())
+    assert alone.openstream("VBA/_VBA_PROJECT").read() == stream
