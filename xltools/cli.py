@@ -301,6 +301,44 @@ def excel_build(out_dir, lang):
         click.echo(str(path))
 
 
+@excel.command(name="setup")
+@click.argument("books", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--for", "platform", type=click.Choice(["win", "mac"]), default=None,
+              help="Which key to write: Interpreter_Win or Interpreter_Mac (default: this computer's).")
+@LANG
+def excel_setup(books, platform, lang):
+    """Point the workbooks' xlwings.conf sheet at this Python, and check xlwings' version.
+
+    Without BOOKS: the two workbooks in the current folder, else in workbook_templates/.
+
+    \b
+    Example:
+        D:\\xltools-venv\\Scripts\\xltools excel setup D:\\销售\\销售汇总.xlsm
+    """
+    from .atomic import FileInUse
+    from .excel_setup import default_books, setup_book
+
+    paths = [Path(b) for b in books] or default_books()
+    if not paths:
+        raise click.ClickException("当前文件夹和 workbook_templates/ 里都没有工作簿：请给出工作簿路径。" if lang == "zh"
+                                   else "No workbook here or in workbook_templates/: name the workbooks.")
+    mismatched = False
+    for path in paths:
+        try:
+            result = setup_book(path, platform)
+        except FileInUse as exc:
+            raise click.ClickException(exc.message(lang)) from exc
+        except (ValueError, OSError, KeyError) as exc:
+            raise click.ClickException(f"{path}: {exc}") from exc
+        blank = "（空）" if lang == "zh" else "(blank)"
+        click.echo(f"{path}: " + "; ".join(f"{key} = {value or blank}" for key, value in result.written.items()))
+        if result.advice():
+            mismatched = True
+            click.echo("✗ " + result.advice()(lang), err=True)
+    if mismatched:
+        raise SystemExit(1)
+
+
 # Demo
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False), default="demo")
