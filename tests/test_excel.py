@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -247,7 +248,8 @@ def test_runpython_command_imports_xltools_and_reaches_book_caller(platform, mac
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     log = tmp_path / "caller.json"
-    env = {**_clean_env(), "PYTHONPATH": str(hooks), "XLTOOLS_CALLER_LOG": str(log)}
+    # This checkout's xltools, as `xltools excel setup` puts it on PYTHONPATH, not whichever copy is installed.
+    env = {**_clean_env(), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]), "XLTOOLS_CALLER_LOG": str(log)}
     argv = (_windows_argv if platform == "windows" else _mac_argv)(book, command)
     done = subprocess.run([sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
@@ -489,7 +491,7 @@ def test_libreoffice_opens_the_filled_workbook_with_buttons_bound(summary_book, 
     assert "张三" in content and "销售管理汇总" in content and FORMULA_LIKE in content
     bound = re.findall(r'form:label="([^"]*)".*?xlink:href="vnd\.sun\.star\.script:VBAProject\.xltools_buttons\.(\w+)\?',
                        content, re.S)
-    assert bound == [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly")]
+    assert bound == [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly"), ("检查设置", "CheckSetup")]
 
 
 # --- The console's buttons ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ COMMANDS = {
     "RefreshSummaryOnly": "import xltools.excel as x; x.rollup_only()",
     "ValidateInbox": "import xltools.excel as x; x.validate_inbox()",
     "MergeInbox": "import xltools.excel as x; x.merge_inbox()",
+    "CheckSetup": "import xltools.excel as x; x.check_setup()",
 }
 SHEET = "设置"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -70,8 +71,8 @@ def built(request, tmp_path_factory):
 
 def test_button_table_matches_the_issue():
     assert {title: [(caption, macro) for caption, macro, _ in buttons] for title, buttons in vba.BUTTONS.items()} == {
-        "销售汇总": [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly")],
-        "合并控制台": [("校验", "ValidateInbox"), ("合并", "MergeInbox")],
+        "销售汇总": [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly"), ("检查设置", "CheckSetup")],
+        "合并控制台": [("校验", "ValidateInbox"), ("合并", "MergeInbox"), ("检查设置", "CheckSetup")],
     }
     assert {macro: vba.runpython_command(entry) for buttons in vba.BUTTONS.values()
             for _, macro, entry in buttons} == COMMANDS
@@ -192,7 +193,8 @@ def test_xlsxwriter_workbook_gets_buttons_too(tmp_path):
     book.add_worksheet(SHEET).write_formula("A1", "=1+1")
     book.close()
     xlsm = vba.add_vba_and_buttons(xlsx, tmp_path / "xw.xlsm", vba.BUTTONS["合并控制台"], SHEET, anchor="D5")
-    assert vba.read_buttons(xlsm) == [(SHEET, "校验", "ValidateInbox"), (SHEET, "合并", "MergeInbox")]
+    assert vba.read_buttons(xlsm) == [(SHEET, "校验", "ValidateInbox"), (SHEET, "合并", "MergeInbox"),
+                                      (SHEET, "检查设置", "CheckSetup")]
     assert vba.MODULE_NAME in vba.read_macros(xlsm)
 
 

@@ -31,9 +31,11 @@ from defusedxml import ElementTree
 
 BUTTONS: dict[str, list[tuple[str, str, str]]] = {
     "销售汇总": [("刷新汇总", "RefreshSummary", "refresh_summary"),
-                ("仅刷新汇总", "RefreshSummaryOnly", "rollup_only")],
+                ("仅刷新汇总", "RefreshSummaryOnly", "rollup_only"),
+                ("检查设置", "CheckSetup", "check_setup")],
     "合并控制台": [("校验", "ValidateInbox", "validate_inbox"),
-                  ("合并", "MergeInbox", "merge_inbox")],
+                  ("合并", "MergeInbox", "merge_inbox"),
+                  ("检查设置", "CheckSetup", "check_setup")],
 }
 
 MODULE_NAME = "xltools_buttons"

@@ -47,7 +47,7 @@ FIRST_TABLE_ROW = 4          # rows 1-2 hold the sheet's heading and note
 TABLE_GAP = 2                # empty rows between two tables
 
 BUTTON_CAPTIONS_EN = {"RefreshSummary": "Refresh summary", "RefreshSummaryOnly": "Summary only",
-                      "ValidateInbox": "Validate", "MergeInbox": "Merge"}
+                      "ValidateInbox": "Validate", "MergeInbox": "Merge", "CheckSetup": "Check setup"}
 
 
 # --- 设置 ----------------------------------------------------------------------------------------------------

@@ -102,6 +102,9 @@ class BookWriter(Protocol):
     def base_dir(self) -> Path:
         """The workbook's folder: relative paths in the settings start from here."""
 
+    def file_path(self) -> Path | None:
+        """The workbook's file; None when it is not a local file (OneDrive/SharePoint)."""
+
     def read_settings(self, sheet: str = SETTINGS_SHEET) -> dict[str, str]:
         """Label -> value (as text) of a two-column sheet: label in column A, value in B."""
 
@@ -220,8 +223,12 @@ class LiveBookWriter:
 
     def base_dir(self) -> Path:
         # A workbook on OneDrive/SharePoint has a URL as its full name: then paths in 设置 must be absolute.
+        path = self.file_path()
+        return path.parent if path else Path.cwd()
+
+    def file_path(self) -> Path | None:
         fullname = str(self.book.fullname)
-        return Path(fullname).parent if "://" not in fullname else Path.cwd()
+        return Path(fullname) if "://" not in fullname else None
 
     def read_settings(self, sheet: str = SETTINGS_SHEET) -> dict[str, str]:
         ws = self.book.sheets[sheet]
@@ -410,6 +417,9 @@ class FileBookWriter:
 
     def base_dir(self) -> Path:
         return self.path.resolve().parent
+
+    def file_path(self) -> Path:
+        return self.path
 
     def read_settings(self, sheet: str = SETTINGS_SHEET) -> dict[str, str]:
         from openpyxl import load_workbook
