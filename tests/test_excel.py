@@ -922,3 +922,12 @@ def test_docs_name_the_xlwings_version_the_workbooks_embed():
 def test_button_error_speaks_both_languages():
     error = ButtonError("中文", "English")
     assert (error.message("zh"), error.message("en")) == ("中文", "English")
+
+
+def test_each_result_sheet_names_the_button_that_fills_it():
+    book = openpyxl.load_workbook(COMMITTED / BOOKS["console"], read_only=True)
+    notes = {name: book[name]["A2"].value for name in ("校验结果", "文件", "合并日志")}
+    book.close()
+    assert notes == {"校验结果": "尚未刷新：在“设置”工作表填好设置后，按“校验”。",
+                     "文件": "尚未刷新：在“设置”工作表填好设置后，按“校验”。",
+                     "合并日志": "尚未刷新：在“设置”工作表填好设置后，按“合并”。"}     # only 合并 fills the log
