@@ -186,11 +186,11 @@ def _store_check(store: Path, kind: str) -> Check:
                       en="Merging needs write access: ask the admin for it on the store file and its folder."))
 
 
-def _writable_path(key: str, name: Text, path: Path, what: Text) -> Check:
-    """A file the buttons replace (written beside it, then moved): its folder must take new files."""
-    folder = path if path.suffix == "" else path.parent
+def _writable_path(key: str, name: Text, path: Path, what: Text, is_folder: bool = False) -> Check:
+    """A folder the buttons write into, or a file they replace (written beside it, then moved)."""
+    folder = path if is_folder else path.parent
     ok = folder.is_dir() and _can_write_in(folder) or (not folder.exists() and _creatable(folder))
-    if ok and path.suffix and path.exists() and not _can_write(path):
+    if ok and not is_folder and path.exists() and not _can_write(path):
         ok = False
     fix = Text(zh=f"改正“设置”里的{what.zh}，或请管理员给 {folder} 写权限。",
                en=f"Correct the {what.en} in Settings, or ask the admin for write access to {folder}.")
@@ -223,7 +223,7 @@ def _written_paths(book: Path, s: Settings, store: Path | str, kind: str) -> lis
             return checks + [Check("annotated", Text(zh="批注副本文件夹可写", en="Annotated copies writable"), False,
                                    exc.text)]
         checks.append(_writable_path("annotated", Text(zh="批注副本文件夹可写", en="Annotated copies writable"),
-                                     folder, Text(zh="批注副本文件夹", en="annotated copies folder")))
+                                     folder, Text(zh="批注副本文件夹", en="annotated copies folder"), is_folder=True))
     return checks
 
 

@@ -62,7 +62,8 @@ def probe(interpreter: str | Path, pythonpath: str = "") -> dict | None:
     with tempfile.TemporaryDirectory() as folder:      # not the caller's folder, which may hold an xltools/
         try:
             done = subprocess.run([str(interpreter), "-c", _PROBE], cwd=folder, env=env, capture_output=True,
-                                  text=True, timeout=120)
+                                  text=True, timeout=120,
+                                  creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))   # no console flash on Windows
         except (OSError, subprocess.SubprocessError):
             return None
     try:

@@ -11,7 +11,8 @@ The VBA project is made at build time from text only: xlwings' modules are taken
 installed xlwings package (the files ``xlwings quickstart --standalone`` and
 ``xlwings release`` embed), so the workbook always matches the xlwings version Python
 runs. pyOpenVBA writes the project (vbaProject.bin) and the buttons' drawing, VML and
-control-properties parts; nothing binary is kept in the repository.
+control-properties parts; its ``_VBA_PROJECT`` stream is then rewritten in the 7-byte form
+MS-OVBA specifies for writers other than Office. Nothing binary is kept in the repository.
 
 Reading back is deliberately independent of the writer: ``read_macros`` uses oletools'
 olevba and ``read_buttons`` parses the package's XML parts itself.

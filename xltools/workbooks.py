@@ -1,8 +1,8 @@
 """The two macro-enabled workbooks with buttons, and the layout their buttons fill.
 
-* 销售汇总.xlsm (the manager's): 设置 with the buttons 刷新汇总 and 仅刷新汇总, the summary
+* 销售汇总.xlsm (the manager's): 设置 with the buttons 刷新汇总, 仅刷新汇总 and 检查设置, the summary
   sheets 汇总 / 待跟进 / 数据质量, and ``xlwings.conf``.
-* 合并控制台.xlsm (the admin's): 设置 with the buttons 校验 and 合并, and the sheets the
+* 合并控制台.xlsm (the admin's): 设置 with the buttons 校验, 合并 and 检查设置, and the sheets the
   results land in: 校验结果 (findings), 文件 (every file, linked to its annotated copy)
   and 合并日志 (this merge and the store's earlier ones).
 

@@ -210,9 +210,10 @@ class LiveBookWriter:
 
     Every call crosses into Excel (COM on Windows, several AppleScript messages on macOS), so
     they are few: the values of a table go in one ``range.value = [...]`` call, and each style
-    is set once per table over the union of its areas (``_style_areas``). Text is prefixed with an apostrophe, which Excel keeps as the
-    cell's prefix character rather than as content: without it Excel would turn "=…" into a
-    formula and "2024-03-01" or "001" into numbers, as if typed.
+    is set once per table over the union of its areas (``_style_areas``). Text is prefixed
+    with an apostrophe, which Excel keeps as the cell's prefix character rather than as content:
+    without it Excel would turn "=…" into a formula and "2024-03-01" or "001" into numbers, as
+    if typed.
     """
 
     def __init__(self, book):
@@ -275,8 +276,8 @@ class LiveBookWriter:
     def writing(self) -> Iterator[None]:
         """Screen updating and automatic calculation off while the sheets are written, restored after.
 
-        Excel then neither repaints nor recalculates after each call, and a click meanwhile
-        cannot land in a half-written sheet.
+        Excel then neither repaints nor recalculates after each call: the sheets change on
+        screen once, when they are all written.
         """
         app = self.book.app
         updating, calculation = app.screen_updating, app.calculation
