@@ -218,3 +218,21 @@ def test_the_button_in_excel_runs_on_the_calling_book(office, monkeypatch):
     written = {v for v in live.sheets["设置"].cells.values() if isinstance(v, str)}
     assert "检查设置（2024-04-10 09:00）" in written and any(v.startswith("✓ 3.") for v in written)
     assert (live.app.screen_updating, live.app.calculation) == (True, "automatic")
+
+
+def test_annotated_copies_folder_inside_the_inbox_fails_and_beside_it_passes(tmp_path):
+    console = copy_book(tmp_path / "wb", "合并控制台.xlsm")
+    setup_book(console)
+    (tmp_path / "inbox").mkdir()
+    fill_settings(console, inbox=str(tmp_path / "inbox"), annotated=str(tmp_path / "inbox" / "copies"))
+    annotated = checks_of(console)["annotated"]
+    assert not annotated.ok and "must not be inside the inbox folder" in annotated.detail("en")
+    fill_settings(console, annotated=str(tmp_path / "copies"))        # made by the first run
+    assert checks_of(console)["annotated"].ok
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("XLTOOLS_TEST_PG"), reason="XLTOOLS_TEST_PG is not set")
+def test_a_real_postgresql_server_answers(office):
+    import os
+    fill_settings(office, store=os.environ["XLTOOLS_TEST_PG"])
+    assert checks_of(office)["server"].ok
