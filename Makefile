@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test templates docs bench clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed: the live extra (xlwings) requires it. Run e.g. make PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,live,postgres]'

@@ -25,3 +25,8 @@ End Sub
 Public Sub MergeInbox()
     RunPython "import xltools.excel as x; x.merge_inbox()"
 End Sub
+
+' Both workbooks: button "check setup", which lists what is missing on the settings sheet
+Public Sub CheckSetup()
+    RunPython "import xltools.excel as x; x.check_setup()"
+End Sub

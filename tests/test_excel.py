@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -247,7 +248,8 @@ def test_runpython_command_imports_xltools_and_reaches_book_caller(platform, mac
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     log = tmp_path / "caller.json"
-    env = {**_clean_env(), "PYTHONPATH": str(hooks), "XLTOOLS_CALLER_LOG": str(log)}
+    # This checkout's xltools, as `xltools excel setup` puts it on PYTHONPATH, not whichever copy is installed.
+    env = {**_clean_env(), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]), "XLTOOLS_CALLER_LOG": str(log)}
     argv = (_windows_argv if platform == "windows" else _mac_argv)(book, command)
     done = subprocess.run([sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
@@ -489,7 +491,7 @@ def test_libreoffice_opens_the_filled_workbook_with_buttons_bound(summary_book, 
     assert "张三" in content and "销售管理汇总" in content and FORMULA_LIKE in content
     bound = re.findall(r'form:label="([^"]*)".*?xlink:href="vnd\.sun\.star\.script:VBAProject\.xltools_buttons\.(\w+)\?',
                        content, re.S)
-    assert bound == [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly")]
+    assert bound == [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly"), ("检查设置", "CheckSetup")]
 
 
 # --- The console's buttons ---------------------------------------------------------------------------------
@@ -587,6 +589,7 @@ def test_a_failure_while_writing_into_excel_says_sheets_may_be_incomplete(summar
     assert not press(LiveBookWriter(live), rollup_only_book)
     (title, text, mode), = live.app.alerts
     assert "写入工作簿时出错" in text and "Excel is busy" in text and mode == "critical"
+    assert (live.app.screen_updating, live.app.calculation) == (True, "automatic")     # restored all the same
 
 
 def test_a_workbook_open_in_excel_is_not_replaced(summary_book, store):
@@ -613,27 +616,43 @@ class FakeBook:
     """Enough of xlwings' Book for LiveBookWriter: cells, the calls made, status bar and alerts.
 
     Like Excel, a value assigned as text is parsed: "'…" keeps the text and "=…" becomes a formula.
+    ``calls`` counts what would cross into Excel: getting a range or a font, setting or reading a
+    property, clearing, autofitting.
     """
 
     def __init__(self, path: Path):
         self.fullname = str(path)
+        self.calls = 0
         source = openpyxl.load_workbook(path)
         self.sheets = FakeSheets([FakeSheet(self, ws.title, {(c.row, c.column): c.value for row in ws.iter_rows()
                                                             for c in row if c.value is not None})
                                   for ws in source.worksheets])
-        self.app = FakeApp()
+        self.app = FakeApp(self)
         self.bulk_writes: list[tuple[str, int, int]] = []       # (sheet, rows, columns) of each 2-D write
         self.formulas: list[str] = []
-        self.looks: list[tuple] = []                            # (sheet, first, last, property, value)
+        self.looks: list[tuple] = []                            # (sheet, areas, property, value)
+
+    def look(self, sheet: str, cell: tuple[int, int], name: str):
+        """The last value set for a property on an area holding the cell."""
+        found = None
+        for where, areas, prop, value in self.looks:
+            if where == sheet and prop == name and any(r1 <= cell[0] <= r2 and c1 <= cell[1] <= c2
+                                                       for (r1, c1), (r2, c2) in areas):
+                found = value
+        return found
 
 
 class FakeApp:
-    def __init__(self):
-        self.status_bar, self.statuses, self.alerts = False, [], []
+    def __init__(self, book):
+        self.book, self.status_bar, self.statuses, self.alerts = book, False, [], []
+        self.screen_updating, self.calculation = True, "automatic"
+        self.states: list[tuple[bool, str]] = []                # (screen updating, calculation) at each write
 
     def __setattr__(self, name, value):
         if name == "status_bar" and hasattr(self, "statuses"):
             self.statuses.append(value)
+        if hasattr(self, "states"):
+            self.book.calls += 1
         object.__setattr__(self, name, value)
 
     def alert(self, prompt, title=None, buttons="ok", mode=None):
@@ -645,19 +664,33 @@ class FakeSheets(list):
         return next(s for s in self if s.name == key) if isinstance(key, str) else super().__getitem__(key)
 
 
+def _areas(address: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """((first row, first col), (last row, last col)) of each area of a union address such as "A1:B2,D5"."""
+    areas = []
+    for area in address.split(","):
+        first, _, last = area.partition(":")
+        areas.append((openpyxl.utils.cell.coordinate_to_tuple(first),
+                      openpyxl.utils.cell.coordinate_to_tuple(last or first)))
+    return areas
+
+
 class FakeSheet:
     def __init__(self, book, name, cells):
         self.book, self.name, self.cells = book, name, cells
 
     def range(self, first, last=None):
-        first = openpyxl.utils.cell.coordinate_to_tuple(first) if isinstance(first, str) else first
-        return FakeRange(self, first, last or first)
+        self.book.calls += 1
+        if isinstance(first, str):
+            assert len(first) <= 255, "Excel refuses a longer address"
+            return FakeRange(self, _areas(first))
+        return FakeRange(self, [(first, last or first)])
 
     @property
     def used_range(self):
+        self.book.calls += 1
         rows = [r for r, _ in self.cells] or [1]
         cols = [c for _, c in self.cells] or [1]
-        return FakeRange(self, (1, 1), (max(rows), max(cols)))
+        return FakeRange(self, [((1, 1), (max(rows), max(cols)))])
 
 
 class BrokenSheet(FakeSheet):
@@ -668,14 +701,19 @@ class BrokenSheet(FakeSheet):
 
 
 class FakeRange:
-    def __init__(self, sheet, first, last):
-        self.sheet, self.first, self.last = sheet, first, last
-        self.font = _Recorder()
-        self.rows = _Recorder()
+    def __init__(self, sheet, areas):
+        self.sheet, self.areas = sheet, areas
+        self.first, self.last = areas[0]
+        self.rows = _Recorder(sheet.book)
+
+    @property
+    def font(self):
+        self.sheet.book.calls += 1
+        return _Font(self)
 
     @property
     def last_cell(self):
-        return FakeRange(self.sheet, self.last, self.last)
+        return FakeRange(self.sheet, [(self.last, self.last)])
 
     @property
     def row(self):
@@ -690,13 +728,16 @@ class FakeRange:
 
     @property
     def value(self):
+        self.sheet.book.calls += 1
         (r1, c1), (r2, c2) = self.first, self.last
         return [[self.sheet.cells.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
 
     @value.setter
     def value(self, rows):
         book = self.sheet.book
+        book.calls += 1
         book.bulk_writes.append((self.sheet.name, len(rows), max(len(r) for r in rows)))
+        book.app.states.append((book.app.screen_updating, book.app.calculation))
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 key = (self.first[0] + i, self.first[1] + j)
@@ -707,21 +748,40 @@ class FakeRange:
                 self.sheet.cells.pop(key, None) if v is None else self.sheet.cells.__setitem__(key, v)
 
     def clear(self):
+        self.sheet.book.calls += 1
         (r1, c1), (r2, c2) = self.first, self.last
         for key in [k for k in self.sheet.cells if r1 <= k[0] <= r2 and c1 <= k[1] <= c2]:
             del self.sheet.cells[key]
 
     def __setattr__(self, name, value):
         if name in ("number_format", "color", "wrap_text", "row_height"):
-            self.sheet.book.looks.append((self.sheet.name, self.first, self.last, name, value))
+            self.sheet.book.calls += 1
+            self.sheet.book.looks.append((self.sheet.name, self.areas, name, value))
         object.__setattr__(self, name, value)
 
 
+class _Font:
+    """A range's font: each property set is recorded as "font.<name>"."""
+
+    def __init__(self, rng):
+        object.__setattr__(self, "rng", rng)
+
+    def __setattr__(self, name, value):
+        book = self.rng.sheet.book
+        book.calls += 1
+        book.looks.append((self.rng.sheet.name, self.rng.areas, f"font.{name}", value))
+
+
 class _Recorder:
-    """Font or rows of a range: any attribute may be set, any method called."""
+    """The rows of a range: any method may be called, and counts as a call."""
+
+    def __init__(self, book):
+        self.book = book
 
     def __getattr__(self, name):
-        return lambda *args, **kwargs: None
+        def call(*args, **kwargs):
+            self.book.calls += 1
+        return call
 
 
 def test_live_writer_fills_the_same_cells_as_the_file_writer(summary_book, store):
@@ -739,9 +799,31 @@ def test_live_writer_fills_the_same_cells_as_the_file_writer(summary_book, store
     assert live.formulas == []                                          # rep text never became a formula
     assert live.app.statuses[-1] is False                               # the status bar is handed back
     stage_header = next(r for r, c in live.sheets["汇总"].cells if live.sheets["汇总"].cells[(r, c)] == "销售阶段")
-    looks = {(first, last, name): value for sheet, first, last, name, value in live.looks if sheet == "汇总"}
-    assert looks[((stage_header, 1), (stage_header, 1), "color")] == "#1F4E78"          # header fill
-    assert looks[((stage_header + 1, 3), (stage_header + 6, 3), "number_format")] == "#,##0.00"   # amounts, 6 stages
+    assert live.look("汇总", (stage_header, 1), "color") == "#1F4E78"                      # header fill
+    assert live.look("汇总", (stage_header, 1), "font.bold") is True
+    for row in range(stage_header + 1, stage_header + 7):                                # amounts, 6 stages
+        assert live.look("汇总", (row, 3), "number_format") == "#,##0.00"
+        assert live.look("汇总", (row, 3), "color") is None                              # no fill on data cells
+    assert set(live.app.states) == {(False, "manual")}                   # every write with Excel quiet ...
+    assert (live.app.screen_updating, live.app.calculation) == (True, "automatic")       # ... and restored
+
+
+def test_a_500_row_findings_table_with_every_other_row_flagged_takes_few_calls(console_book):
+    rows = [[f"级别{i}", f"销售/{i}.xlsx", "客户信息", f"B{i}", "E001", "说明" * 3, "=1+1", "张三", "客户"]
+            for i in range(500)]
+    flagged = {(i, 0) for i in range(0, 500, 2)}
+    table = buttons.Table("findings", "发现的问题", [f"列{c}" for c in range(9)], rows, ["text"] * 9,
+                          sheet="findings", flags=flagged)
+    live = FakeBook(console_book)
+    buttons.write_result_sheets(LiveBookWriter(live), {"findings": table}, "校验于 2024-04-10", "zh")
+    assert live.calls <= 100, live.calls
+    first = workbooks.FIRST_TABLE_ROW + 2                         # below the title and the header
+    for i in (0, 1, 2, 249, 250, 498, 499):
+        expected = "#FFC7CE" if i % 2 == 0 else None
+        assert live.look("校验结果", (first + i, 1), "color") == expected, i        # flagged rows only
+        assert live.look("校验结果", (first + i, 2), "color") is None
+        assert live.sheets["校验结果"].cells[(first + i, 7)] == "=1+1"              # text, not a formula
+    assert live.formulas == [] and live.bulk_writes[-1] == ("校验结果", 502, 9)
 
 
 def test_excel_entries_run_their_job_on_the_calling_book(summary_book, store, monkeypatch):
@@ -840,3 +922,12 @@ def test_docs_name_the_xlwings_version_the_workbooks_embed():
 def test_button_error_speaks_both_languages():
     error = ButtonError("中文", "English")
     assert (error.message("zh"), error.message("en")) == ("中文", "English")
+
+
+def test_each_result_sheet_names_the_button_that_fills_it():
+    book = openpyxl.load_workbook(COMMITTED / BOOKS["console"], read_only=True)
+    notes = {name: book[name]["A2"].value for name in ("校验结果", "文件", "合并日志")}
+    book.close()
+    assert notes == {"校验结果": "尚未刷新：在“设置”工作表填好设置后，按“校验”。",
+                     "文件": "尚未刷新：在“设置”工作表填好设置后，按“校验”。",
+                     "合并日志": "尚未刷新：在“设置”工作表填好设置后，按“合并”。"}     # only 合并 fills the log

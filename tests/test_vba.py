@@ -24,6 +24,7 @@ COMMANDS = {
     "RefreshSummaryOnly": "import xltools.excel as x; x.rollup_only()",
     "ValidateInbox": "import xltools.excel as x; x.validate_inbox()",
     "MergeInbox": "import xltools.excel as x; x.merge_inbox()",
+    "CheckSetup": "import xltools.excel as x; x.check_setup()",
 }
 SHEET = "设置"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -70,8 +71,8 @@ def built(request, tmp_path_factory):
 
 def test_button_table_matches_the_issue():
     assert {title: [(caption, macro) for caption, macro, _ in buttons] for title, buttons in vba.BUTTONS.items()} == {
-        "销售汇总": [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly")],
-        "合并控制台": [("校验", "ValidateInbox"), ("合并", "MergeInbox")],
+        "销售汇总": [("刷新汇总", "RefreshSummary"), ("仅刷新汇总", "RefreshSummaryOnly"), ("检查设置", "CheckSetup")],
+        "合并控制台": [("校验", "ValidateInbox"), ("合并", "MergeInbox"), ("检查设置", "CheckSetup")],
     }
     assert {macro: vba.runpython_command(entry) for buttons in vba.BUTTONS.values()
             for _, macro, entry in buttons} == COMMANDS
@@ -192,7 +193,8 @@ def test_xlsxwriter_workbook_gets_buttons_too(tmp_path):
     book.add_worksheet(SHEET).write_formula("A1", "=1+1")
     book.close()
     xlsm = vba.add_vba_and_buttons(xlsx, tmp_path / "xw.xlsm", vba.BUTTONS["合并控制台"], SHEET, anchor="D5")
-    assert vba.read_buttons(xlsm) == [(SHEET, "校验", "ValidateInbox"), (SHEET, "合并", "MergeInbox")]
+    assert vba.read_buttons(xlsm) == [(SHEET, "校验", "ValidateInbox"), (SHEET, "合并", "MergeInbox"),
+                                      (SHEET, "检查设置", "CheckSetup")]
     assert vba.MODULE_NAME in vba.read_macros(xlsm)
 
 
@@ -221,3 +223,20 @@ def test_libreoffice_opens_the_workbook_and_binds_each_button(built, libreoffice
         bound.append((label and label.group(1), href and href.group(1).replace("&amp;", "&")))
     assert bound == [(caption, f"vnd.sun.star.script:VBAProject.{vba.MODULE_NAME}.{macro}"
                                "?language=Basic&location=document") for caption, macro, _ in buttons]
+
+
+def test_vba_project_stream_is_the_specified_seven_bytes_without_a_cache(built):
+    """MS-OVBA 2.3.4.1: 0x61CC, version 0xFFFF, 0x00, 0x0000; olevba still reads every module."""
+    import olefile
+
+    *_, xlsm = built
+    with zipfile.ZipFile(xlsm) as package:
+        project = olefile.OleFileIO(package.read(vba.VBA_PART))
+    try:
+        stream = project.openstream("VBA/_VBA_PROJECT").read()
+    finally:
+        project.close()
+    assert stream == b"\xcc\x61\xff\xff\x00\x00\x00"
+    assert code_lines(vba.read_macros(xlsm)[vba.MODULE_NAME]) == code_lines(vba.macro_source())
+    alone = olefile.OleFileIO(vba.build_vba_project())
+    assert alone.openstream("VBA/_VBA_PROJECT").read() == stream

@@ -344,18 +344,20 @@ def write_summary_sheets(writer: BookWriter, summary, lang: str = "zh", note: st
     zh = lang == "zh"
     unit = (f"截至 {summary.as_of} · 金额单位：万元 · 刷新于 {_now()}" if zh
             else f"As of {summary.as_of} · amounts in 10k CNY · refreshed {_now()}") + note
-    for key, name in SUMMARY_SHEETS.items():
-        heading = ("销售管理汇总" if zh else "Sales summary") if key == "summary" else name(lang)
-        write_tables(writer, sheet_name(writer, name), key, heading, unit,
-                     [t for t in tables if t.sheet == key], lang)
+    with writer.writing():
+        for key, name in SUMMARY_SHEETS.items():
+            heading = ("销售管理汇总" if zh else "Sales summary") if key == "summary" else name(lang)
+            write_tables(writer, sheet_name(writer, name), key, heading, unit,
+                         [t for t in tables if t.sheet == key], lang)
 
 
 def write_result_sheets(writer: BookWriter, tables: dict[str, Table | list[Table]], note: str, lang: str) -> None:
     """Replace the content of the console's sheets named in ``tables`` (findings, files, log)."""
-    for key, content in tables.items():
-        name = CONSOLE_SHEETS[key]
-        write_tables(writer, sheet_name(writer, name), key, name(lang), note,
-                     content if isinstance(content, list) else [content], lang)
+    with writer.writing():
+        for key, content in tables.items():
+            name = CONSOLE_SHEETS[key]
+            write_tables(writer, sheet_name(writer, name), key, name(lang), note,
+                         content if isinstance(content, list) else [content], lang)
 
 
 def write_tables(writer: BookWriter, sheet: str, key: str, heading: str, note: str, tables: list[Table],

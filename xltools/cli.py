@@ -358,6 +358,79 @@ def excel_build(out_dir, lang):
         click.echo(str(path))
 
 
+@excel.command(name="setup")
+@click.argument("books", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--for", "platform", type=click.Choice(["win", "mac"]), default=None,
+              help="Which key to write: Interpreter_Win or Interpreter_Mac (default: this computer's).")
+@LANG
+def excel_setup(books, platform, lang):
+    """Point the workbooks' xlwings.conf sheet at this Python, and check xlwings' version.
+
+    Without BOOKS: the two workbooks in the current folder, else in workbook_templates/.
+
+    \b
+    Example:
+        D:\\xltools-venv\\Scripts\\xltools excel setup D:\\销售\\销售汇总.xlsm
+    """
+    from .atomic import FileInUse
+    from .excel_setup import default_books, setup_book
+
+    paths = [Path(b) for b in books] or default_books()
+    if not paths:
+        raise click.ClickException("当前文件夹和 workbook_templates/ 里都没有工作簿：请给出工作簿路径。" if lang == "zh"
+                                   else "No workbook here or in workbook_templates/: name the workbooks.")
+    mismatched = False
+    for path in paths:
+        try:
+            result = setup_book(path, platform)
+        except FileInUse as exc:
+            raise click.ClickException(exc.message(lang)) from exc
+        except (ValueError, OSError, KeyError) as exc:
+            raise click.ClickException(f"{path}: {exc}") from exc
+        blank = "（空）" if lang == "zh" else "(blank)"
+        click.echo(f"{path}: " + "; ".join(f"{key} = {value or blank}" for key, value in result.written.items()))
+        if result.advice():
+            mismatched = True
+            click.echo("✗ " + result.advice()(lang), err=True)
+    if mismatched:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("books", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.option("--for", "platform", type=click.Choice(["win", "mac"]), default=None,
+              help="Which interpreter key to check (default: this computer's).")
+@LANG
+def doctor(books, as_json, platform, lang):
+    """Check what the Excel buttons need: Python, xlwings, xltools, the 设置 sheet's folders and store.
+
+    Without BOOKS: the workbooks in the current folder, else in workbook_templates/. Exits 1 when a check fails.
+    """
+    from .atomic import FileInUse
+    from .doctor import diagnose, render
+    from .excel_setup import default_books
+    from .writers import FileBookWriter
+
+    paths = [Path(b) for b in books] or default_books()
+    if not paths:
+        raise click.ClickException("当前文件夹和 workbook_templates/ 里都没有工作簿：请给出工作簿路径。" if lang == "zh"
+                                   else "No workbook here or in workbook_templates/: name the workbooks.")
+    results = {}
+    for path in paths:
+        try:
+            results[path] = diagnose(path, FileBookWriter(path), platform)
+        except FileInUse as exc:
+            raise click.ClickException(exc.message(lang) + (" 也可以在 Excel 里按“检查设置”。" if lang == "zh"
+                                                            else " Or press 'Check setup' in Excel.")) from exc
+    if as_json:
+        print_json([{"book": str(path), "checks": [c.to_dict(lang) for c in checks]} for path, checks in results.items()])
+    else:
+        click.echo("\n\n".join(f"{path}\n{render(checks, lang)}" for path, checks in results.items()))
+    if not all(c.ok for checks in results.values() for c in checks):
+        raise SystemExit(1)
+
+
 # Demo
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False), default="demo")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import xlwings as xw
 
 from .buttons import merge_inbox_book, press, refresh_summary_book, rollup_only_book, validate_inbox_book
+from .doctor import check_setup_book
 from .writers import LiveBookWriter
 
 
@@ -38,3 +39,8 @@ def validate_inbox() -> None:
 def merge_inbox() -> None:
     """Button 合并 (合并控制台.xlsm): merge the inbox into the store and list the run's results."""
     press(LiveBookWriter(xw.Book.caller()), merge_inbox_book)
+
+
+def check_setup() -> None:
+    """Button 检查设置 (both workbooks): list on 设置 what is set up and what is not, with the fixes."""
+    press(LiveBookWriter(xw.Book.caller()), check_setup_book)

@@ -11,7 +11,8 @@ The VBA project is made at build time from text only: xlwings' modules are taken
 installed xlwings package (the files ``xlwings quickstart --standalone`` and
 ``xlwings release`` embed), so the workbook always matches the xlwings version Python
 runs. pyOpenVBA writes the project (vbaProject.bin) and the buttons' drawing, VML and
-control-properties parts; nothing binary is kept in the repository.
+control-properties parts; its ``_VBA_PROJECT`` stream is then rewritten in the 7-byte form
+MS-OVBA specifies for writers other than Office. Nothing binary is kept in the repository.
 
 Reading back is deliberately independent of the writer: ``read_macros`` uses oletools'
 olevba and ``read_buttons`` parses the package's XML parts itself.
@@ -31,9 +32,11 @@ from defusedxml import ElementTree
 
 BUTTONS: dict[str, list[tuple[str, str, str]]] = {
     "销售汇总": [("刷新汇总", "RefreshSummary", "refresh_summary"),
-                ("仅刷新汇总", "RefreshSummaryOnly", "rollup_only")],
+                ("仅刷新汇总", "RefreshSummaryOnly", "rollup_only"),
+                ("检查设置", "CheckSetup", "check_setup")],
     "合并控制台": [("校验", "ValidateInbox", "validate_inbox"),
-                  ("合并", "MergeInbox", "merge_inbox")],
+                  ("合并", "MergeInbox", "merge_inbox"),
+                  ("检查设置", "CheckSetup", "check_setup")],
 }
 
 MODULE_NAME = "xltools_buttons"
@@ -46,6 +49,10 @@ XLWINGS_STANDALONE_FILES = {"xlwings": "xlwings.bas", "Dictionary": "addin/Dicti
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 VBA_PART = "xl/vbaProject.bin"
+# MS-OVBA 2.3.4.1: what a writer other than Office writes as the _VBA_PROJECT stream: reserved 0x61CC,
+# version 0xFFFF, 0x00, reserved 0x0000 and no performance cache, so Office compiles from source on open
+# instead of trusting a cache (pyOpenVBA leaves a zeroed one of the version it copied).
+VBA_PROJECT_STREAM = bytes.fromhex("cc61ffff000000")
 
 BUTTON_WIDTH, BUTTON_HEIGHT, BUTTON_GAP = 120.0, 28.0, 8.0  # points
 
@@ -132,7 +139,7 @@ def build_vba_project() -> bytes:
         _macro_enabled_copy(blank, staged)
         _install_project(staged)
         with zipfile.ZipFile(staged) as package:
-            return package.read(VBA_PART)
+            return without_performance_cache(package.read(VBA_PART))
 
 
 def add_vba_and_buttons(xlsx_in: Path, xlsm_out: Path, buttons: list[tuple[str, str, str]],
@@ -236,8 +243,19 @@ def _cell_origin(app, sheet: str, anchor: str) -> tuple[float, float]:
     return float(app.evaluate(f"{cell}.Left")), float(app.evaluate(f"{cell}.Top"))
 
 
+def without_performance_cache(project: bytes) -> bytes:
+    """vbaProject.bin with its _VBA_PROJECT stream in the form MS-OVBA asks writers for."""
+    from pyopenvba.cfb import CFB
+
+    compound = CFB.from_bytes(project)
+    compound.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    return compound.to_bytes()
+
+
 def _finish(staged: Path, xlsm_out: Path) -> None:
     def edit(name: str, data: bytes) -> bytes:
+        if name == VBA_PART:
+            return without_performance_cache(data)
         return _captions_in_font_runs(data) if name.endswith(".vml") else data
 
     xlsm_out.parent.mkdir(parents=True, exist_ok=True)

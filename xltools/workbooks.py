@@ -1,8 +1,8 @@
 """The two macro-enabled workbooks with buttons, and the layout their buttons fill.
 
-* 销售汇总.xlsm (the manager's): 设置 with the buttons 刷新汇总 and 仅刷新汇总, the summary
+* 销售汇总.xlsm (the manager's): 设置 with the buttons 刷新汇总, 仅刷新汇总 and 检查设置, the summary
   sheets 汇总 / 待跟进 / 数据质量, and ``xlwings.conf``.
-* 合并控制台.xlsm (the admin's): 设置 with the buttons 校验 and 合并, and the sheets the
+* 合并控制台.xlsm (the admin's): 设置 with the buttons 校验, 合并 and 检查设置, and the sheets the
   results land in: 校验结果 (findings), 文件 (every file, linked to its annotated copy)
   and 合并日志 (this merge and the store's earlier ones).
 
@@ -49,7 +49,7 @@ FIRST_TABLE_ROW = 4          # rows 1-2 hold the sheet's heading and note
 TABLE_GAP = 2                # empty rows between two tables
 
 BUTTON_CAPTIONS_EN = {"RefreshSummary": "Refresh summary", "RefreshSummaryOnly": "Summary only",
-                      "ValidateInbox": "Validate", "MergeInbox": "Merge"}
+                      "ValidateInbox": "Validate", "MergeInbox": "Merge", "CheckSetup": "Check setup"}
 
 
 # --- 设置 ----------------------------------------------------------------------------------------------------
@@ -95,12 +95,12 @@ SETTINGS_FIRST_ROW = 5       # row 4 is the header 项目 | 值 | 说明
 # per-user xlwings.conf, so only keys whose blank value means "the default" are listed: a blank
 # boolean such as "Show Console" would stop RunPython with a type mismatch.
 XLWINGS_CONF = [
-    ("Interpreter_Win", Text(zh="Windows：python.exe 的完整路径，如 C:\\Users\\张三\\xltools\\.venv\\Scripts\\python.exe；"
-                             "留空则用 PATH 里的 python。",
-                             en="Windows: full path of python.exe, e.g. C:\\Users\\me\\xltools\\.venv\\Scripts\\python.exe; "
-                                "blank: python on PATH.")),
-    ("Interpreter_Mac", Text(zh="macOS：python 的完整路径，如 /Users/zhang/xltools/.venv/bin/python；留空则用 python。",
-                             en="macOS: full path of python, e.g. /Users/me/xltools/.venv/bin/python; blank: python.")),
+    ("Interpreter_Win", Text(zh="Windows：python.exe 的完整路径，如 C:\\Users\\张三\\xltools-venv\\Scripts\\python.exe；"
+                             "xltools excel setup 会自动填写。留空则用 PATH 里的 python（通常不行）。",
+                             en="Windows: full path of python.exe, e.g. C:\\Users\\me\\xltools-venv\\Scripts\\python.exe; "
+                                "xltools excel setup fills it in. Blank: python on PATH (rarely works).")),
+    ("Interpreter_Mac", Text(zh="macOS：python 的完整路径，如 /Users/zhangsan/xltools-venv/bin/python；xltools excel setup 会自动填写。",
+                             en="macOS: full path of python, e.g. /Users/me/xltools-venv/bin/python; xltools excel setup fills it in.")),
     ("PYTHONPATH", Text(zh="只在没有用 pip 安装 xltools 时填写：xltools 源码文件夹（含 xltools 子文件夹的那一层）。",
                         en="Only when xltools is not pip-installed: the source folder that holds the xltools package.")),
     ("Conda Path", Text(zh="使用 Anaconda 时填写其安装文件夹，如 C:\\Users\\张三\\anaconda3；否则留空。",
@@ -111,16 +111,18 @@ XLWINGS_CONF = [
 
 _WORDS = {
     "zh": {"label": "项目", "value": "值", "help": "说明", "not_yet": "尚未刷新：在“{settings}”工作表填好设置后，按“{button}”。",
-           "settings_note": "填好下面的值，然后按右侧的按钮。按钮调用本机的 Python（xltools），见 docs/excel.md。",
+           "settings_note": "填好下面的值，然后按右侧的按钮；按钮不工作时先按“检查设置”。按钮调用本机的 Python（xltools），见 docs/excel.md。",
            "conf_note": ["xlwings 从 A1 往下读取，直到第一个空行：请不要在上面插入标题或空行。",
                          "第一列是 xlwings 的设置名，第二列填值，第三列是说明。",
-                         "嵌入的 xlwings VBA 版本为 {version}：请安装 xlwings=={version}。"]},
+                         "嵌入的 xlwings VBA 版本为 {version}：请安装 xlwings=={version}。",
+                         "用装有 xltools 的 Python 运行 xltools excel setup，它会填好第二列并检查版本。"]},
     "en": {"label": "Setting", "value": "Value", "help": "Help", "not_yet": "Not refreshed yet: fill in '{settings}', then press '{button}'.",
-           "settings_note": "Fill in the values below, then press a button on the right. The buttons run this "
-                            "computer's Python (xltools); see docs/excel.md.",
+           "settings_note": "Fill in the values below, then press a button on the right; if one fails, press "
+                            "'Check setup'. The buttons run this computer's Python (xltools); see docs/excel.md.",
            "conf_note": ["xlwings reads from A1 down to the first empty row: insert no title or empty row above.",
                          "Column A: xlwings setting, column B: its value, column C: help.",
-                         "The embedded xlwings VBA is version {version}: install xlwings=={version}."]},
+                         "The embedded xlwings VBA is version {version}: install xlwings=={version}.",
+                         "Run xltools excel setup with the Python that has xltools: it fills in column B and checks the version."]},
 }
 
 
@@ -158,20 +160,25 @@ def _build(kind: str, target: Path, lang: str) -> Path:
                for caption, macro, entry in vba.BUTTONS[title.zh]]
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / "book.xlsx"
-        xlsx.write_bytes(workbook_bytes(_skeleton(kind, lang, buttons[0][0])))
+        xlsx.write_bytes(workbook_bytes(_skeleton(kind, lang, buttons)))
         xlsm = vba.add_vba_and_buttons(xlsx, Path(tmp) / "book.xlsm", buttons, SETTINGS_TITLE(lang), anchor="E4")
         write_atomically(target, xlsm.read_bytes())
     return target
 
 
-def _skeleton(kind: str, lang: str, first_button: str) -> Workbook:
+# The button whose results land on a sheet, when it is not the workbook's first button.
+FILLED_BY = {"log": "MergeInbox"}
+
+
+def _skeleton(kind: str, lang: str, buttons: list[tuple[str, str, str]]) -> Workbook:
     """The workbook's sheets, before VBA and buttons."""
     book = Workbook()
     book.remove(book.active)
     _settings_sheet(book, kind, lang)
     sheets = SUMMARY_SHEETS if kind == "summary" else CONSOLE_SHEETS
+    captions = {macro: caption for caption, macro, _entry in buttons}
     for key, name in sheets.items():
-        _result_sheet(book, key, name(lang), first_button, lang)
+        _result_sheet(book, key, name(lang), captions[FILLED_BY.get(key, buttons[0][1])], lang)
     _conf_sheet(book, lang)
     _style_sheet(book)
     title = (SUMMARY_BOOK if kind == "summary" else CONSOLE_BOOK)(lang)
@@ -206,11 +213,11 @@ def _settings_sheet(book: Workbook, kind: str, lang: str) -> None:
     _print_landscape(ws)
 
 
-def _result_sheet(book: Workbook, key: str, name: str, first_button: str, lang: str) -> None:
+def _result_sheet(book: Workbook, key: str, name: str, button: str, lang: str) -> None:
     """A sheet the buttons fill: a heading and a note until the first refresh."""
     ws = book.create_sheet(name)
     _styled(ws.cell(1, 1, name), STYLES["heading"])
-    _styled(ws.cell(2, 1, _WORDS[lang]["not_yet"].format(settings=SETTINGS_TITLE(lang), button=first_button)),
+    _styled(ws.cell(2, 1, _WORDS[lang]["not_yet"].format(settings=SETTINGS_TITLE(lang), button=button)),
             STYLES["note"])
     for col, width in enumerate(WIDTHS[key], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width

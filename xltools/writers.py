@@ -23,13 +23,14 @@ column B), so it never has to add formats to styles.xml.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Iterator, Protocol
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
@@ -101,6 +102,9 @@ class BookWriter(Protocol):
     def base_dir(self) -> Path:
         """The workbook's folder: relative paths in the settings start from here."""
 
+    def file_path(self) -> Path | None:
+        """The workbook's file; None when it is not a local file (OneDrive/SharePoint)."""
+
     def read_settings(self, sheet: str = SETTINGS_SHEET) -> dict[str, str]:
         """Label -> value (as text) of a two-column sheet: label in column A, value in B."""
 
@@ -123,6 +127,9 @@ class BookWriter(Protocol):
 
     def alert(self, title: str, text: str) -> None:
         """Tell the user something went wrong."""
+
+    def writing(self) -> contextlib.AbstractContextManager:
+        """A context for writing several sheets at once (in Excel: without repainting or recalculating)."""
 
     def save(self) -> None: ...
 
@@ -201,10 +208,12 @@ def settings_from_rows(rows: Iterable[Iterable[Any]]) -> dict[str, str]:
 class LiveBookWriter:
     """Writes into the workbook open in Excel, through an ``xlwings.Book``.
 
-    Values of a table go in one ``range.value = [...]`` call; formats are set on whole
-    column runs afterwards. Text is prefixed with an apostrophe, which Excel keeps as the
-    cell's prefix character rather than as content: without it Excel would turn "=…" into a
-    formula and "2024-03-01" or "001" into numbers, as if typed.
+    Every call crosses into Excel (COM on Windows, several AppleScript messages on macOS), so
+    they are few: the values of a table go in one ``range.value = [...]`` call, and each style
+    is set once per table over the union of its areas (``_style_areas``). Text is prefixed
+    with an apostrophe, which Excel keeps as the cell's prefix character rather than as content:
+    without it Excel would turn "=…" into a formula and "2024-03-01" or "001" into numbers, as
+    if typed.
     """
 
     def __init__(self, book):
@@ -215,8 +224,12 @@ class LiveBookWriter:
 
     def base_dir(self) -> Path:
         # A workbook on OneDrive/SharePoint has a URL as its full name: then paths in 设置 must be absolute.
+        path = self.file_path()
+        return path.parent if path else Path.cwd()
+
+    def file_path(self) -> Path | None:
         fullname = str(self.book.fullname)
-        return Path(fullname).parent if "://" not in fullname else Path.cwd()
+        return Path(fullname) if "://" not in fullname else None
 
     def read_settings(self, sheet: str = SETTINGS_SHEET) -> dict[str, str]:
         ws = self.book.sheets[sheet]
@@ -255,8 +268,25 @@ class LiveBookWriter:
         width = max(len(row) for row in block)
         ws.range((top, left)).value = [[_live_value(v) for v, _ in row] + [None] * (width - len(row))
                                        for row in block]
-        for key, (r1, c1, r2, c2) in _style_runs(block):
-            _apply_style(ws.range((top + r1, left + c1), (top + r2, left + c2)), STYLES[key])
+        for key, areas in _style_areas(block).items():
+            for address in _union_addresses(areas, top, left):
+                _apply_style(ws.range(address), STYLES[key])
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Screen updating and automatic calculation off while the sheets are written, restored after.
+
+        Excel then neither repaints nor recalculates after each call: the sheets change on
+        screen once, when they are all written.
+        """
+        app = self.book.app
+        updating, calculation = app.screen_updating, app.calculation
+        app.screen_updating, app.calculation = False, "manual"
+        try:
+            yield
+        finally:
+            app.calculation = calculation
+            app.screen_updating = updating
 
     def status(self, text: str | None) -> None:
         self.book.app.status_bar = text if text else False
@@ -279,36 +309,67 @@ def _live_value(value: Any) -> Any:
     return value
 
 
-def _style_runs(block: list[list[Cell]]) -> list[tuple[str, tuple[int, int, int, int]]]:
-    """(style key, (first row, first col, last row, last col)) covering every styled cell of the block.
+Area = tuple[int, int, int, int]     # first row, first column, last row, last column (0-based, in the block)
 
-    Cells of one column with the same key in consecutive rows make one run, so a table's
-    data column takes one call, not one per cell.
+
+def _style_areas(block: list[list[Cell]]) -> dict[str, list[Area]]:
+    """Style key -> rectangles covering the block's cells of that key (cells without a look left out).
+
+    Each column's consecutive cells of one key make a run, and runs over the same rows in
+    neighbouring columns make one rectangle: a table's data columns of one kind take one area.
     """
-    runs = []
+    areas: dict[str, list[Area]] = {}
     width = max(len(row) for row in block)
     for col in range(width):
-        start, key = None, None
+        start, key = 0, None
         for r in range(len(block) + 1):
             here = block[r][col][1] if r < len(block) and col < len(block[r]) else None
             if here != key:
                 if key is not None and STYLES[key] != Style():
-                    runs.append((key, (start, col, r - 1, col)))
+                    _add_run(areas.setdefault(key, []), start, col, r - 1)
                 start, key = r, here
-    return runs
+    return areas
+
+
+def _add_run(areas: list[Area], first: int, col: int, last: int) -> None:
+    """Widen the area that ends in the column to the left over the same rows, or start one."""
+    for i, (r1, c1, r2, c2) in enumerate(areas):
+        if (r1, r2, c2) == (first, last, col - 1):
+            areas[i] = (r1, c1, r2, col)
+            return
+    areas.append((first, col, last, col))
+
+
+# Excel's Range("A1:B2,D5") takes a union of areas, in an address of at most 255 characters.
+RANGE_ADDRESS_LIMIT = 255
+
+
+def _union_addresses(areas: list[Area], top: int, left: int) -> list[str]:
+    """The areas as few union addresses as fit Excel's limit, moved to the block's place on the sheet."""
+    addresses, current = [], ""
+    for r1, c1, r2, c2 in areas:
+        first = f"{get_column_letter(left + c1)}{top + r1}"
+        area = first if (r1, c1) == (r2, c2) else f"{first}:{get_column_letter(left + c2)}{top + r2}"
+        if current and len(current) + 1 + len(area) > RANGE_ADDRESS_LIMIT:
+            addresses.append(current)
+            current = ""
+        current = f"{current},{area}" if current else area
+    return addresses + [current] if current else addresses
 
 
 def _apply_style(rng, style: Style) -> None:
     if style.number_format:
         rng.number_format = style.number_format
-    if style.bold:
-        rng.font.bold = True
-    if style.italic:
-        rng.font.italic = True
-    if style.size:
-        rng.font.size = style.size
-    if style.color:
-        rng.font.color = "#" + style.color
+    if style.bold or style.italic or style.size or style.color:
+        font = rng.font             # fetched once: each attribute is a call to Excel
+        if style.bold:
+            font.bold = True
+        if style.italic:
+            font.italic = True
+        if style.size:
+            font.size = style.size
+        if style.color:
+            font.color = "#" + style.color
     if style.fill:
         rng.color = "#" + style.fill
     if style.wrap:
@@ -357,6 +418,9 @@ class FileBookWriter:
 
     def base_dir(self) -> Path:
         return self.path.resolve().parent
+
+    def file_path(self) -> Path:
+        return self.path
 
     def read_settings(self, sheet: str = SETTINGS_SHEET) -> dict[str, str]:
         from openpyxl import load_workbook
@@ -411,6 +475,9 @@ class FileBookWriter:
 
     def alert(self, title: str, text: str) -> None:
         self.alerts.append((title, text))
+
+    def writing(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()       # nothing reaches the file before save()
 
     def save(self) -> Path:
         """Write the edited sheets into the file in one move; every other part is copied unchanged."""
