@@ -26,7 +26,6 @@ BROKEN = [
     (mb.plain_zip_named_xlsx, "zip", ["a zip file, not an Excel workbook"], ["zip 压缩包"]),
     (mb.docx_named_xlsx, "zip", ["Word document named .xlsx"], ["Word 文档"]),
     (mb.encrypted_xlsx, "encrypted", ["password-protected", "remove the password"], ["密码"]),
-    (mb.old_xls, "xls", ["old .xls", "re-save as .xlsx"], ["旧版 .xls", "另存为 .xlsx"]),
     (mb.far_cell_xlsx, "too-large-range", ["XFD1048576", "100,000 rows × 200 columns", "delete it"], ["XFD1048576", "删除"]),
     (mb.far_cell_lying_dimension, "too-large-range", ["XFD1048576"], ["XFD1048576"]),
     (mb.far_cell_unusual_spelling, "too-large-range", ["XFD1048576"], ["XFD1048576"]),
@@ -109,8 +108,8 @@ def test_part_that_shrinks_too_much_is_refused(tmp_path):
     assert verdict.kind == "bomb" and "50 MB" in verdict.reason_en
 
 
-def test_old_xls_is_recognised_by_content_whatever_its_name(tmp_path):
-    assert sniff(mb.old_xls(tmp_path, "renamed.xlsx")).kind == "xls"
+def test_old_xls_is_read_and_recognised_by_content_whatever_its_name(tmp_path):
+    assert sniff(mb.old_xls(tmp_path, "renamed.xlsx")) == Verdict(ok=True, kind="xls")
 
 
 def test_csv_named_csv_is_not_called_disguised(tmp_path):
