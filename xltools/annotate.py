@@ -3,12 +3,17 @@
 Each input gets a copy in which every finding's cell is filled (red for an error, amber for
 a warning) and carries a comment with the message, plus a 校验结果 sheet listing the
 findings with links to their cells. The rep's own file is never touched.
+
+An input that is not an .xlsx package (.xls, .xlsb, .ods) gets its copy as ``<name>.xlsx``, its
+values taken over sheet by sheet; one encrypted with Excel's default password is decrypted first.
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
+import python_calamine
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
@@ -16,6 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from .atomic import atomic_path
 from .findings import ERROR, INFO, Finding
 from .report import Report
+from .sniff import WORKBOOK_SUFFIXES, decrypted, sniff
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}
@@ -30,14 +36,21 @@ def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     for file in report.files:
         if file.status != "ok":
             continue
-        target = out_dir / file.path
-        annotate_file(file.abspath, target, report.findings_of(file.path), lang)
-        written.append(target)
+        written.append(annotate_file(file.abspath, out_dir / file.path, report.findings_of(file.path), lang))
     return written
 
 
 def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str = "zh") -> Path:
-    book = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    """Write the annotated copy; returns its path: ``target``, with .xlsx for another format."""
+    verdict = sniff(source)
+    if verdict.kind != "xlsx" or target.suffix.lower() not in WORKBOOK_SUFFIXES:
+        target = target.with_suffix(".xlsx")
+    if verdict.kind == "xlsx":
+        # A file object: openpyxl refuses a path whose extension is not its own (an .xlsx named .xls).
+        with (decrypted(source) if verdict.default_password else open(source, "rb")) as fh:
+            book = openpyxl.load_workbook(fh, keep_vba=target.suffix.lower() == ".xlsm")
+    else:
+        book = _values_copy(source)
     shown = [f for f in findings if f.severity != INFO]
     for f in shown:
         if f.sheet in book.sheetnames and f.cell:
@@ -46,6 +59,42 @@ def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str
     with atomic_path(target) as tmp:
         book.save(tmp)
     return target
+
+
+def _values_copy(source: Path) -> openpyxl.Workbook:
+    """A new workbook holding the values and merged blocks of every worksheet of ``source``.
+
+    Only files the isolated reader already read come here, so calamine is safe to run in this process;
+    a sheet it fails on is left out of the copy, as it was left out of the reading.
+    """
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    calamine = python_calamine.CalamineWorkbook.from_path(str(source))
+    for meta in calamine.sheets_metadata:
+        if str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet":
+            continue
+        try:
+            sheet = calamine.get_sheet_by_name(meta.name)
+            grid = sheet.to_python(skip_empty_area=False)
+        except Exception:  # noqa: BLE001 -- reported by the reading already
+            continue
+        ws = book.create_sheet(meta.name)
+        for r, row in enumerate(grid, start=1):
+            for c, value in enumerate(row, start=1):
+                if value != "" and value is not None:
+                    _value(ws.cell(r, c), value)
+        for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+            ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+    return book
+
+
+def _value(cell, value) -> None:
+    if isinstance(value, str):
+        _text(cell, value)
+        return
+    cell.value = value
+    if isinstance(value, (dt.date, dt.datetime)):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
 
 
 def _mark(ws, f: Finding, lang: str) -> None:
