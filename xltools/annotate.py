@@ -13,13 +13,13 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-import python_calamine
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from .atomic import atomic_path
 from .findings import ERROR, INFO, Finding
+from .reader import open_calamine
 from .report import Report
 from .sniff import WORKBOOK_SUFFIXES, decrypted, sniff
 
@@ -69,7 +69,7 @@ def _values_copy(source: Path) -> openpyxl.Workbook:
     """
     book = openpyxl.Workbook()
     book.remove(book.active)
-    calamine = python_calamine.CalamineWorkbook.from_path(str(source))
+    calamine = open_calamine(source)
     for meta in calamine.sheets_metadata:
         if str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet":
             continue

@@ -65,8 +65,7 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
     display = display or str(path)
     result = WorkbookRead(display)
     source = decrypted(Path(path)) if verdict.default_password else Path(path)
-    book = (python_calamine.CalamineWorkbook.from_filelike(source) if isinstance(source, io.BytesIO)
-            else python_calamine.CalamineWorkbook.from_path(str(source)))
+    book = open_calamine(source)
     too_large = {part: Text(zh=zh, en=en) for part, en, zh in verdict.oversize}
     xml = _XmlFacts.scan(source, set(too_large)) if verdict.kind == "xlsx" else _XmlFacts()
     if Path(path).suffix.lower() not in FORMAT_SUFFIXES[verdict.kind]:
@@ -92,6 +91,14 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
         _read_sheet(result, schema, meta.name, grid, xml, xml.forms.get(meta.name))
     _assign_reps(result, schema, Path(display).stem)
     return result
+
+
+def open_calamine(source: Path | io.BytesIO) -> python_calamine.CalamineWorkbook:
+    """The workbook, its format told by content (calamine's from_path goes by the extension)."""
+    if isinstance(source, io.BytesIO):
+        return python_calamine.CalamineWorkbook.from_filelike(source)
+    with open(source, "rb") as fh:
+        return python_calamine.CalamineWorkbook.from_filelike(fh)
 
 
 # Sheets that hold no table: skipped, whatever their name.

@@ -256,7 +256,10 @@ def decrypted(path: Path) -> io.BytesIO | None:
     except Exception:  # noqa: BLE001 - a real password, or an encryption msoffcrypto-tool does not know
         return None
     # A wrong key that escaped verification decrypts to noise, not to a zip.
-    return package if zipfile.is_zipfile(package) else None
+    if not zipfile.is_zipfile(package):
+        return None
+    package.seek(0)
+    return package
 
 
 def _not_excel(path: Path) -> Verdict:
