@@ -43,9 +43,9 @@ class Config:
     commit_accuracy_range: tuple = (95.0, 110.0)
     """Healthy commit accuracy (%)."""
     max_rows: int = 100_000
-    """Rows beyond this in one sheet are refused: no rep form is that long."""
+    """A sheet with a value beyond this row is not read (no rep form is that long): skipped with a note, an error on a form sheet; the file is refused only if no sheet is left. Formatted empty cells do not count."""
     max_columns: int = 200
-    """Columns beyond this in one sheet are refused."""
+    """The same for a value beyond this column."""
     max_unzipped_mb: int = 512
     """A workbook whose parts declare more than this unpacked is refused (zip bomb)."""
     max_compression_ratio: int = 200
