@@ -102,6 +102,19 @@ def test_wrong_extension_is_read_by_content_with_a_note(libreoffice, tmp_path):
     assert copy.name == "xlsx内容.xlsx" and openpyxl.load_workbook(copy)["客户信息"]["A2"].value == "北京恒通物流有限公司"
 
 
+@pytest.mark.libreoffice
+def test_dates_of_the_1904_date_system_are_read_in_every_format(libreoffice, tmp_path):
+    path = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "李四")]}, "mac.xlsx")
+    book = openpyxl.load_workbook(path)
+    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    book.save(path)
+    assert b'date1904="1"' in zipfile.ZipFile(path).read("xl/workbook.xml")
+    copies = [libreoffice([path], fmt, tmp_path / fmt)[0] for fmt in ("xls", "ods")]
+    for workbook in (path, *copies):
+        [record] = read_workbook(workbook, verdict=sniff(workbook)).records
+        assert record.values["next_follow_up"] == dt.date(2024, 4, 20), workbook.name
+
+
 def test_xlsb_is_recognised_by_content(tmp_path):
     path = tmp_path / "binary.xlsx"
     with zipfile.ZipFile(path, "w") as zf:
