@@ -163,8 +163,8 @@ def test_cells_formatted_to_the_grid_end_are_not_content(sample, tmp_path):
 def test_a_value_beyond_the_limits_is_still_found_among_formatted_cells(tmp_path):
     path = mb.far_cell_xlsx(tmp_path)
     formatted = _formatted_to_the_end(path, tmp_path / "formatted_far.xlsx")
-    verdict = sniff(formatted)
-    assert verdict.kind == "too-large-range" and "XFD1048576" in verdict.reason_en
+    [(part, reason_en, _)] = sniff(formatted).oversize
+    assert part == "xl/worksheets/sheet1.xml" and "XFD1048576" in reason_en
 
 
 # Default password ---------------------------------------------------------------------------
@@ -224,12 +224,28 @@ def test_chart_and_oversize_sheets_are_skipped_and_the_form_is_read(tmp_path):
     assert "图表工作表" in skipped["图表"].message("zh")
 
 
-def test_a_form_sheet_beyond_the_limits_is_an_error_on_that_sheet(tmp_path):
+def test_a_form_sheet_beyond_the_limits_is_read_up_to_them_with_an_error(tmp_path):
     batch = read_batch([_mixed(tmp_path, far_on_form=True)])
-    assert batch.files[0].status == "ok" and not batch.records
-    [error] = [f for f in batch.findings if f.code == "form-sheet-unreadable"]
+    assert batch.files[0].status == "ok"
+    assert [r.values["customer"] for r in batch.records] == ["北京恒通物流有限公司", "天津瑞丰制造"]
+    [error] = [f for f in batch.findings if f.code == "form-sheet-too-large"]
     assert error.sheet == "客户信息" and error.severity == "error" and "XFD1048576" in error.message("zh")
     assert [f.sheet for f in batch.findings if f.code == "sheet-skipped"] == ["图表"]
+
+
+def test_a_long_form_sheet_keeps_its_first_rows_up_to_the_limit(tmp_path):
+    rows = [customer(f"客户{i:02d}有限公司", "李四") for i in range(30)]
+    path = make_workbook(tmp_path, {"customers": rows}, "李四.xlsx")
+    batch = read_batch([path], config=Config(max_rows=11))
+    assert [r.row for r in batch.records] == list(range(2, 12))
+    assert [f.code for f in batch.findings if f.severity == "error"] == ["form-sheet-too-large"]
+    assert "11 行" in next(f for f in batch.findings if f.code == "form-sheet-too-large").message("zh")
+
+
+def test_a_file_with_nothing_but_a_sheet_beyond_the_limits_is_still_refused(tmp_path):
+    batch = read_batch([mb.far_cell_xlsx(tmp_path)])
+    assert batch.files[0].status == "unreadable"
+    assert "XFD1048576" in batch.files[0].reason_en and "delete it" in batch.files[0].reason_en
 
 
 # Messages ---------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class Config:
     commit_accuracy_range: tuple = (95.0, 110.0)
     """Healthy commit accuracy (%)."""
     max_rows: int = 100_000
-    """A sheet with a value beyond this row is not read (no rep form is that long): skipped with a note, an error on a form sheet; the file is refused only if no sheet is left. Formatted empty cells do not count."""
+    """A sheet with a value beyond this row is not read (no rep form is that long): skipped with a note; a form sheet is read up to the limit, with an error. Formatted empty cells do not count."""
     max_columns: int = 200
     """The same for a value beyond this column."""
     max_unzipped_mb: int = 512

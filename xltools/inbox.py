@@ -123,10 +123,15 @@ def _read_one(path: Path, config: Config) -> Verdict | WorkbookRead:
     if not verdict.ok:
         return verdict
     try:
-        return read_workbook(path, config=config, verdict=verdict)
+        read = read_workbook(path, config=config, verdict=verdict)
     except Exception as exc:        # noqa: BLE001 -- any parser failure is this file's problem only
         en, zh, detail = parser_failure(exc)
         return Verdict(False, zh, en, "corrupt", detail=detail)
+    if verdict.oversize and not read.sheets:
+        # Nothing usable was read and a sheet was too large: that is what the rep must fix.
+        _, en, zh = verdict.oversize[0]
+        return Verdict(False, zh, en, "too-large-range")
+    return read
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -60,14 +60,20 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
     ``verdict`` is what ``sniff`` said of the file (its format, the sheets too large to read, the
     default password); without one the file is taken as an ordinary .xlsx.
     """
-    schema = schema or load_schema()
+    schema, config = schema or load_schema(), config or Config()
     verdict = verdict or Verdict(ok=True)
     display = display or str(path)
     result = WorkbookRead(display)
     source = decrypted(Path(path)) if verdict.default_password else Path(path)
-    book = open_calamine(source)
     too_large = {part: Text(zh=zh, en=en) for part, en, zh in verdict.oversize}
     xml = _XmlFacts.scan(source, set(too_large)) if verdict.kind == "xlsx" else _XmlFacts()
+    # Form sheets beyond the limits are read up to them, from a copy cut down to the limits.
+    cut = {xml.parts[name]: reason for name, reason in _form_sheets(schema, xml, too_large).items()}
+    if cut:
+        source = _cut_to_limits(source, set(cut), config)
+        xml = _XmlFacts.scan(source, set(too_large) - set(cut))
+        too_large = {part: reason for part, reason in too_large.items() if part not in cut}
+    book = open_calamine(source)
     if Path(path).suffix.lower() not in FORMAT_SUFFIXES[verdict.kind]:
         result.findings.append(Finding("file-extension-wrong", display, params={
             "format": f".{verdict.kind}", "suffix": Path(path).suffix or "—"}))
@@ -87,6 +93,9 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
             result.findings.append(_sheet_not_read(schema, display, meta.name, xml.forms.get(meta.name),
                                                    reason, detail))
             continue
+        if xml.parts.get(meta.name) in cut:
+            result.findings.append(Finding("form-sheet-too-large", display, sheet=meta.name,
+                                           params={"reason": cut[xml.parts[meta.name]]}))
         _fill_merged(grid, sheet.merged_cell_ranges or [])
         _read_sheet(result, schema, meta.name, grid, xml, xml.forms.get(meta.name))
     _assign_reps(result, schema, Path(display).stem)
@@ -96,6 +105,7 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
 def open_calamine(source: Path | io.BytesIO) -> python_calamine.CalamineWorkbook:
     """The workbook, its format told by content (calamine's from_path goes by the extension)."""
     if isinstance(source, io.BytesIO):
+        source.seek(0)
         return python_calamine.CalamineWorkbook.from_filelike(source)
     with open(source, "rb") as fh:
         return python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -108,6 +118,68 @@ _NOT_TABLES = {
     "DialogSheet": Text(zh="对话框工作表，不含表格", en="a dialog sheet, it holds no table"),
     "Vba": Text(zh="VBA 模块，不含表格", en="a VBA module, it holds no table"),
 }
+
+
+def _form_sheets(schema: Schema, xml: "_XmlFacts", parts: dict[str, Text]) -> dict[str, Text]:
+    """The sheets among ``parts`` that are forms by their name or the template's tag."""
+    return {name: parts[part] for name, part in xml.parts.items()
+            if part in parts and (xml.forms.get(name) or schema.sheet_name_lookup.get(norm_label(name)))}
+
+
+_ROW = re.compile(rb"<row[\s>/][^>]*?(?:/>|>.*?</row>)", re.S)
+_ROW_NUMBER = re.compile(rb"""\sr=["'](\d+)["']""")
+_CELL = re.compile(rb"""<c\s[^>]*?\br=["']([A-Z]+)\d+["'][^>]*?(?:/>|>.*?</c>)""", re.S)
+
+
+def _cut_to_limits(source: Path | io.BytesIO, parts: set[str], config: Config) -> io.BytesIO:
+    """A copy of the package in which the sheets ``parts`` keep only rows and columns within the limits."""
+    copy = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in parts:
+                with zin.open(info) as stream:
+                    zout.writestr(info.filename, _cut_sheet(stream, config.max_rows, config.max_columns))
+            else:
+                zout.writestr(info.filename, zin.read(info))
+    copy.seek(0)
+    return copy
+
+
+def _cut_sheet(stream, max_rows: int, max_columns: int) -> bytes:
+    """The sheet's XML streamed, whole rows at a time, without the rows and cells beyond the limits."""
+    last_column = column_letter(max_columns)
+    out, buf, row, beyond = bytearray(), b"", 0, False
+
+    def cells_within(match: re.Match) -> bytes:
+        letters = match.group(1)
+        return match.group(0) if (len(letters), letters) <= (len(last_column), last_column.encode()) else b""
+
+    while True:
+        chunk = stream.read(1 << 20)
+        buf += chunk
+        # Whole rows only, until the end of the part.
+        end = buf.rfind(b"</row>") + len(b"</row>") if chunk else len(buf)
+        if chunk and end < len(b"</row>"):
+            continue
+        region, buf = buf[:end], buf[end:]
+        pos = 0
+        for match in _ROW.finditer(region):
+            if not beyond:
+                out += region[pos:match.start()]
+                number = _ROW_NUMBER.search(match.group(0), 0, match.group(0).find(b">"))
+                row = int(number.group(1)) if number else row + 1
+                beyond = row > max_rows
+                if not beyond:
+                    out += _CELL.sub(cells_within, match.group(0))
+            pos = match.end()
+        if beyond:
+            # Keep the end of the sheet (</sheetData> and what follows) once it comes.
+            tail = region.find(b"</sheetData>", pos)
+            pos = tail if tail >= 0 else len(region)
+            beyond = tail < 0
+        out += region[pos:]
+        if not chunk:
+            return bytes(out)
 
 
 def _sheet_not_read(schema: Schema, path: str, name: str, tagged: str | None, reason: Text,

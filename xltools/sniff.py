@@ -325,9 +325,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, config: Config) -> Verdict:
                 return verdict
             if verdict:
                 too_large.append((info.filename, verdict))
-    # Limits are per sheet: the others are read, unless no sheet is left to read.
-    if too_large and len(too_large) >= len(sheets):
-        return too_large[0][1]
+    # Limits are per sheet: the reader skips these sheets, or reads a form sheet up to the limits.
     return Verdict(ok=True, kind=kind, oversize=tuple((part, v.reason_en, v.reason_zh) for part, v in too_large))
 
 
