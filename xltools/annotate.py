@@ -36,15 +36,19 @@ def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     for file in report.files:
         if file.status != "ok":
             continue
-        written.append(annotate_file(file.abspath, out_dir / file.path, report.findings_of(file.path), lang))
+        written.append(annotate_file(file.abspath, copy_path(out_dir, file.path), report.findings_of(file.path), lang))
     return written
 
 
+def copy_path(out_dir: Path, shown: str) -> Path:
+    """Where the annotated copy of the input ``shown`` (its path as reported) goes: the same name,
+    with .xlsx instead of any extension that is not an Excel 2007+ workbook's (.xls, .ods, .et)."""
+    target = out_dir / shown
+    return target if target.suffix.lower() in WORKBOOK_SUFFIXES else target.with_suffix(".xlsx")
+
+
 def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str = "zh") -> Path:
-    """Write the annotated copy; returns its path: ``target``, with .xlsx for another format."""
     verdict = sniff(source)
-    if verdict.kind != "xlsx" or target.suffix.lower() not in WORKBOOK_SUFFIXES:
-        target = target.with_suffix(".xlsx")
     if verdict.kind == "xlsx":
         # A file object: openpyxl refuses a path whose extension is not its own (an .xlsx named .xls).
         with (decrypted(source) if verdict.default_password else open(source, "rb")) as fh:

@@ -20,6 +20,7 @@ import html
 import io
 import math
 import re
+import shutil
 import sys
 import zipfile
 from collections import Counter
@@ -139,8 +140,9 @@ def _cut_to_limits(source: Path | io.BytesIO, parts: set[str], config: Config) -
             if info.filename in parts:
                 with zin.open(info) as stream:
                     zout.writestr(info.filename, _cut_sheet(stream, config.max_rows, config.max_columns))
-            else:
-                zout.writestr(info.filename, zin.read(info))
+            else:   # streamed: other sheets too large to read may be big
+                with zin.open(info) as part, zout.open(info.filename, "w") as copied:
+                    shutil.copyfileobj(part, copied)
     copy.seek(0)
     return copy
 

@@ -30,7 +30,8 @@ from .config import Config
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-# Read as well, so that their senders learn why they cannot be used instead of seeing them vanish.
+# Read as well: .xls, .xlsb, .ods and WPS .et by their content; .csv so that its sender learns how
+# to convert it instead of seeing it vanish.
 OTHER_SPREADSHEET_SUFFIXES = {".xls", ".xlsb", ".et", ".csv", ".ods"}
 READ_SUFFIXES = WORKBOOK_SUFFIXES | OTHER_SPREADSHEET_SUFFIXES
 # The extensions each readable format goes by; WPS saves .xls content as .et too.
@@ -118,8 +119,8 @@ def ensure_defusedxml() -> ModuleType:
 def should_skip(path: Path) -> str | None:
     """Why a file is not worth reading at all (listed as skipped, not as an error), or None to read it.
 
-    Old .xls, .csv and other spreadsheet formats are read on purpose: ``sniff`` then tells their
-    senders how to convert them rather than letting them disappear silently.
+    Other spreadsheet formats are read on purpose: ``sniff`` recognises them by content, and tells
+    the sender of a format we do not read (.csv, WPS's own .et) how to convert it.
     """
     name = Path(path).name
     if name.startswith("~$"):
