@@ -91,14 +91,16 @@ def test_wrong_extension_is_read_by_content_with_a_note(libreoffice, tmp_path):
     inbox.mkdir()
     shutil.copy(xls, inbox / "xls内容.xlsx")
     shutil.copy(original, inbox / "xlsx内容.xls")
+    shutil.copy(xls, inbox / "WPS.et")             # WPS saves .xls content under its own extension
     batch = read_batch([inbox])
-    assert [f.status for f in batch.files] == ["ok", "ok"]
-    assert sorted(r.values["customer"] for r in batch.records) == ["北京恒通物流有限公司"] * 2
+    assert [f.status for f in batch.files] == ["ok"] * 3
+    assert sorted(r.values["customer"] for r in batch.records) == ["北京恒通物流有限公司"] * 3
     notes = {f.file: f.message("en") for f in batch.findings if f.code == "file-extension-wrong"}
     assert notes == {"xls内容.xlsx": "The file is a .xls workbook named .xlsx: read as .xls",
                      "xlsx内容.xls": "The file is a .xlsx workbook named .xls: read as .xlsx"}
     # The annotated copy of an .xlsx named .xls is an .xlsx under its right name.
     [copy] = annotate(validate([inbox / "xlsx内容.xls"], as_of=SPEC.as_of), tmp_path / "checked")
+    assert (inbox / "xlsx内容.xls").read_bytes() == original.read_bytes()
     assert copy.name == "xlsx内容.xlsx" and openpyxl.load_workbook(copy)["客户信息"]["A2"].value == "北京恒通物流有限公司"
 
 
