@@ -48,6 +48,7 @@ def copy_path(out_dir: Path, shown: str) -> Path:
 
 
 def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str = "zh") -> Path:
+    """Write the annotated copy of ``source`` to ``target`` (see ``copy_path``); returns ``target``."""
     verdict = sniff(source)
     if verdict.kind == "xlsx":
         # A file object: openpyxl refuses a path whose extension is not its own (an .xlsx named .xls).
