@@ -103,8 +103,10 @@ def _out_of_memory(path: Path, memory_mb: int) -> Outcome:
 
 def _failed(path: Path, exc: BaseException) -> Outcome:
     # Rust panics (BaseException) land here: a sentence for people, the panic text as the detail.
-    return Outcome(path, False, error_en="the reader failed on this file: open it in Excel and save it again, or ask for it again",
-                   error_zh="读取此文件时出错：请用 Excel 打开后重新保存，或重新发送", detail=f"{type(exc).__name__}: {exc}")
+    return Outcome(path, False,
+                   error_en="the reader failed on this file: open it in Excel and save it again, or ask for it again",
+                   error_zh="读取此文件时出错：请用 Excel 打开后重新保存，或重新发送",
+                   detail=f"{type(exc).__name__}: {exc}")
 
 
 # --------------------------------------------------------------------------- the worker side

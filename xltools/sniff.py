@@ -265,7 +265,8 @@ def decrypted(path: Path) -> io.BytesIO | None:
 
 def _not_excel(path: Path) -> Verdict:
     if path.suffix.lower() == ".et":
-        return _no("not-spreadsheet", "a WPS spreadsheet (.et) in WPS's own format: in WPS, save it as an Excel workbook (.xlsx)",
+        return _no("not-spreadsheet",
+                   "a WPS spreadsheet (.et) in WPS's own format: in WPS, save it as an Excel workbook (.xlsx)",
                    "WPS 表格（.et）专有格式：请在 WPS 中“另存为”Excel 工作簿（.xlsx）")
     return _no("not-spreadsheet", "not an Excel file", "不是 Excel 文件")
 
@@ -283,7 +284,8 @@ def parser_failure(exc: BaseException, what: str = "file") -> tuple[str, str, st
     the parser's own words (``CalamineError: Cell string index not found``) as the detail."""
     detail = f"{type(exc).__name__}: {exc}"
     if type(exc).__name__ == "PasswordError":
-        return "password-protected: remove the password and save again", "文件受密码保护：请取消密码后重新保存", detail
+        return ("password-protected: remove the password and save again", "文件受密码保护：请取消密码后重新保存",
+                detail)
     if what == "sheet":
         return ("the sheet is damaged and cannot be parsed; the rest of the workbook was read",
                 "工作表已损坏，无法解析；工作簿的其余部分已读取", detail)
