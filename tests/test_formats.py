@@ -276,3 +276,16 @@ def test_parser_errors_become_sentences_with_the_technical_text_as_detail(tmp_pa
     assert "Calamine" not in unreadable["message"] and "CalamineError" in unreadable["value"]
     assert skipped["code"] == "sheet-skipped" and "damaged" in skipped["message"]
     assert "Calamine" not in skipped["message"] and "shared strings" in skipped["value"]
+
+
+def test_a_form_sheet_the_parser_fails_on_is_an_error_and_the_other_forms_are_read(tmp_path):
+    path = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "李四")],
+                                             "visits": [{"customer": "北京恒通物流有限公司", "visitor": "李四",
+                                                         "date": dt.date(2024, 4, 2)}]}, "李四.xlsx")
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    bad = re.sub(rb'<c r="A2"[^>]*>.*?</c>', b'<c r="A2" t="s"><v>9999</v></c>', sheet, count=1)
+    assert bad != sheet
+    batch = read_batch([_rewritten(path, tmp_path / "李四.xlsx", change={"xl/worksheets/sheet1.xml": bad})])
+    [error] = [f for f in batch.findings if f.code == "form-sheet-unreadable"]
+    assert error.sheet == "客户信息" and error.severity == "error" and "damaged" in error.message("en")
+    assert "shared strings" in error.value and {r.sheet for r in batch.records} == {"客户回访"}
