@@ -39,6 +39,7 @@ TARGETS = [
     Target("remerge_same_day_vs_merge", "remerge_one_same_day / merge_store (info)", "remerge_one_same_day",
            "merge_store", None, False, "%"),
     Target("rollup_vs_select", "rollup / select_star", "rollup", "select_star", 3.0, False),
+    Target("xls_vs_xlsx", "read_xls / read_xlsx", "read_xls", "read_xlsx", 2.0, False),
     Target("merge_peak_mb", "merge_store peak memory (MB)", "peak_mb:merge_store", None, 500.0, False, "MB"),
 ]
 

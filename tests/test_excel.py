@@ -523,6 +523,17 @@ def test_validate_button_lists_findings_and_files_with_annotated_copies(console_
     assert "尚未刷新" in sheet_values(console_book, "合并日志")[1][0]      # validating leaves the log alone
 
 
+def test_validate_button_links_the_xlsx_copy_of_a_file_named_xls(console_book, tmp_path):
+    inbox = make_inbox(tmp_path / "data")
+    named_xls = next(inbox.rglob("张三.xlsx")).rename(next(inbox.rglob("张三.xlsx")).with_suffix(".xls"))
+    fill_settings(console_book, inbox=str(inbox), as_of="2024-04-10")
+    assert press(FileBookWriter(console_book), validate_inbox_book)
+    files = {row[0]: row[8] for row in sheet_values(console_book, "文件", workbooks.FIRST_TABLE_ROW)[2:]}
+    shown = named_xls.relative_to(inbox).as_posix()
+    target = re.fullmatch(r'=HYPERLINK\("(.*)","打开"\)', files[shown]).group(1)
+    assert Path(target) == inbox.parent / "校验批注" / Path(shown).with_suffix(".xlsx") and Path(target).is_file()
+
+
 def test_merge_button_writes_the_log(console_book, tmp_path):
     inbox = make_inbox(tmp_path / "data")
     store = tmp_path / "db" / "sales.db"

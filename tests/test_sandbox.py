@@ -113,11 +113,12 @@ def test_slow_file_times_out_and_the_batch_returns():
     assert "took longer than 1 s" in failed.error_en and "1 秒" in failed.error_zh
 
 
-def test_exception_becomes_a_failed_outcome_with_its_message():
+def test_exception_becomes_a_failed_outcome_with_a_sentence_and_its_message_as_detail():
     names = ["a", "bad", "b"]
     failed = _only_bad_failed(run_isolated(_raise_on_bad, _paths(*names), workers=2), names)
-    assert "ValueError" in failed.error_en and "sheet '客户' has no header" in failed.error_en
-    assert "sheet '客户' has no header" in failed.error_zh
+    assert "ValueError" in failed.detail and "sheet '客户' has no header" in failed.detail
+    assert "ValueError" not in failed.error_en + failed.error_zh
+    assert "save it again" in failed.error_en and "重新保存" in failed.error_zh
 
 
 def test_value_that_cannot_be_sent_back_fails_that_file_only():

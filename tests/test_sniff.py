@@ -26,10 +26,6 @@ BROKEN = [
     (mb.plain_zip_named_xlsx, "zip", ["a zip file, not an Excel workbook"], ["zip 压缩包"]),
     (mb.docx_named_xlsx, "zip", ["Word document named .xlsx"], ["Word 文档"]),
     (mb.encrypted_xlsx, "encrypted", ["password-protected", "remove the password"], ["密码"]),
-    (mb.old_xls, "xls", ["old .xls", "re-save as .xlsx"], ["旧版 .xls", "另存为 .xlsx"]),
-    (mb.far_cell_xlsx, "too-large-range", ["XFD1048576", "100,000 rows × 200 columns", "delete it"], ["XFD1048576", "删除"]),
-    (mb.far_cell_lying_dimension, "too-large-range", ["XFD1048576"], ["XFD1048576"]),
-    (mb.far_cell_unusual_spelling, "too-large-range", ["XFD1048576"], ["XFD1048576"]),
     (mb.entity_bomb_xlsx, "bomb", ["XML entity declarations", "unsafe"], ["实体", "安全"]),
 ]
 
@@ -53,6 +49,26 @@ def test_broken_file_is_refused_with_a_plain_reason(tmp_path, build, kind, words
     assert _sha(path) == before
 
 
+# Limits are per sheet: sniff names the sheet parts beyond them, with the reason; the reader skips them.
+FAR = [
+    (mb.far_cell_xlsx, ["XFD1048576", "100,000 rows × 200 columns", "delete it"], ["XFD1048576", "删除"]),
+    (mb.far_cell_lying_dimension, ["XFD1048576"], ["XFD1048576"]),
+    (mb.far_cell_unusual_spelling, ["XFD1048576"], ["XFD1048576"]),
+]
+
+
+def _too_large(verdict: Verdict) -> tuple[str, str]:
+    """The reasons (en, zh) given for the one sheet beyond the limits."""
+    assert verdict.ok and [part for part, _, _ in verdict.oversize] == ["xl/worksheets/sheet1.xml"]
+    return verdict.oversize[0][1:]
+
+
+@pytest.mark.parametrize("build, words_en, words_zh", FAR, ids=[b[0].__name__ for b in FAR])
+def test_value_beyond_the_limits_marks_its_sheet_too_large(tmp_path, build, words_en, words_zh):
+    en, zh = _too_large(sniff(build(tmp_path)))
+    assert all(word in en for word in words_en) and all(word in zh for word in words_zh)
+
+
 def test_valid_workbook_is_readable(tmp_path):
     path = mb.valid_xlsx(tmp_path)
     before = _sha(path)
@@ -68,23 +84,22 @@ def test_lying_dimension_passes_the_sniff(tmp_path):
 @pytest.mark.parametrize("cell, ok", [("GR100000", True), ("GS1", False), ("A100001", False), ("AAA1", False)])
 def test_range_limits_are_the_configured_ones(tmp_path, cell, ok):
     verdict = sniff(mb.far_cell_xlsx(tmp_path, cell=cell))
-    assert verdict.ok is ok
+    assert bool(verdict.oversize) is not ok
     if not ok:
-        assert cell in verdict.reason_en and verdict.kind == "too-large-range"
+        assert cell in _too_large(verdict)[0]
 
 
 def test_range_limits_follow_the_config(tmp_path):
     path = mb.valid_xlsx(tmp_path, rows=30)
-    assert sniff(path).ok
-    verdict = sniff(path, config=Config(max_rows=20))
-    assert verdict.kind == "too-large-range" and "20 rows" in verdict.reason_en
+    assert not sniff(path).oversize
+    assert "20 rows" in _too_large(sniff(path, config=Config(max_rows=20)))[0]
 
 
 def test_rows_without_references_are_counted(tmp_path):
     path = mb.rows_without_refs_xlsx(tmp_path, rows=30)
-    assert sniff(path).ok
-    verdict = sniff(path, config=Config(max_rows=20))
-    assert verdict.kind == "too-large-range" and "row" in verdict.reason_en and "行" in verdict.reason_zh
+    assert not sniff(path).oversize
+    en, zh = _too_large(sniff(path, config=Config(max_rows=20)))
+    assert "row" in en and "行" in zh
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +124,8 @@ def test_part_that_shrinks_too_much_is_refused(tmp_path):
     assert verdict.kind == "bomb" and "50 MB" in verdict.reason_en
 
 
-def test_old_xls_is_recognised_by_content_whatever_its_name(tmp_path):
-    assert sniff(mb.old_xls(tmp_path, "renamed.xlsx")).kind == "xls"
+def test_old_xls_is_read_and_recognised_by_content_whatever_its_name(tmp_path):
+    assert sniff(mb.old_xls(tmp_path, "renamed.xlsx")) == Verdict(ok=True, kind="xls")
 
 
 def test_csv_named_csv_is_not_called_disguised(tmp_path):

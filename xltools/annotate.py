@@ -4,9 +4,13 @@ Each input gets a copy in which every finding's cell is filled (red for an error
 a warning) and carries a comment with the message, plus a 校验结果 sheet listing the
 findings with links to their cells. The rep's own file is never touched: a copy that would
 land on an input is refused, and one copy that cannot be written never stops the others.
+
+An input that is not an .xlsx package (.xls, .xlsb, .ods) gets its copy as ``<name>.xlsx``, its
+values taken over sheet by sheet; one encrypted with Excel's default password is decrypted first.
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +21,9 @@ from openpyxl.styles import Font, PatternFill
 from .atomic import atomic_path
 from .errors import UserError, refuse_inside
 from .findings import ERROR, INFO, Finding
+from .reader import open_calamine
 from .report import Report
+from .sniff import WORKBOOK_SUFFIXES, decrypted, sniff
 from .xlsx_stream import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
@@ -48,7 +54,7 @@ def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     refuse_inside("--annotate", out_dir, {f.root for f in report.files if f.root and f.root.is_dir()})
     written, failures = [], []
     for file in inputs:
-        target = out_dir / file.path
+        target = copy_path(out_dir, file.path)
         try:
             annotate_file(file.abspath, target, report.findings_of(file.path), lang)
             written.append(target)
@@ -65,8 +71,22 @@ def _reason(exc: Exception) -> tuple[str, str]:
     return (f"{type(exc).__name__}: {exc}",) * 2
 
 
+def copy_path(out_dir: Path, shown: str) -> Path:
+    """Where the annotated copy of the input ``shown`` (its path as reported) goes: the same name,
+    with .xlsx instead of any extension that is not an Excel 2007+ workbook's (.xls, .ods, .et)."""
+    target = out_dir / shown
+    return target if target.suffix.lower() in WORKBOOK_SUFFIXES else target.with_suffix(".xlsx")
+
+
 def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str = "zh") -> Path:
-    book = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    """Write the annotated copy of ``source`` to ``target`` (see ``copy_path``); returns ``target``."""
+    verdict = sniff(source)
+    if verdict.kind == "xlsx":
+        # A file object: openpyxl refuses a path whose extension is not its own (an .xlsx named .xls).
+        with (decrypted(source) if verdict.default_password else open(source, "rb")) as fh:
+            book = openpyxl.load_workbook(fh, keep_vba=target.suffix.lower() == ".xlsm")
+    else:
+        book = _values_copy(source)
     shown = [f for f in findings if f.severity != INFO]
     for f in shown:
         if f.sheet in book.sheetnames and f.cell:
@@ -75,6 +95,42 @@ def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str
     with atomic_path(target) as tmp:
         book.save(tmp)
     return target
+
+
+def _values_copy(source: Path) -> openpyxl.Workbook:
+    """A new workbook holding the values and merged blocks of every worksheet of ``source``.
+
+    Only files the isolated reader already read come here, so calamine is safe to run in this process;
+    a sheet it fails on is left out of the copy, as it was left out of the reading.
+    """
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    calamine = open_calamine(source)
+    for meta in calamine.sheets_metadata:
+        if str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet":
+            continue
+        try:
+            sheet = calamine.get_sheet_by_name(meta.name)
+            grid = sheet.to_python(skip_empty_area=False)
+        except Exception:  # noqa: BLE001 -- reported by the reading already
+            continue
+        ws = book.create_sheet(meta.name)
+        for r, row in enumerate(grid, start=1):
+            for c, value in enumerate(row, start=1):
+                if value != "" and value is not None:
+                    _value(ws.cell(r, c), value)
+        for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+            ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+    return book
+
+
+def _value(cell, value) -> None:
+    if isinstance(value, str):
+        _text(cell, value)
+        return
+    cell.value = value
+    if isinstance(value, (dt.date, dt.datetime)):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
 
 
 def _mark(ws, f: Finding, lang: str) -> None:

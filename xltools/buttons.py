@@ -293,11 +293,11 @@ def _merge(writer: BookWriter, s: Settings):
 
 def _annotate(writer: BookWriter, report: Report, folder: Path, lang: str) -> dict[str, Path]:
     """Annotated copies of the files read now; earlier copies of unchanged files are linked too."""
-    from .annotate import annotate
+    from .annotate import annotate, copy_path
 
     _say(writer, lang, "正在生成批注副本…", "Writing annotated copies…")
     annotate(report, folder, lang)
-    return {f.path: folder / f.path for f in report.files if (folder / f.path).is_file()}
+    return {f.path: copy_path(folder, f.path) for f in report.files if copy_path(folder, f.path).is_file()}
 
 
 def _store_facts(store: str | Path, inbox: Path, lang: str) -> tuple[Table, dict[str, str]]:

@@ -45,9 +45,9 @@ class Config:
     stall_days: dict = field(default_factory=lambda: {1: 30, 2: 30, 3: 45, 4: 30, 5: 14})
     """An open deal longer than this many days in one stage (by stage number) is stalled."""
     max_rows: int = 100_000
-    """Rows beyond this in one sheet are refused: no rep form is that long."""
+    """A sheet with a value beyond this row is not read (no rep form is that long): skipped with a note; a form sheet is read up to the limit, with an error. Formatted empty cells do not count."""
     max_columns: int = 200
-    """Columns beyond this in one sheet are refused."""
+    """The same for a value beyond this column."""
     max_unzipped_mb: int = 512
     """A workbook whose parts declare more than this unpacked is refused (zip bomb)."""
     max_compression_ratio: int = 200

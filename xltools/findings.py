@@ -28,6 +28,13 @@ class Code:
 _CATALOGUE = [
     # Files and forms
     Code("file-unreadable", ERROR, "无法读取文件：{reason}", "Cannot read the file: {reason}"),
+    Code("file-extension-wrong", INFO, "文件实际是 {format} 格式，扩展名却是 {suffix}：已按 {format} 读取",
+         "The file is a {format} workbook named {suffix}: read as {format}"),
+    Code("sheet-skipped", INFO, "工作表“{sheet}”未读取：{reason}", "Sheet '{sheet}' was not read: {reason}"),
+    Code("form-sheet-too-large", ERROR, "表单工作表“{sheet}”超出上限，只读取了上限以内的内容：{reason}",
+         "Form sheet '{sheet}' goes beyond the limits; only what lies within them was read: {reason}"),
+    Code("form-sheet-unreadable", ERROR, "表单工作表“{sheet}”的行未读取：{reason}",
+         "The rows of form sheet '{sheet}' were not read: {reason}"),
     Code("form-unknown", WARNING, "工作表“{sheet}”不像任何一张表单，已忽略", "Sheet '{sheet}' matches no form and was ignored"),
     Code("column-missing", ERROR, "缺少必填列“{label}”", "Required column '{label}' is missing"),
     Code("column-extra", INFO, "多余的列“{label}”，已忽略", "Extra column '{label}' ignored"),

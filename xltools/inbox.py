@@ -15,7 +15,7 @@ from .model import Record, SheetData
 from .reader import WorkbookRead, read_workbook
 from .sandbox import run_isolated
 from .schema import Text
-from .sniff import Verdict, iter_workbooks, skip_reason_zh, sniff
+from .sniff import Verdict, iter_workbooks, parser_failure, skip_reason_zh, sniff
 
 Progress = Callable[[int, int], None]
 
@@ -102,9 +102,12 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
 def _take(batch: Batch, result: FileResult, outcome) -> None:
     value = outcome.value if outcome.ok else None
     if isinstance(value, Verdict) or not outcome.ok:
-        zh, en = (value.reason_zh, value.reason_en) if value else (outcome.error_zh, outcome.error_en)
+        zh, en, detail = ((value.reason_zh, value.reason_en, value.detail) if value
+                          else (outcome.error_zh, outcome.error_en, outcome.detail))
         result.status, result.reason_zh, result.reason_en = "unreadable", zh, en
-        batch.findings.append(Finding("file-unreadable", result.path, params={"reason": Text(zh=zh, en=en)}))
+        # The parser's own words, if any, go along as the finding's value (``value`` in JSON).
+        batch.findings.append(Finding("file-unreadable", result.path, value=detail or None,
+                                      params={"reason": Text(zh=zh, en=en)}))
         return
     read: WorkbookRead = value
     for item in (*read.records, *read.findings):
@@ -120,10 +123,15 @@ def _read_one(path: Path, config: Config) -> Verdict | WorkbookRead:
     if not verdict.ok:
         return verdict
     try:
-        return read_workbook(path, config=config)
+        read = read_workbook(path, config=config, verdict=verdict)
     except Exception as exc:        # noqa: BLE001 -- any parser failure is this file's problem only
-        return Verdict(False, f"文件已损坏，无法解析（{type(exc).__name__}: {exc}）",
-                       f"the file is damaged and cannot be parsed ({type(exc).__name__}: {exc})", "corrupt")
+        en, zh, detail = parser_failure(exc)
+        return Verdict(False, zh, en, "corrupt", detail=detail)
+    if verdict.oversize and not read.sheets:
+        # Nothing usable was read and a sheet was too large: that is what the rep must fix.
+        _, en, zh = verdict.oversize[0]
+        return Verdict(False, zh, en, "too-large-range")
+    return read
 
 
 def _relative(path: Path, root: Path) -> str:

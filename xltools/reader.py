@@ -4,7 +4,11 @@ A sheet is recognised as a form by the template's hidden metadata, by its name, 
 its headers (anywhere in the first 10 rows, in any order, Chinese or English, with
 aliases). Values come from python-calamine (fast, and it knows the Chinese date
 formats); what calamine hides -- error cells and formulas without a cached value --
-comes from a cheap scan of the sheet's XML. Every problem is a finding at its cell.
+comes from a cheap scan of the sheet's XML (in .xlsx files; .xls, .xlsb and .ods are
+read through calamine alone). Every problem is a finding at its cell.
+
+A sheet that cannot be read (a chart or macro sheet, one too large, one the parser
+fails on) is skipped with a finding naming it; the rest of the workbook is read.
 
 This module only reads one file that ``sniff`` already passed; ``read.read_paths``
 runs it for many files in crash-proof worker processes.
@@ -13,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import math
 import re
+import shutil
 import sys
 import zipfile
 from collections import Counter
@@ -28,6 +34,7 @@ from .config import Config
 from .findings import EXPECTED, Finding, column_letter
 from .model import Record, SheetData
 from .schema import Schema, SheetSpec, Text, load_schema, norm_label
+from .sniff import FORMAT_SUFFIXES, Verdict, decrypted, parser_failure
 from .values import clean_text, coerce, is_blank, parse_size, to_text
 
 HEADER_SCAN_ROWS = 10
@@ -48,22 +55,141 @@ class WorkbookRead:
 
 
 def read_workbook(path: str | Path, display: str | None = None, schema: Schema | None = None,
-                  config: Config | None = None) -> WorkbookRead:
-    """Read every form sheet of one .xlsx/.xlsm file. Raises only if the file cannot be opened."""
-    schema = schema or load_schema()
+                  config: Config | None = None, verdict: Verdict | None = None) -> WorkbookRead:
+    """Read every form sheet of one workbook. Raises only if the file cannot be opened.
+
+    ``verdict`` is what ``sniff`` said of the file (its format, the sheets too large to read, the
+    default password); without one the file is taken as an ordinary .xlsx.
+    """
+    schema, config = schema or load_schema(), config or Config()
+    verdict = verdict or Verdict(ok=True)
     display = display or str(path)
     result = WorkbookRead(display)
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
-    xml = _XmlFacts.scan(Path(path))
+    source = decrypted(Path(path)) if verdict.default_password else Path(path)
+    too_large = {part: Text(zh=zh, en=en) for part, en, zh in verdict.oversize}
+    xml = _XmlFacts.scan(source, set(too_large)) if verdict.kind == "xlsx" else _XmlFacts()
+    # Form sheets beyond the limits are read up to them, from a copy cut down to the limits.
+    cut = {xml.parts[name]: reason for name, reason in _form_sheets(schema, xml, too_large).items()}
+    if cut:
+        source = _cut_to_limits(source, set(cut), config)
+        xml = _XmlFacts.scan(source, set(too_large) - set(cut))
+        too_large = {part: reason for part, reason in too_large.items() if part not in cut}
+    book = open_calamine(source)
+    if Path(path).suffix.lower() not in FORMAT_SUFFIXES[verdict.kind]:
+        result.findings.append(Finding("file-extension-wrong", display, params={
+            "format": f".{verdict.kind}", "suffix": Path(path).suffix or "—"}))
     for meta in book.sheets_metadata:
         if norm_label(meta.name) in SERVICE_SHEETS:
             continue
-        sheet = book.get_sheet_by_name(meta.name)
-        grid = sheet.to_python(skip_empty_area=False)
+        reason, detail = _NOT_TABLES.get(str(meta.typ).rsplit(".", 1)[-1]), None
+        reason = reason or too_large.get(xml.parts.get(meta.name))
+        if reason is None:
+            try:
+                sheet = book.get_sheet_by_name(meta.name)
+                grid = sheet.to_python(skip_empty_area=False)
+            except Exception as exc:  # noqa: BLE001 -- one sheet the parser fails on spoils nothing else
+                en, zh, detail = parser_failure(exc, "sheet")
+                reason = Text(zh=zh, en=en)
+        if reason is not None:
+            result.findings.append(_sheet_not_read(schema, display, meta.name, xml.forms.get(meta.name),
+                                                   reason, detail))
+            continue
+        if xml.parts.get(meta.name) in cut:
+            result.findings.append(Finding("form-sheet-too-large", display, sheet=meta.name,
+                                           params={"reason": cut[xml.parts[meta.name]]}))
         _fill_merged(grid, sheet.merged_cell_ranges or [])
         _read_sheet(result, schema, meta.name, grid, xml, xml.forms.get(meta.name))
     _assign_reps(result, schema, Path(display).stem)
     return result
+
+
+def open_calamine(source: Path | io.BytesIO) -> python_calamine.CalamineWorkbook:
+    """The workbook, its format told by content (calamine's from_path goes by the extension)."""
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+        return python_calamine.CalamineWorkbook.from_filelike(source)
+    with open(source, "rb") as fh:
+        return python_calamine.CalamineWorkbook.from_filelike(fh)
+
+
+# Sheets that hold no table: skipped, whatever their name.
+_NOT_TABLES = {
+    "ChartSheet": Text(zh="图表工作表，不含表格", en="a chart sheet, it holds no table"),
+    "MacroSheet": Text(zh="Excel 4 宏表，不含表单", en="an Excel 4 macro sheet, it holds no form"),
+    "DialogSheet": Text(zh="对话框工作表，不含表格", en="a dialog sheet, it holds no table"),
+    "Vba": Text(zh="VBA 模块，不含表格", en="a VBA module, it holds no table"),
+}
+
+
+def _form_sheets(schema: Schema, xml: "_XmlFacts", parts: dict[str, Text]) -> dict[str, Text]:
+    """The sheets among ``parts`` that are forms by their name or the template's tag."""
+    return {name: parts[part] for name, part in xml.parts.items()
+            if part in parts and (xml.forms.get(name) or schema.sheet_name_lookup.get(norm_label(name)))}
+
+
+_ROW = re.compile(rb"<row[\s>/][^>]*?(?:/>|>.*?</row>)", re.S)
+_ROW_NUMBER = re.compile(rb"""\sr=["'](\d+)["']""")
+_CELL = re.compile(rb"""<c\s[^>]*?\br=["']([A-Z]+)\d+["'][^>]*?(?:/>|>.*?</c>)""", re.S)
+
+
+def _cut_to_limits(source: Path | io.BytesIO, parts: set[str], config: Config) -> io.BytesIO:
+    """A copy of the package in which the sheets ``parts`` keep only rows and columns within the limits."""
+    copy = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in parts:
+                with zin.open(info) as stream:
+                    zout.writestr(info.filename, _cut_sheet(stream, config.max_rows, config.max_columns))
+            else:   # streamed: other sheets too large to read may be big
+                with zin.open(info) as part, zout.open(info.filename, "w") as copied:
+                    shutil.copyfileobj(part, copied)
+    copy.seek(0)
+    return copy
+
+
+def _cut_sheet(stream, max_rows: int, max_columns: int) -> bytes:
+    """The sheet's XML streamed, whole rows at a time, without the rows and cells beyond the limits."""
+    last_column = column_letter(max_columns)
+    out, buf, row, beyond = bytearray(), b"", 0, False
+
+    def cells_within(match: re.Match) -> bytes:
+        letters = match.group(1)
+        return match.group(0) if (len(letters), letters) <= (len(last_column), last_column.encode()) else b""
+
+    while True:
+        chunk = stream.read(1 << 20)
+        buf += chunk
+        # Whole rows only, until the end of the part.
+        end = buf.rfind(b"</row>") + len(b"</row>") if chunk else len(buf)
+        if chunk and end < len(b"</row>"):
+            continue
+        region, buf = buf[:end], buf[end:]
+        pos = 0
+        for match in _ROW.finditer(region):
+            if not beyond:
+                out += region[pos:match.start()]
+                number = _ROW_NUMBER.search(match.group(0), 0, match.group(0).find(b">"))
+                row = int(number.group(1)) if number else row + 1
+                beyond = row > max_rows
+                if not beyond:
+                    out += _CELL.sub(cells_within, match.group(0))
+            pos = match.end()
+        if beyond:
+            # Keep the end of the sheet (</sheetData> and what follows) once it comes.
+            tail = region.find(b"</sheetData>", pos)
+            pos = tail if tail >= 0 else len(region)
+            beyond = tail < 0
+        out += region[pos:]
+        if not chunk:
+            return bytes(out)
+
+
+def _sheet_not_read(schema: Schema, path: str, name: str, tagged: str | None, reason: Text,
+                    detail: str | None) -> Finding:
+    """An error when the sheet is a form by its name or the template's tag, else a note."""
+    form = tagged or schema.sheet_name_lookup.get(norm_label(name))
+    return Finding("form-sheet-unreadable" if form else "sheet-skipped", path, form, name, value=detail,
+                   params={"reason": reason})
 
 
 # Recognising a form
@@ -340,6 +466,7 @@ def _assign_reps(result: WorkbookRead, schema: Schema, fallback: str) -> None:
 class _XmlFacts:
     forms: dict[str, str] = field(default_factory=dict)            # sheet name -> form key (metadata)
     cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet name -> {A1: "#REF!" | "formula"}
+    parts: dict[str, str] = field(default_factory=dict)            # sheet name -> its part in the zip
 
     _ERROR = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?<v>([^<]*)</v>')
     _NO_VALUE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
@@ -349,7 +476,8 @@ class _XmlFacts:
     _TAG = re.compile(r'<definedName\b[^>]*\bname="_xltools_form"[^>]*\blocalSheetId="(\d+)"[^>]*>([^<]*)<')
 
     @classmethod
-    def scan(cls, path: Path) -> "_XmlFacts":
+    def scan(cls, path: Path | io.BytesIO, skip: set[str] | frozenset = frozenset()) -> "_XmlFacts":
+        """The facts of every sheet but the parts in ``skip`` (too large to read)."""
         facts = cls()
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -363,7 +491,8 @@ class _XmlFacts:
                     facts.forms[sheets[int(index)][0]] = html.unescape(value).strip('"\' ')
             for name, target in sheets:
                 part = "xl/" + target.lstrip("/").removeprefix("xl/") if target else ""
-                if part in names:
+                facts.parts[name] = part
+                if part in names and part not in skip:
                     facts.cells[name] = cls._cell_facts(zf.read(part))
         return facts
 

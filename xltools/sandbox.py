@@ -44,6 +44,7 @@ class Outcome:
     value: Any = None
     error_zh: str = ""
     error_en: str = ""
+    detail: str = ""                # the exception's own words, for the technical report
 
 
 def run_isolated(func: Callable[[Path], Any], paths: Sequence[Path], workers: int | None = None,
@@ -101,8 +102,11 @@ def _out_of_memory(path: Path, memory_mb: int) -> Outcome:
 
 
 def _failed(path: Path, exc: BaseException) -> Outcome:
-    message = f"{type(exc).__name__}: {exc}"
-    return Outcome(path, False, error_en=message, error_zh=f"读取出错：{message}")
+    # Rust panics (BaseException) land here: a sentence for people, the panic text as the detail.
+    return Outcome(path, False,
+                   error_en="the reader failed on this file: open it in Excel and save it again, or ask for it again",
+                   error_zh="读取此文件时出错：请用 Excel 打开后重新保存，或重新发送",
+                   detail=f"{type(exc).__name__}: {exc}")
 
 
 # --------------------------------------------------------------------------- the worker side

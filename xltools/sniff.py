@@ -1,4 +1,7 @@
-"""Decide whether a file is a readable .xlsx/.xlsm before any parser touches it, and if not, say why.
+"""Decide whether a file is a readable workbook before any parser touches it, and if not, say why.
+
+Readable are .xlsx/.xlsm (also encrypted with Excel's built-in default password), .xls, .xlsb and
+.ods, recognised by their content whatever their extension.
 
 Reps' files are untrusted. Parsers fail on hostile or mislabelled files in unhelpful ways: a CSV
 renamed to .xlsx gives "File is not a zip file", a zip bomb fills the memory, and python-calamine
@@ -11,12 +14,13 @@ The scan only reads: the file's bytes are never changed.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import re
 import stat
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Iterable, Iterator
@@ -26,9 +30,15 @@ from .config import Config
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-# Read as well, so that their senders learn why they cannot be used instead of seeing them vanish.
+# Read as well: .xls, .xlsb, .ods and WPS .et by their content; .csv so that its sender learns how
+# to convert it instead of seeing it vanish.
 OTHER_SPREADSHEET_SUFFIXES = {".xls", ".xlsb", ".et", ".csv", ".ods"}
 READ_SUFFIXES = WORKBOOK_SUFFIXES | OTHER_SPREADSHEET_SUFFIXES
+# The extensions each readable format goes by; WPS saves .xls content as .et too.
+FORMAT_SUFFIXES = {"xlsx": WORKBOOK_SUFFIXES, "xls": {".xls", ".et"}, "xlsb": {".xlsb"}, "ods": {".ods"}}
+# Excel encrypts workbooks protected against structure changes or marked read-only-recommended with
+# this built-in password and opens them without asking: their reps do not know they are encrypted.
+DEFAULT_PASSWORD = "VelvetSweatshop"
 CHUNK = 1 * MB
 # Enough to keep a whole attribute such as ` r="XFD1048576"` across a chunk boundary.
 OVERLAP = 64
@@ -59,17 +69,19 @@ _SKIP_ZH = {
 class Verdict:
     """Whether a file can be read; if not, why, for the rep, and a kind for the program.
 
-    kind: xlsx | skip | encrypted | xls | csv | html | zip | empty | truncated | corrupt | bomb |
-    too-large-range | symlink | not-spreadsheet
+    kind, when readable, is the format: xlsx | xls | xlsb | ods. Otherwise: skip | encrypted | xls |
+    csv | html | zip | empty | truncated | corrupt | bomb | too-large-range | symlink | not-spreadsheet.
+    ``oversize`` maps the sheet parts that are too large to read to their reasons (en, zh): the other
+    sheets are read. ``default_password``: encrypted with Excel's built-in password (see ``decrypted``).
     """
 
     ok: bool
     reason_zh: str = ""
     reason_en: str = ""
     kind: str = "xlsx"
-
-
-READABLE = Verdict(ok=True)
+    oversize: tuple[tuple[str, str, str], ...] = ()
+    default_password: bool = False
+    detail: str = ""
 
 
 def _no(kind: str, en: str, zh: str) -> Verdict:
@@ -107,8 +119,8 @@ def ensure_defusedxml() -> ModuleType:
 def should_skip(path: Path) -> str | None:
     """Why a file is not worth reading at all (listed as skipped, not as an error), or None to read it.
 
-    Old .xls, .csv and other spreadsheet formats are read on purpose: ``sniff`` then tells their
-    senders how to convert them rather than letting them disappear silently.
+    Other spreadsheet formats are read on purpose: ``sniff`` recognises them by content, and tells
+    the sender of a format we do not read (.csv, WPS's own .et) how to convert it.
     """
     name = Path(path).name
     if name.startswith("~$"):
@@ -170,7 +182,7 @@ def _symlink_reason(path: Path, real_root: Path) -> str | None:
 
 
 def sniff(path: Path, root: Path | None = None, config: Config = Config()) -> Verdict:
-    """Whether ``path`` is a readable .xlsx/.xlsm, judged from its bytes; the reasons say why not."""
+    """Whether ``path`` is a readable workbook, and in which format, judged from its bytes; the reasons say why not."""
     path = Path(path)
     skip = should_skip(path)
     if skip:
@@ -189,9 +201,9 @@ def sniff(path: Path, root: Path | None = None, config: Config = Config()) -> Ve
     with open(path, "rb") as fh:
         head = fh.read(2048)
     if head.startswith(OLE_MAGIC):
-        return _sniff_ole(path, info.st_size)
+        return _sniff_ole(path, info.st_size, config)
     if head.startswith(b"PK"):
-        return _sniff_zip(path, config)
+        return _sniff_zip(path, path, config)
     return _sniff_other(path, head)
 
 
@@ -206,7 +218,7 @@ def _named(path: Path) -> tuple[str, str]:
 # --------------------------------------------------------------------------- OLE2: encrypted or old .xls
 
 
-def _sniff_ole(path: Path, size: int) -> Verdict:
+def _sniff_ole(path: Path, size: int, config: Config) -> Verdict:
     import olefile
 
     try:
@@ -217,13 +229,45 @@ def _sniff_ole(path: Path, size: int) -> Verdict:
     en_named, zh_named = _named(path)
     # Excel stores a password-protected .xlsx as an OLE2 file holding the encrypted package.
     if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
-        return _no("encrypted", "password-protected: remove the password and save again",
-                   "文件受密码保护：请取消密码后重新保存")
+        package = decrypted(path)
+        if package is None:
+            return _no("encrypted", "password-protected: remove the password and save again",
+                       "文件受密码保护：请取消密码后重新保存")
+        with package:
+            verdict = _sniff_zip(package, path, config)
+        return replace(verdict, default_password=True) if verdict.ok else verdict
     if "Workbook" in streams or "Book" in streams:
-        return _no("xls", "old .xls format: re-save as .xlsx", "旧版 .xls 格式：请另存为 .xlsx")
+        return Verdict(ok=True, kind="xls")
     if "WordDocument" in streams:
         return _no("not-spreadsheet", f"a Word document{en_named}, not an Excel workbook",
                    f"这是{zh_named} Word 文档，不是 Excel 工作簿")
+    return _not_excel(path)
+
+
+def decrypted(path: Path) -> io.BytesIO | None:
+    """The workbook inside an encrypted file when Excel's built-in default password opens it, else None."""
+    import msoffcrypto
+
+    try:
+        with open(path, "rb") as fh:
+            office = msoffcrypto.OfficeFile(fh)
+            office.load_key(password=DEFAULT_PASSWORD, verify_password=True)
+            package = io.BytesIO()
+            office.decrypt(package)
+    except Exception:  # noqa: BLE001 - a real password, or an encryption msoffcrypto-tool does not know
+        return None
+    # A wrong key that escaped verification decrypts to noise, not to a zip.
+    if not zipfile.is_zipfile(package):
+        return None
+    package.seek(0)
+    return package
+
+
+def _not_excel(path: Path) -> Verdict:
+    if path.suffix.lower() == ".et":
+        return _no("not-spreadsheet",
+                   "a WPS spreadsheet (.et) in WPS's own format: in WPS, save it as an Excel workbook (.xlsx)",
+                   "WPS 表格（.et）专有格式：请在 WPS 中“另存为”Excel 工作簿（.xlsx）")
     return _no("not-spreadsheet", "not an Excel file", "不是 Excel 文件")
 
 
@@ -235,12 +279,27 @@ def _damaged(kind: str) -> Verdict:
                "文件已损坏：请用 Excel 打开、修复后重新保存，或重新发送")
 
 
+def parser_failure(exc: BaseException, what: str = "file") -> tuple[str, str, str]:
+    """(en, zh, detail) for a parser's exception on a file or one sheet: a sentence for the rep, and
+    the parser's own words (``CalamineError: Cell string index not found``) as the detail."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if type(exc).__name__ == "PasswordError":
+        return ("password-protected: remove the password and save again", "文件受密码保护：请取消密码后重新保存",
+                detail)
+    if what == "sheet":
+        return ("the sheet is damaged and cannot be parsed; the rest of the workbook was read",
+                "工作表已损坏，无法解析；工作簿的其余部分已读取", detail)
+    damaged = _damaged("corrupt")
+    return damaged.reason_en, damaged.reason_zh, detail
+
+
 # --------------------------------------------------------------------------- zip: the workbook itself
 
 
-def _sniff_zip(path: Path, config: Config) -> Verdict:
+def _sniff_zip(source: Path | io.BytesIO, path: Path, config: Config) -> Verdict:
+    """``source`` holds the bytes (a decrypted copy, or the file itself); ``path`` names the file."""
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, EOFError, ValueError):
         # No readable zip index at the end of the file: the download or copy stopped early.
         return _damaged("truncated")
@@ -255,32 +314,46 @@ def _sniff_zip(path: Path, config: Config) -> Verdict:
 def _check_zip(zf: zipfile.ZipFile, path: Path, config: Config) -> Verdict:
     members = zf.infolist()
     names = {info.filename.lower(): info.filename for info in members}
-    verdict = _check_package(names, path) or _check_sizes(members, config)
+    kind = _zip_format(zf, names)
+    verdict = (None if kind else _not_workbook(names, path)) or _check_sizes(members, config)
     if verdict:
         return verdict
-    sheets = _sheet_parts(zf, names)
+    sheets = _sheet_parts(zf, names) if kind == "xlsx" else set()
     limits = _RangeLimits(config.max_rows, config.max_columns)
+    too_large = []
     for info in members:
         if info.filename.lower().endswith(XML_SUFFIXES):
             verdict = _scan_part(zf, info, limits if info.filename in sheets else None)
-            if verdict:
+            if verdict and verdict.kind != "too-large-range":
                 return verdict
-    return READABLE
+            if verdict:
+                too_large.append((info.filename, verdict))
+    # Limits are per sheet: the reader skips these sheets, or reads a form sheet up to the limits.
+    return Verdict(ok=True, kind=kind, oversize=tuple((part, v.reason_en, v.reason_zh) for part, v in too_large))
 
 
-def _check_package(names: dict[str, str], path: Path) -> Verdict | None:
-    """A zip is a workbook only with the two parts every reader needs."""
+def _zip_format(zf: zipfile.ZipFile, names: dict[str, str]) -> str | None:
+    """xlsx, xlsb or ods when the zip holds the parts their readers need, else None."""
     if "[content_types].xml" in names and "xl/workbook.xml" in names:
-        return None
+        return "xlsx"
+    if "[content_types].xml" in names and "xl/workbook.bin" in names:
+        return "xlsb"
+    if "content.xml" in names and "mimetype" in names and zf.getinfo(names["mimetype"]).file_size < 100 \
+            and b"opendocument.spreadsheet" in zf.read(names["mimetype"]):
+        return "ods"
+    return None
+
+
+def _not_workbook(names: dict[str, str], path: Path) -> Verdict:
+    """Why a zip that is no workbook we read is refused."""
     en_named, zh_named = _named(path)
-    if "xl/workbook.bin" in names:
-        return _no("xls", "an Excel binary workbook (.xlsb): re-save as .xlsx", "Excel 二进制工作簿（.xlsb）：请另存为 .xlsx")
     if any(name.startswith("word/") for name in names):
         return _no("zip", f"a Word document{en_named}, not an Excel workbook", f"这是{zh_named} Word 文档，不是 Excel 工作簿")
     if any(name.startswith("ppt/") for name in names):
         return _no("zip", f"a PowerPoint file{en_named}, not an Excel workbook", f"这是{zh_named} PowerPoint 文件，不是 Excel 工作簿")
     if "content.xml" in names and "mimetype" in names:
-        return _no("zip", "an OpenDocument file (.ods): open it and save as .xlsx", "OpenDocument 文件（.ods）：请打开后另存为 .xlsx")
+        return _no("zip", "an OpenDocument file but not a spreadsheet, not an Excel workbook",
+                   "OpenDocument 文件但不是电子表格，不是 Excel 工作簿")
     if any(name.endswith((".xlsx", ".xlsm")) for name in names):
         return _no("zip", "a zip file holding Excel workbooks: unzip it and send the workbooks",
                    "这是装有 Excel 工作簿的 zip 压缩包：请解压后发送工作簿")
@@ -375,7 +448,8 @@ class _RangeLimits:
 
     Only out-of-range references match, so scanning a normal sheet costs one pass of the regex
     engine over its bytes and builds no match objects. The sheet's <dimension> tag is ignored: it is
-    whatever the writer claimed.
+    whatever the writer claimed. Only cells with a value count: a rep who formats whole rows leaves
+    styled empty cells such as <c r="XFD1" s="3"/>, which hold nothing to read.
     """
 
     def __init__(self, max_rows: int, max_columns: int):
@@ -392,11 +466,24 @@ class _RangeLimits:
         # runs on the rare chunk that spells a reference that way.
         self.any = re.compile(rb"""\sr=["'](?:[A-Z]*0*""" + rows + rb"""["']|""" + columns + rb"[0-9])")
 
-    def search(self, buf: bytes) -> re.Match | None:
-        match = self.usual.search(buf)
-        if match is None and _UNUSUAL_SPELLING.search(buf):
-            match = self.any.search(buf)
+    def search(self, buf: bytes, pos: int = 0) -> re.Match | None:
+        match = self.usual.search(buf, pos)
+        if match is None and _UNUSUAL_SPELLING.search(buf, pos):
+            match = self.any.search(buf, pos)
         return match
+
+    def value_beyond(self, buf: bytes) -> tuple[str | None, int | None]:
+        """(the first cell beyond the limits that holds a value, None) or, when the end of an element
+        is not in view yet, (None, where to resume once more bytes are read)."""
+        match = self.search(buf)
+        while match:
+            holds = _holds_value(buf, match)
+            if holds is None:
+                return None, buf.rfind(b"<", 0, match.start())
+            if holds:
+                return _where(buf, match), None
+            match = self.search(buf, match.end())
+        return None, None
 
     def refusal(self, cell: str) -> Verdict:
         """``cell`` is a reference such as XFD1048576, or a bare row number."""
@@ -409,6 +496,26 @@ class _RangeLimits:
 
 
 _REF = re.compile(rb"""r=["']([A-Z]*[0-9]+)["']""")
+_CONTENT = re.compile(rb"<(?:\w+:)?(?:v|is|f)\b")
+_ELEMENT = re.compile(rb"<(?:\w+:)?(c|row)[\s>/]")
+
+
+def _holds_value(buf: bytes, match: re.Match) -> bool | None:
+    """Whether the cell or row whose reference matched holds a value; None if its end is not in view."""
+    start = buf.rfind(b"<", 0, match.start())
+    element = _ELEMENT.match(buf, start) if start >= 0 else None
+    if element is None:            # another element's r="…" attribute: not content
+        return False
+    tag_end = buf.find(b">", match.end())
+    if tag_end < 0:
+        return None
+    if buf[tag_end - 1:tag_end] == b"/":
+        return False
+    # The closing tag of this element (a row's cells have their own): found by name.
+    close = buf.find(b"</c>" if element.group(1) == b"c" else b"</row>", tag_end)
+    if close < 0:
+        return None if len(buf) - start < 4 * CHUNK else True
+    return _CONTENT.search(buf, tag_end, close) is not None
 
 
 def _where(buf: bytes, match: re.Match) -> str:
@@ -428,7 +535,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: _RangeLimits 
     parts that hold more than their declared size.
     """
     tail = b""
-    row_tags = 0
+    rows = 0
     with zf.open(info) as stream:
         while chunk := stream.read(CHUNK):
             buf = tail + chunk
@@ -436,16 +543,20 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: _RangeLimits 
             if b"<!DOCTYPE" in buf or b"<!ENTITY" in buf:
                 return _no("bomb", f"contains XML entity declarations ({info.filename}): refused as unsafe",
                            f"含有 XML 实体声明（{info.filename}）：出于安全考虑拒绝读取")
+            resume = None
             if limits is not None:
-                match = limits.search(buf)
-                if match:
-                    return limits.refusal(_where(buf, match))
+                cell, resume = limits.value_beyond(buf)
+                if cell:
+                    return limits.refusal(cell)
                 # Rows may omit r="…"; readers then count them, so count them too.
-                row_tags += (tail[-3:] + chunk).count(b"<row")
-                if row_tags > limits.max_rows + 1:  # +1: <rowBreaks> also starts with <row
-                    return limits.refusal(str(row_tags))
-            tail = buf[-OVERLAP:]
+                rows += sum(1 for m in _ROW_WITHOUT_REF.finditer(buf) if m.start() >= len(tail))
+                if rows > limits.max_rows:
+                    return limits.refusal(str(rows))
+            tail = buf[-OVERLAP:] if resume is None else buf[min(resume, len(buf) - OVERLAP):]
     return None
+
+
+_ROW_WITHOUT_REF = re.compile(rb"<(?:\w+:)?row(?=[\s>/])(?![^>]*\sr=)")
 
 
 # --------------------------------------------------------------------------- anything else
