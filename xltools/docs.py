@@ -114,25 +114,47 @@ def _escape(text: str) -> str:
 
 
 # The rules reference, docs/rules.md: made from the finding catalogue, the rules' own
-# descriptions and the settings, so it cannot drift from the code.
+# declarations (@rule) and the settings, so it cannot drift from the code.
 RULES_PATH = Path("docs/rules.md")
+ADDING_A_RULE = (
+    "## Adding a rule\n\n"
+    "1. Add the finding code, its severity and its zh/en message to `_CATALOGUE` in `xltools/findings.py` "
+    "(codes are never renamed).\n"
+    "2. Write one function in `xltools/rules.py` decorated with `@rule(code, description, forms=..., "
+    "relates_by=..., settings=..., as_of=...)`. Declare every key through which it compares rows of "
+    "different files (`CUSTOMER`, `CONTRACT`, `PROJECT`, `TARGET_REP`, or a new `Key`); `EVERYTHING` if it "
+    "compares each row with all others. `merge` re-checks after an edit exactly the rows sharing a declared "
+    "key value with a changed, added or removed row, so nothing in `merge` changes.\n"
+    "3. Add its tests, and regenerate this page with `xltools templates docs`.")
 
 
 def rules_markdown() -> str:
-    from . import rules
     from .findings import CODES
-    semantics = _rule_semantics(rules.__doc__ or "", set(CODES))
-    blocks = ["# Validation rules", "Generated from `xltools/findings.py`, `xltools/rules.py` and "
-              "`xltools/config.py` by `xltools templates docs`. Codes are stable: they are never renamed.",
+    from .rules import RULES, related_keys
+    blocks = ["# Validation rules", "Generated from `xltools/findings.py`, the `@rule` declarations in "
+              "`xltools/rules.py` and `xltools/config.py` by `xltools templates docs`. Codes are stable: they are "
+              "never renamed.",
               "## Findings",
               _row(["Code", "Severity", "What it means", "Message (zh)", "Message (en)"]) + "\n" + _row(["---"] * 5)]
     for code in CODES.values():
-        meaning = semantics.get(code.code, "checked while reading the file")
+        meaning = RULES[code.code].description if code.code in RULES else "checked while reading the file"
         blocks[-1] += "\n" + _row([f"`{code.code}`", code.severity, _escape(meaning), _escape(code.zh), _escape(code.en)])
+    blocks += ["## Rules", "What each rule reads. A re-merge re-checks the rows sharing a value of a rule's keys "
+               "with a changed row; rules marked *as-of* depend on the day of the run.",
+               _row(["Rule", "Forms", "Relates rows by", "Settings", "As-of"]) + "\n" + _row(["---"] * 5)]
+    for unit in RULES.values():
+        forms = "all" if unit.forms == ("*",) else ", ".join(f"`{f}`" for f in unit.forms)
+        keys = ", ".join(k.name for k in unit.relates_by) or "the row alone"
+        settings = ", ".join(f"`{s}`" for s in unit.settings)
+        blocks[-1] += "\n" + _row([f"`{unit.code}`", forms, keys, settings, "yes" if unit.as_of else ""])
+    blocks += ["## Keys", _row(["Key", "What it is"]) + "\n" + _row(["---"] * 2)]
+    for key in related_keys():
+        blocks[-1] += "\n" + _row([f"`{key.name}`", _escape(key.description)])
     blocks += ["## Settings", "Override any of them with `--config rules.yaml` (a YAML mapping of these names).",
                _row(["Setting", "Default", "Meaning"]) + "\n" + _row(["---"] * 3)]
     for name, default, meaning in _settings():
         blocks[-1] += "\n" + _row([f"`{name}`", f"`{_escape(default)}`", _escape(meaning)])
+    blocks.append(ADDING_A_RULE)
     return "\n\n".join(blocks) + "\n"
 
 
@@ -141,23 +163,6 @@ def write_rules_docs(path: str | Path = RULES_PATH) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, rules_markdown().encode("utf-8"))
     return path
-
-
-def _rule_semantics(doc: str, codes: set[str]) -> dict[str, str]:
-    """The 'code -- semantics' block of the rules module: code at column 0, text after."""
-    found: dict[str, list[str]] = {}
-    current = None
-    for line in doc.split("Rules (code -- semantics):", 1)[-1].splitlines():
-        if not line.strip():
-            current = None
-            continue
-        head, _, rest = line.partition(" ")
-        if line[0] != " " and head in codes and rest.strip():
-            current = head
-            found[current] = [rest.strip()]
-        elif current and line.startswith(" "):
-            found[current].append(line.strip())
-    return {k: " ".join(v) for k, v in found.items()}
 
 
 def _settings() -> list[tuple[str, str, str]]:

@@ -19,8 +19,8 @@ from .config import Config
 from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
-from .model import customer_key
-from .rules import RuleContext, run_rules
+from .model import Record
+from .rules import EVERYTHING, Key, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
@@ -114,10 +114,10 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
     incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
     run = db.start_run(as_of, [str(p) for p in inboxes])
     with db.transaction():
-        stale = _stale_customers(db, batch, known, inbox_of) if incremental else None
+        changed = _changed_keys(db, batch, known, inbox_of) if incremental else None
         ids, seen = _store_files(db, batch, known, inbox_of, run)
         withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, set(inbox_of.values()), seen, prune)
-        report = _check(db, run, batch, ids, as_of, config, stale)
+        report = _check(db, run, batch, ids, as_of, config, changed)
         db.snapshot_pipeline(run, as_of)
         result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files)
         db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint})
@@ -126,19 +126,51 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
 
 def _fingerprint(inboxes, as_of: dt.date, config: Config) -> str:
     """What the rules' results depend on besides the rows: the same fingerprint as the last run
-    means only the rows of changed files (and their customers) need checking again."""
+    means only the rows of changed files (and the rows related to them) need checking again."""
     from . import __version__
     return json.dumps([__version__, sorted(_inbox_key(p) for p in inboxes), as_of.isoformat(), repr(config)],
                       ensure_ascii=False)
 
 
-def _stale_customers(db, batch: Batch, known, inbox_of) -> set[str]:
-    """Customers whose rows change in this run: named by a changed or vanished file, before or now."""
+def _changed_keys(db, batch: Batch, known, inbox_of) -> dict[Key, set] | None:
+    """The values of every key a rule relates rows by, taken by the rows this run changes: the
+    stored rows of changed and vanished files, and the rows read now. None: check every row."""
+    keys = related_keys()
+    if EVERYTHING in keys:
+        return None
     present = {(inbox_of.get(_root(f)), f.path) for f in batch.files if f.status != "skipped"}
     changed = [s.id for key, s in known.items()
                if key[0] in set(inbox_of.values()) and (key not in present or _status_of(batch, key[1]) == "ok")]
-    return db.customer_keys(changed) | {customer_key(r.values.get(db.schema.sheets[r.form].customer_field))
-                                        for r in batch.records if db.schema.sheets[r.form].customer_field} - {""}
+    values = key_values(batch.records, db.schema, keys)
+    for key in keys:
+        for form, column in key.columns(db.schema).items():
+            values[key] |= db.distinct_values(changed, form, column)
+    return values
+
+
+def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: dict[Key, set]) -> list[Record]:
+    """The stored rows of these files sharing a key value with a changed row, then with those rows,
+    until no new value appears: every group a rule forms is then wholly in or wholly out."""
+    done: dict[Key, set] = {key: set() for key in changed}
+    places: set[tuple] = set()
+    records: list[Record] = []
+    pending = changed
+    while any(pending[key] - done[key] for key in pending):
+        found = []
+        for key, values in pending.items():
+            values = values - done[key]
+            done[key] |= values
+            for form, column in key.columns(db.schema).items():
+                found += db.load_matching(file_ids, paths, form, column, values) if values else []
+        new = []
+        for r in found:
+            place = (r.file, r.form, r.sheet, r.row)
+            if place not in places:
+                places.add(place)
+                new.append(r)
+        records += new
+        pending = key_values(new, db.schema, changed)
+    return records
 
 
 def _status_of(batch: Batch, path: str) -> str | None:
@@ -178,27 +210,32 @@ def _withdraw_missing(db, known, inboxes: set, seen: set, prune: bool) -> tuple[
     return [s.path for s in gone], rows
 
 
-def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, stale: set[str] | None) -> Report:
+def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: dict[Key, set] | None) -> Report:
     """Run the rules, store their findings and quarantine the rows with errors.
 
-    ``stale`` None: over every current row. Otherwise only over the rows of files read now and
-    the stored rows of the stale customers: every rule relates rows through their customer, so
-    the findings elsewhere stand as the last run left them.
+    ``changed`` None: over every current row. Otherwise only over the rows of files read now and
+    the stored rows related to them through the keys the rules declare: no rule compares rows
+    otherwise, so the findings elsewhere stand as the last run left them.
     """
     paths = {v: k for k, v in ids.items()}
     by_status = {s: [ids[f.path] for f in batch.files if f.status == s and f.path in ids]
                  for s in ("ok", "unchanged", "unreadable")}
     reread = by_status["ok"] + by_status["unreadable"]
     kept_ids = by_status["unchanged"] + by_status["unreadable"]     # a broken file's last good rows stay
-    records = batch.records + db.load_records(kept_ids, {i: paths[i] for i in kept_ids}, stale)
+    kept_paths = {i: paths[i] for i in kept_ids}
+    stored = (db.load_records(kept_ids, kept_paths) if changed is None
+              else _related_records(db, kept_ids, kept_paths, changed))
+    # The inbox's order, whichever files were read now: "first" and "latest" in the rules depend on it.
+    position = {f.path: i for i, f in enumerate(batch.files)}
+    records = sorted(batch.records + stored, key=lambda r: (position[r.file], r.sheet, r.row))
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
-    known = None if stale is None else db.customer_keys(list(ids.values()), ["customers"])
+    known = None if changed is None else db.customer_keys(list(ids.values()), ["customers"])
     context = RuleContext(load_schema(), config, as_of, since, known)
     rule_findings = run_rules(records, context)
     db.replace_findings(run, "read", reread, [_finding_row(f, ids) for f in batch.findings if ids.get(f.file) in reread])
     checked = _places(records, ids)
-    if stale is None:
+    if changed is None:
         db.replace_findings(run, "rule", list(ids.values()), [])
     else:
         db.replace_findings(run, "rule", by_status["ok"], [])
@@ -206,7 +243,7 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, stale: set
     db.add_findings(run, "rule", [_finding_row(f, ids) for f in rule_findings])
     findings = kept_read + batch.findings + [_finding_from_row(row, paths)
                                               for row in db.stored_findings("rule", list(ids.values()))]
-    _quarantine(db, findings, ids, checked if stale is not None else None)
+    _quarantine(db, findings, ids, checked if changed is not None else None)
     return Report(as_of, batch.files, findings, batch.records)
 
 

@@ -1,73 +1,26 @@
 """Business rules: what ``validate`` checks beyond one cell's type and format.
 
 ``run_rules(records, ctx)`` takes every row of every file of one run, so rules that
-compare forms, files and reps see them all. Each rule is a small function in
-``RULES``, keyed by the one finding code it emits; ``run_rules(..., skip={...})``
-leaves rules out.
+compare forms, files and reps see them all; ``run_rules(..., skip={...})`` leaves rules out.
+
+Each rule is one unit: a function decorated with ``@rule``, which declares the one finding
+code it emits (severity and zh/en message live with that code in ``findings.CODES``), what
+it checks, the forms and settings it reads, whether it depends on the as-of day, and the
+keys through which it relates rows of different files (``CUSTOMER``, ``CONTRACT`` ...).
+docs/rules.md is generated from these declarations, and ``merge`` re-checks after an edit
+exactly the rows that share a declared key value with a changed row, so a rule that
+relates rows by a key it does not declare would make a re-merge differ from a full merge.
+
+To add a rule: add its code to ``findings._CATALOGUE``, write one ``@rule`` function below
+(declare every key through which it compares rows; ``EVERYTHING`` if it compares each row
+with all others), add its tests, and run ``xltools templates docs``. Nothing in ``merge``
+changes.
 
 A rule never speaks about a value it needs that is missing or unreadable: the
 ``required``, ``type`` and ``enum`` findings already point at that cell, and the rule
 speaks once the rep fixes it. Customers are matched across forms with
-``model.customer_key`` (深圳市华络通信有限公司 and 华络通信 are one customer).
-
-Rules (code -- semantics):
-
-required                  a required field is empty in a started row; a field whose
-                          column is missing (column-missing) or whose cell was
-                          unreadable (type/enum) is not reported again.
-duplicate-row             a form's natural key appears twice across all files (customer
-                          names compared by customer_key); reported on each later row,
-                          ``other`` = "file!sheet row N" of the first. In customer
-                          information the key includes the rep: one customer claimed by
-                          two reps is a duplicate-claim, not a duplicate row.
-weights-sum               decision-chain weights of one customer and date do not add up
-                          to 100 ± weights_tolerance; on the first row's weight cell.
-decision-maker-missing    that group has no 决策 role; on the first row's role cell.
-solution-incomplete       a customer's checklist lacks some of the six modules
-                          (``missing`` lists them in schema order); on its first row.
-done-date-missing         a module marked 是 has no 完成时间.
-date-order                objections: 解决时间 before 异议提出时间; visits: 下次回访时间
-                          not after 回访时间; contracts: 审批时间 before 提交时间. On the
-                          later date's cell.
-objection-overdue         status 未解决 or empty, and 解决时间 before as_of.
-approval-order            per contract (rows grouped by 合同编号), at most one per row,
-                          first match wins: a row after a 驳回 row (the chain ended); a
-                          step listed after a later step of the chain; a step decided
-                          (同意/驳回) while an earlier step is missing or not 同意
-                          ("skipped"); a decision dated before an earlier step's.
-approval-consistency      rows of one contract disagree on customer (customer_key) or
-                          amount; once per contract and field, on the first row that
-                          differs from the contract's first row.
-approval-authority        amount >= approval_gm_threshold, the contract is not rejected
-                          and has no 总经理审批 row at all. A chain still in progress is
-                          flagged too: the planned chain itself lacks the step.
-visit-interval            下次回访时间 - 回访时间 > visit_interval_days[grade], the grade
-                          from customer information; no grade known -> no finding.
-follow-up-overdue         customer information: 下次跟进时间 before as_of; visits: the
-                          customer's latest visit (by date, then row order) has a
-                          下次回访时间 before as_of.
-probability-mismatch      an open opportunity's 赢率 differs from its stage's default.
-                          Closed ones (已成交/丢单, stage 6) are left to won-inconsistent.
-close-date-stale          an open opportunity's 预计签约时间 is before as_of.
-won-inconsistent          stage 6 with a 赢率 other than 100 (on that cell), else with a
-                          forecast other than 已成交 (on the forecast cell).
-customer-unknown          a row of any form but customers/targets names a customer not
-                          in customer information; only when the run has customer rows.
-amount-mismatch           a contract's amount differs (> 1e-6) from the latest 价格
-                          agreement (by date, then row order) with that customer.
-below-floor               a 价格 agreement below 我方底线 (a number like "22", "22万" or
-                          "22万/年"; anything else is not compared).
-confirmation-late         需求确认函 sent more than confirmation_days after the meeting.
-confirmation-missing      not sent, and as_of is already past that (days = as_of - date).
-delivery-followup-missing no visit of the customer from 交付日期 up to
-                          delivery_followup_workdays working days (Mon-Fri) after it, and
-                          that window ended before as_of.
-entry-late                a needs or negotiation row first seen by the store more than
-                          entry_hours after the end of the meeting day (the form has no
-                          time of day); ``hours`` rounded up. Rows never stored: skipped.
-duplicate-claim           one customer in customer information owned by two or more
-                          reps; the first claim (store's first_seen, else row order)
-                          stands, each other rep's row is reported.
+``model.customer_key`` (深圳市华络通信有限公司 and 华络通信 are one customer). "First" and
+"latest" follow the order of ``records``.
 
 Findings come back sorted by file, form (schema order), sheet, row, column and rule.
 """
@@ -111,6 +64,92 @@ class RuleContext:
     """File -> when the store first saw it. Rows already there then have no known entry time."""
     known_customers: set[str] | None = None
     """Every customer in customer information, when the rules see only part of the rows."""
+
+
+@dataclass(frozen=True, eq=False)
+class Key:
+    """A value through which a rule relates rows of different files (e.g. one contract's rows).
+
+    ``fields`` maps each form to the field holding the key; None: every form's customer field,
+    compared by ``customer_key``.
+    """
+    name: str
+    description: str
+    fields: dict[str, str] | None = None
+
+    def columns(self, schema: Schema) -> dict[str, str]:
+        """Form -> the field to match, ``CUSTOMER_KEY`` for the normalised customer."""
+        if self.fields is None:
+            return {k: CUSTOMER_KEY for k, s in schema.sheets.items() if s.customer_field}
+        return dict(self.fields)
+
+    def value(self, record: Record, schema: Schema) -> Hashable | None:
+        column = self.columns(schema).get(record.form)
+        if column is None:
+            return None
+        if column == CUSTOMER_KEY:
+            return _cust(record) or None
+        return record.get(column)
+
+
+CUSTOMER_KEY = "_customer_key"
+CUSTOMER = Key("customer", "the customer named by any form, compared by customer_key")
+CONTRACT = Key("contract", "合同编号 of contract approval", {"contracts": "contract_id"})
+PROJECT = Key("project", "项目编号 of the opportunity pipeline", {"pipeline": "project_id"})
+TARGET_REP = Key("target-rep", "the rep of a targets row (covers rep + month)", {"targets": "rep"})
+EVERYTHING = Key("everything", "each row with every other: any change re-checks all rows", {})
+ALL_FORMS = ("*",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One business rule and what it declares about itself."""
+    code: str
+    description: str
+    check: Callable[["Rows"], Iterable[Finding]]
+    forms: tuple[str, ...]
+    relates_by: tuple[Key, ...] = ()
+    settings: tuple[str, ...] = ()
+    as_of: bool = False
+    """Whether the outcome depends on the as-of day."""
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    def __call__(self, rows: "Rows") -> Iterable[Finding]:
+        return self.check(rows)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, description: str, forms: tuple[str, ...], relates_by: tuple[Key, ...] = (),
+         settings: tuple[str, ...] = (), as_of: bool = False) -> Callable:
+    """Declare the decorated function as the rule emitting ``code``."""
+    if code not in CODES:
+        raise ValueError(f"rule {code!r} has no entry in findings.CODES")
+
+    def register(check: Callable[["Rows"], Iterable[Finding]]) -> Callable:
+        RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of)
+        return check
+    return register
+
+
+def related_keys() -> list[Key]:
+    """Every key some rule relates rows by, each once."""
+    return list(dict.fromkeys(k for r in RULES.values() for k in r.relates_by))
+
+
+def key_values(records: Iterable[Record], schema: Schema, keys: Iterable[Key]) -> dict[Key, set]:
+    """The values each key takes in these rows (empty ones left out)."""
+    found: dict[Key, set] = {k: set() for k in keys}
+    for r in records:
+        for k, values in found.items():
+            v = k.value(r, schema)
+            if v is not None and v != "":
+                values.add(v)
+    return found
 
 
 class Rows:
@@ -238,6 +277,10 @@ def _parse_floor(text: Any) -> float | None:
 
 
 # Per cell and per form
+@rule("required",
+       'a required field is empty in a started row; a field whose column is missing (column-missing) or '
+       'whose cell was unreadable (type/enum) is not reported again.',
+       forms=ALL_FORMS)
 def check_required(rows: Rows) -> Iterator[Finding]:
     for r in rows.records:
         if not r.raw and all(v is None for v in r.values.values()):
@@ -265,6 +308,12 @@ def _natural_key(rows: Rows, record: Record) -> tuple | None:
     return tuple(parts)
 
 
+@rule("duplicate-row",
+       "a form's natural key appears twice across all files (customer names compared by customer_key); "
+       'reported on each later row, ``other`` = "file!sheet row N" of the first. In customer information '
+       'the key includes the rep: one customer claimed by two reps is a duplicate-claim, not a duplicate '
+       'row.',
+       forms=ALL_FORMS, relates_by=(CUSTOMER, CONTRACT, PROJECT, TARGET_REP))
 def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
     for form, records in rows.by_form.items():
         first: dict[tuple, Record] = {}
@@ -285,6 +334,10 @@ def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
                   lambda r: (_cust(r), r.get("date")) if _cust(r) and r.get("date") else None)
 
 
+@rule("weights-sum",
+       'decision-chain weights of one customer and date do not add up to 100 ± weights_tolerance; on the '
+       "first row's weight cell.",
+       forms=("decision_chain",), relates_by=(CUSTOMER,), settings=("weights_tolerance",))
 def check_weights_sum(rows: Rows) -> Iterator[Finding]:
     tolerance = rows.ctx.config.weights_tolerance
     for (_, date), group in _decision_chains(rows).items():
@@ -295,6 +348,9 @@ def check_weights_sum(rows: Rows) -> Iterator[Finding]:
             yield _finding("weights-sum", group[0], "weight", value=total, date=date, total=total)
 
 
+@rule("decision-maker-missing",
+       "that group has no 决策 role; on the first row's role cell.",
+       forms=("decision_chain",), relates_by=(CUSTOMER,))
 def check_decision_maker(rows: Rows) -> Iterator[Finding]:
     for (_, date), group in _decision_chains(rows).items():
         if any(_unreadable(r, "role") for r in group):
@@ -303,6 +359,10 @@ def check_decision_maker(rows: Rows) -> Iterator[Finding]:
             yield _finding("decision-maker-missing", group[0], "role", value=None, date=date)
 
 
+@rule("solution-incomplete",
+       "a customer's checklist lacks some of the six modules (``missing`` lists them in schema order); "
+       'on its first row.',
+       forms=("solution",), relates_by=(CUSTOMER,))
 def check_solution_complete(rows: Rows) -> Iterator[Finding]:
     modules = rows.field("solution", "module").choice_values()
     for group in _group(rows.of("solution"), _cust).values():
@@ -314,6 +374,9 @@ def check_solution_complete(rows: Rows) -> Iterator[Finding]:
             yield _finding("solution-incomplete", group[0], "module", value=None, missing=missing)
 
 
+@rule("done-date-missing",
+       'a module marked 是 has no 完成时间.',
+       forms=("solution",))
 def check_done_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("solution"):
         if r.get("done") == DONE and _blank(r, "done_date"):
@@ -328,6 +391,10 @@ DATE_ORDER = (
 )
 
 
+@rule("date-order",
+       'objections: 解决时间 before 异议提出时间; visits: 下次回访时间 not after 回访时间; contracts: 审批时间 before 提交时间. On '
+       "the later date's cell.",
+       forms=("objections", "visits", "contracts"))
 def check_date_order(rows: Rows) -> Iterator[Finding]:
     for form, early, late, same_day_ok in DATE_ORDER:
         for r in rows.of(form):
@@ -339,6 +406,9 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
                                other_label=rows.label(form, early), other=first)
 
 
+@rule("objection-overdue",
+       'status 未解决 or empty, and 解决时间 before as_of.',
+       forms=("objections",), as_of=True)
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("objections"):
         due = r.get("resolve_by")
@@ -415,6 +485,11 @@ class _Chain:
                                en=f"'{step.en}' decided on {day}, before '{prior.en}' on {prior_day}")
 
 
+@rule("approval-order",
+       'per contract (rows grouped by 合同编号), at most one per row, first match wins: a row after a 驳回 row '
+       '(the chain ended); a step listed after a later step of the chain; a step decided (同意/驳回) while '
+       'an earlier step is missing or not 同意 ("skipped"); a decision dated before an earlier step\'s.',
+       forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_order(rows: Rows) -> Iterator[Finding]:
     for contract in rows.contracts.values():
         chain = _Chain(rows, contract)
@@ -427,6 +502,10 @@ def check_approval_order(rows: Rows) -> Iterator[Finding]:
                 yield _finding("approval-order", r, key, detail=detail)
 
 
+@rule("approval-consistency",
+       'rows of one contract disagree on customer (customer_key) or amount; once per contract and field, '
+       "on the first row that differs from the contract's first row.",
+       forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
     same = {
         "customer": lambda a, b: customer_key(a) == customer_key(b),
@@ -445,6 +524,10 @@ def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
                                label=rows.label("contracts", key), values=distinct)
 
 
+@rule("approval-authority",
+       'amount >= approval_gm_threshold, the contract is not rejected and has no 总经理审批 row at all. A '
+       'chain still in progress is flagged too: the planned chain itself lacks the step.',
+       forms=("contracts",), relates_by=(CONTRACT,), settings=("approval_gm_threshold",))
 def check_approval_authority(rows: Rows) -> Iterator[Finding]:
     threshold = rows.ctx.config.approval_gm_threshold
     for contract in rows.contracts.values():
@@ -459,6 +542,10 @@ def check_approval_authority(rows: Rows) -> Iterator[Finding]:
 
 
 # Visits and follow-ups
+@rule("visit-interval",
+       '下次回访时间 - 回访时间 > visit_interval_days[grade], the grade from customer information; no grade known '
+       '-> no finding.',
+       forms=("visits", "customers"), relates_by=(CUSTOMER,), settings=("visit_interval_days",))
 def check_visit_interval(rows: Rows) -> Iterator[Finding]:
     limits = rows.ctx.config.visit_interval_days
     for r in rows.of("visits"):
@@ -472,6 +559,10 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
                            days=days, limit=limits[grade])
 
 
+@rule("follow-up-overdue",
+       "customer information: 下次跟进时间 before as_of; visits: the customer's latest visit (by date, then "
+       'row order) has a 下次回访时间 before as_of.',
+       forms=("customers", "visits"), relates_by=(CUSTOMER,), as_of=True)
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
     as_of = rows.ctx.as_of
     for r in rows.of("customers"):
@@ -485,6 +576,10 @@ def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
 
 
 # Pipeline
+@rule("probability-mismatch",
+       "an open opportunity's 赢率 differs from its stage's default. Closed ones (已成交/丢单, stage 6) are "
+       'left to won-inconsistent.',
+       forms=("pipeline",), settings=("stage_probability",))
 def check_probability(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         expected = rows.ctx.config.stage_probability.get(r.get("stage"))
@@ -496,6 +591,9 @@ def check_probability(rows: Rows) -> Iterator[Finding]:
                            stage=rows.choice("pipeline", "stage", r.get("stage")), expected=expected)
 
 
+@rule("close-date-stale",
+       "an open opportunity's 预计签约时间 is before as_of.",
+       forms=("pipeline",), as_of=True)
 def check_close_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         close = r.get("expected_close")
@@ -503,6 +601,10 @@ def check_close_date(rows: Rows) -> Iterator[Finding]:
             yield _finding("close-date-stale", r, "expected_close")
 
 
+@rule("won-inconsistent",
+       'stage 6 with a 赢率 other than 100 (on that cell), else with a forecast other than 已成交 (on the '
+       'forecast cell).',
+       forms=("pipeline",))
 def check_won(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         if r.get("stage") != WON_STAGE:
@@ -516,6 +618,10 @@ def check_won(rows: Rows) -> Iterator[Finding]:
 
 
 # Across forms
+@rule("customer-unknown",
+       'a row of any form but customers/targets names a customer not in customer information; only when '
+       'the run has customer rows.',
+       forms=ALL_FORMS, relates_by=(CUSTOMER,))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
     known = rows.customer_keys
     if not known:
@@ -540,6 +646,10 @@ def _latest_prices(rows: Rows) -> dict[str, float]:
     return {k: amount for k, (_, amount) in latest.items()}
 
 
+@rule("amount-mismatch",
+       "a contract's amount differs (> 1e-6) from the latest 价格 agreement (by date, then row order) with "
+       'that customer.',
+       forms=("contracts", "negotiations"), relates_by=(CONTRACT, CUSTOMER))
 def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
     prices = _latest_prices(rows)
     for contract in rows.contracts.values():
@@ -549,6 +659,9 @@ def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
             yield _finding("amount-mismatch", first, "amount", other=agreed)
 
 
+@rule("below-floor",
+       'a 价格 agreement below 我方底线 (a number like "22", "22万" or "22万/年"; anything else is not compared).',
+       forms=("negotiations",))
 def check_below_floor(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("negotiations"):
         agreed = r.get("agreed_amount")
@@ -557,6 +670,9 @@ def check_below_floor(rows: Rows) -> Iterator[Finding]:
             yield _finding("below-floor", r, "agreed_amount", other=floor)
 
 
+@rule("confirmation-late",
+       '需求确认函 sent more than confirmation_days after the meeting.',
+       forms=("needs",), settings=("confirmation_days",))
 def check_confirmation(rows: Rows) -> Iterator[Finding]:
     """Sent, but later than allowed."""
     for r, days, limit in _confirmation_delays(rows):
@@ -564,6 +680,9 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
             yield _finding("confirmation-late", r, "confirmation_sent", days=days, limit=limit)
 
 
+@rule("confirmation-missing",
+       'not sent, and as_of is already past that (days = as_of - date).',
+       forms=("needs",), settings=("confirmation_days",), as_of=True)
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
     """Not sent, and the allowed days have already passed."""
     for r, days, limit in _confirmation_delays(rows):
@@ -582,6 +701,10 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
             yield r, days, limit
 
 
+@rule("delivery-followup-missing",
+       'no visit of the customer from 交付日期 up to delivery_followup_workdays working days (Mon-Fri) after '
+       'it, and that window ended before as_of.',
+       forms=("pipeline", "visits"), relates_by=(CUSTOMER,), settings=("delivery_followup_workdays",), as_of=True)
 def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
     workdays = rows.ctx.config.delivery_followup_workdays
     for r in rows.of("pipeline"):
@@ -599,6 +722,10 @@ def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
+@rule("entry-late",
+       'a needs or negotiation row first seen by the store more than entry_hours after the end of the '
+       'meeting day (the form has no time of day); ``hours`` rounded up. Rows never stored: skipped.',
+       forms=("needs", "negotiations"), settings=("entry_hours",))
 def check_entry_late(rows: Rows) -> Iterator[Finding]:
     limit = rows.ctx.config.entry_hours
     for r in rows.records:
@@ -614,6 +741,10 @@ def check_entry_late(rows: Rows) -> Iterator[Finding]:
             yield _finding("entry-late", r, key, hours=math.ceil(delay.total_seconds() / 3600), limit=limit)
 
 
+@rule("duplicate-claim",
+       "one customer in customer information owned by two or more reps; the first claim (store's "
+       "first_seen, else row order) stands, each other rep's row is reported.",
+       forms=("customers",), relates_by=(CUSTOMER,))
 def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
     claims = [r for r in rows.of("customers") if r.get("owner")]
     for group in _group(claims, _cust).values():
@@ -629,33 +760,6 @@ def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
                 yield _finding("duplicate-claim", r, "customer", reps=reps)
 
 
-RULES: dict[str, Callable[[Rows], Iterable[Finding]]] = {
-    "required": check_required,
-    "duplicate-row": check_duplicate_rows,
-    "weights-sum": check_weights_sum,
-    "decision-maker-missing": check_decision_maker,
-    "solution-incomplete": check_solution_complete,
-    "done-date-missing": check_done_date,
-    "date-order": check_date_order,
-    "objection-overdue": check_objection_overdue,
-    "approval-order": check_approval_order,
-    "approval-consistency": check_approval_consistency,
-    "approval-authority": check_approval_authority,
-    "visit-interval": check_visit_interval,
-    "follow-up-overdue": check_follow_up_overdue,
-    "probability-mismatch": check_probability,
-    "close-date-stale": check_close_date,
-    "won-inconsistent": check_won,
-    "customer-unknown": check_customer_unknown,
-    "amount-mismatch": check_amount_mismatch,
-    "below-floor": check_below_floor,
-    "confirmation-late": check_confirmation,
-    "confirmation-missing": check_confirmation_missing,
-    "delivery-followup-missing": check_delivery_followup,
-    "entry-late": check_entry_late,
-    "duplicate-claim": check_duplicate_claim,
-}
-assert set(RULES) <= set(CODES), set(RULES) - set(CODES)
 
 
 def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ()) -> list[Finding]:
@@ -666,9 +770,9 @@ def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ())
         raise ValueError(f"unknown rules {sorted(unknown)}; known: {sorted(RULES)}")
     rows = Rows(records, ctx)
     findings: list[Finding] = []
-    for code, rule in RULES.items():
+    for code, unit in RULES.items():
         if code not in skip:
-            findings.extend(rule(rows))
+            findings.extend(unit(rows))
     return sorted(findings, key=_place_key(ctx.schema))
 
 

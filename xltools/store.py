@@ -482,18 +482,33 @@ class Store(abc.ABC):
                 continue                        # the form has no customer to match
             for ids in _chunks(file_ids):
                 for keys in key_chunks:
-                    records += self._records(spec, ids, keys, paths)
+                    records += self._records(spec, ids, paths, ("_customer_key", keys) if keys is not None else None)
         return records
 
-    def _records(self, spec: SheetSpec, file_ids: list[int], customers: list[str] | None,
-                 paths: dict[int, str]) -> list[Record]:
+    def load_matching(self, file_ids: list[int], paths: dict[int, str], form: str, column: str,
+                      values: set) -> list[Record]:
+        """The current rows of one form of these files whose ``column`` (a field key or
+        ``_customer_key``) holds one of ``values``."""
+        spec = self.schema.sheets[form]
+        return [r for ids in _chunks(file_ids) for some in _chunks(sorted(values, key=str))
+                for r in self._records(spec, ids, paths, (column, some))]
+
+    def distinct_values(self, file_ids: list[int], form: str, column: str) -> set:
+        """The values ``column`` takes in the current rows of one form of these files."""
+        return {v for chunk in _chunks(file_ids) for (v,) in self._rows(
+            f'SELECT DISTINCT "{column}" FROM rows_{form} WHERE _file_id IN ({_marks(chunk)}) AND _status!=?',
+            (*chunk, WITHDRAWN)) if v is not None and v != ""}
+
+    def _records(self, spec: SheetSpec, file_ids: list[int], paths: dict[int, str],
+                 match: tuple[str, list] | None = None) -> list[Record]:
         keys = [f.key for f in spec.fields]
         quoted = ", ".join(f'"{k}"' for k in keys)
         where = f"_file_id IN ({_marks(file_ids)}) AND _status!=?"
         params: list[Any] = [*file_ids, WITHDRAWN]
-        if customers is not None:
-            where += f" AND _customer_key IN ({_marks(customers)})"
-            params += customers
+        if match is not None:
+            column, values = match
+            where += f' AND "{column}" IN ({_marks(values)})'
+            params += values
         sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} "
                f"FROM rows_{spec.key} WHERE {where} ORDER BY _id")
         records = []
