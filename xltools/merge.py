@@ -136,16 +136,30 @@ def _changed_keys(db, batch: Batch, known, inbox_of) -> dict[Key, set] | None:
     """The values of every key a rule relates rows by, taken by the rows this run changes: the
     stored rows of changed and vanished files, and the rows read now. None: check every row."""
     keys = related_keys()
-    if EVERYTHING in keys:
-        return None
     present = {(inbox_of.get(_root(f)), f.path) for f in batch.files if f.status != "skipped"}
-    changed = [s.id for key, s in known.items()
-               if key[0] in set(inbox_of.values()) and (key not in present or _status_of(batch, key[1]) == "ok")]
+    mine = {key: s for key, s in known.items() if key[0] in set(inbox_of.values())}
+    changed = [s.id for key, s in mine.items() if key not in present or _status_of(batch, key[1]) == "ok"]
+    active = [s.id for s in mine.values() if s.status == "active"]
+    if EVERYTHING in keys or any(_presence_flips(db, batch, key, active, changed) for key in keys if key.presence):
+        return None
+    keys = [key for key in keys if not key.presence]
     values = key_values(batch.records, db.schema, keys)
     for key in keys:
         for form, column in key.columns(db.schema).items():
             values[key] |= db.distinct_values(changed, form, column)
     return values
+
+
+def _presence_flips(db, batch: Batch, key: Key, active: list[int], changed: list[int]) -> bool:
+    """Whether a form of a presence key gains its first filled row or loses its last one."""
+    kept = [i for i in active if i not in set(changed)]
+    for form, column in key.columns(db.schema).items():
+        before = bool(db.distinct_values(active, form, column))
+        after = bool(db.distinct_values(kept, form, column)) or any(
+            r.form == form and r.get(column) for r in batch.records)
+        if before != after:
+            return True
+    return False
 
 
 def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: dict[Key, set]) -> list[Record]:

@@ -76,6 +76,8 @@ class Key:
     name: str
     description: str
     fields: dict[str, str] | None = None
+    presence: bool = False
+    """Relates every row with whether these fields are filled anywhere at all, not with equal values."""
 
     def columns(self, schema: Schema) -> dict[str, str]:
         """Form -> the field to match, ``CUSTOMER_KEY`` for the normalised customer."""
@@ -97,6 +99,8 @@ CUSTOMER = Key("customer", "the customer named by any form, compared by customer
 CONTRACT = Key("contract", "合同编号 of contract approval", {"contracts": "contract_id"})
 PROJECT = Key("project", "项目编号 of the opportunity pipeline", {"pipeline": "project_id"})
 TARGET_REP = Key("target-rep", "the rep of a targets row (covers rep + month)", {"targets": "rep"})
+CUSTOMER_INFORMATION = Key("customer-information", "whether customer information has any row at all",
+                           {"customers": "customer"}, presence=True)
 EVERYTHING = Key("everything", "each row with every other: any change re-checks all rows", {})
 ALL_FORMS = ("*",)
 
@@ -621,7 +625,7 @@ def check_won(rows: Rows) -> Iterator[Finding]:
 @rule("customer-unknown",
        'a row of any form but customers/targets names a customer not in customer information; only when '
        'the run has customer rows.',
-       forms=ALL_FORMS, relates_by=(CUSTOMER,))
+       forms=ALL_FORMS, relates_by=(CUSTOMER, CUSTOMER_INFORMATION))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
     known = rows.customer_keys
     if not known:
