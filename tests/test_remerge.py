@@ -45,7 +45,7 @@ def fresh_state(inbox: Path, store: Path, day: dt.date):
         if f.code == "duplicate-claim":
             findings.add((f.code, customer_key(f.value)))     # that there is a clash, not who came first
         elif f.code not in HISTORY:
-            findings.add((f.code, f.file, f.sheet, f.cell))
+            findings.add((f.code, f.file, f.sheet, f.cell, f.message("zh")))
     return findings, statuses(store), figures(store, day)
 
 
@@ -172,7 +172,7 @@ def edit_sequence(seed: int, tmp_path: Path, steps: int = 8):
         elif op == "remove":
             (inbox / files.pop(rng.randrange(len(files)))).unlink()
         else:
-            day += dt.timedelta(days=rng.choice([1, 7]))
+            day += dt.timedelta(days=rng.choice([1, 7, 30]))
         assert_same_as_fresh(inbox, store, tmp_path, day, f"seed {seed} step {step} ({op})")
 
 

@@ -20,7 +20,7 @@ from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
 from .model import Record
-from .rules import EVERYTHING, Key, RuleContext, key_values, related_keys, run_rules
+from .rules import EVERYTHING, RULES, Key, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
@@ -109,27 +109,28 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
         return bool(stored and stored.sha256 == f.sha256 and stored.status == "active")
 
     batch = read_batch(inboxes, config, unchanged=unchanged, progress=progress)
-    fingerprint = _fingerprint(inboxes, as_of, config)
+    fingerprint = _fingerprint(inboxes, config)
     last = db.last_run()
     incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
+    day_before = dt.date.fromisoformat(last["as_of"]) if incremental else as_of
     run = db.start_run(as_of, [str(p) for p in inboxes])
     with db.transaction():
         changed = _changed_keys(db, batch, known, inbox_of) if incremental else None
         ids, seen = _store_files(db, batch, known, inbox_of, run)
         withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, set(inbox_of.values()), seen, prune)
-        report = _check(db, run, batch, ids, as_of, config, changed)
+        report = _check(db, run, batch, ids, as_of, config, changed, day_before)
         db.snapshot_pipeline(run, as_of)
         result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files)
         db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint})
     return result
 
 
-def _fingerprint(inboxes, as_of: dt.date, config: Config) -> str:
-    """What the rules' results depend on besides the rows: the same fingerprint as the last run
-    means only the rows of changed files (and the rows related to them) need checking again."""
+def _fingerprint(inboxes, config: Config) -> str:
+    """What the rules' results depend on besides the rows and the day: the same fingerprint as the
+    last run means only the rows of changed files (and the rows related to them) need checking
+    again, and for a new day the rows the time-dependent rules see move."""
     from . import __version__
-    return json.dumps([__version__, sorted(_inbox_key(p) for p in inboxes), as_of.isoformat(), repr(config)],
-                      ensure_ascii=False)
+    return json.dumps([__version__, sorted(_inbox_key(p) for p in inboxes), repr(config)], ensure_ascii=False)
 
 
 def _changed_keys(db, batch: Batch, known, inbox_of) -> dict[Key, set] | None:
@@ -162,9 +163,11 @@ def _presence_flips(db, batch: Batch, key: Key, active: list[int], changed: list
     return False
 
 
-def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: dict[Key, set]) -> list[Record]:
+def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: dict[Key, set],
+                     forms: set[str] | None = None) -> list[Record]:
     """The stored rows of these files sharing a key value with a changed row, then with those rows,
-    until no new value appears: every group a rule forms is then wholly in or wholly out."""
+    until no new value appears: every group a rule forms is then wholly in or wholly out.
+    ``forms``: only rows of these forms."""
     done: dict[Key, set] = {key: set() for key in changed}
     places: set[tuple] = set()
     records: list[Record] = []
@@ -175,16 +178,50 @@ def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: di
             values = values - done[key]
             done[key] |= values
             for form, column in key.columns(db.schema).items():
-                found += db.load_matching(file_ids, paths, form, column, values) if values else []
-        new = []
-        for r in found:
-            place = (r.file, r.form, r.sheet, r.row)
-            if place not in places:
-                places.add(place)
-                new.append(r)
+                if values and (forms is None or form in forms):
+                    found += db.load_matching(file_ids, paths, form, column, values)
+        new = _unseen(found, places)
         records += new
         pending = key_values(new, db.schema, changed)
     return records
+
+
+def _unseen(records: list[Record], places: set[tuple]) -> list[Record]:
+    """The records whose place is not in ``places`` yet, each once; adds them to ``places``."""
+    new = []
+    for r in records:
+        place = (r.file, r.form, r.sheet, r.row)
+        if place not in places:
+            places.add(place)
+            new.append(r)
+    return new
+
+
+def _in_inbox_order(records: list[Record], batch: Batch) -> list[Record]:
+    """The inbox's order, whichever files were read now: "first" and "latest" in the rules depend on it."""
+    position = {f.path: i for i, f in enumerate(batch.files)}
+    return sorted(records, key=lambda r: (position[r.file], r.sheet, r.row))
+
+
+def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day_before: dt.date,
+               context: RuleContext) -> tuple[list[Record], list[str], list[Finding]]:
+    """The time-dependent rules again, after the day moved from ``day_before``: over the stored rows
+    whose declared dates the day passed (with each rule's lead), the rows they flagged before,
+    the rows related to those through the rules' keys, and the rows read now."""
+    units = [u for u in RULES.values() if u.as_of]
+    low, high = sorted((day_before, context.as_of))
+    places: set[tuple] = set()
+    moved = _unseen(db.load_flagged(file_ids, paths, [u.code for u in units]), places)
+    for unit in units:
+        start = low - dt.timedelta(days=unit.lead(context.config) + 1)
+        for form, column in unit.as_of.items():
+            moved += _unseen(db.load_between(file_ids, paths, form, column, start, high), places)
+    keys = list(dict.fromkeys(k for u in units for k in u.relates_by))
+    forms = {f for u in units for f in u.forms}
+    related = _unseen(_related_records(db, file_ids, paths, key_values(moved, db.schema, keys), forms), places)
+    records = _in_inbox_order(moved + related + batch.records, batch)
+    codes = [u.code for u in units]
+    return records, codes, run_rules(records, context, skip=set(RULES) - set(codes))
 
 
 def _status_of(batch: Batch, path: str) -> str | None:
@@ -224,12 +261,14 @@ def _withdraw_missing(db, known, inboxes: set, seen: set, prune: bool) -> tuple[
     return [s.path for s in gone], rows
 
 
-def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: dict[Key, set] | None) -> Report:
+def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: dict[Key, set] | None,
+           day_before: dt.date) -> Report:
     """Run the rules, store their findings and quarantine the rows with errors.
 
     ``changed`` None: over every current row. Otherwise only over the rows of files read now and
     the stored rows related to them through the keys the rules declare: no rule compares rows
-    otherwise, so the findings elsewhere stand as the last run left them.
+    otherwise, so the findings elsewhere stand as the last run left them. A new day also re-runs
+    the time-dependent rules where their verdict may move (see ``_day_moved``).
     """
     paths = {v: k for k, v in ids.items()}
     by_status = {s: [ids[f.path] for f in batch.files if f.status == s and f.path in ids]
@@ -239,9 +278,7 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: d
     kept_paths = {i: paths[i] for i in kept_ids}
     stored = (db.load_records(kept_ids, kept_paths) if changed is None
               else _related_records(db, kept_ids, kept_paths, changed))
-    # The inbox's order, whichever files were read now: "first" and "latest" in the rules depend on it.
-    position = {f.path: i for i, f in enumerate(batch.files)}
-    records = sorted(batch.records + stored, key=lambda r: (position[r.file], r.sheet, r.row))
+    records = _in_inbox_order(batch.records + stored, batch)
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
     known = None if changed is None else db.customer_keys(list(ids.values()), ["customers"])
@@ -254,6 +291,14 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: d
     else:
         db.replace_findings(run, "rule", by_status["ok"], [])
         db.delete_findings_at("rule", checked)
+        if day_before != as_of:
+            # Where every rule ran just now, its findings stand; elsewhere only the day's rules run.
+            moved, codes, moved_findings = _day_moved(db, kept_ids, kept_paths, batch, day_before, context)
+            done = set(checked)
+            moved_places = [p for p in _places(moved, ids) if p not in done]
+            db.delete_findings_at("rule", moved_places, codes)
+            rule_findings += [f for f in moved_findings if (ids[f.file], f.form, f.row) not in done]
+            checked += moved_places
     db.add_findings(run, "rule", [_finding_row(f, ids) for f in rule_findings])
     findings = kept_read + batch.findings + [_finding_from_row(row, paths)
                                               for row in db.stored_findings("rule", list(ids.values()))]

@@ -114,8 +114,10 @@ class Rule:
     forms: tuple[str, ...]
     relates_by: tuple[Key, ...] = ()
     settings: tuple[str, ...] = ()
-    as_of: bool = False
-    """Whether the outcome depends on the as-of day."""
+    as_of: dict[str, str] = field(default_factory=dict)
+    """Form -> the date field compared with the as-of day; empty when the day does not matter."""
+    lead: Callable[[Config], int] = lambda config: 0
+    """How many days after that date the verdict can still change."""
 
     @property
     def severity(self) -> str:
@@ -129,13 +131,15 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(code: str, description: str, forms: tuple[str, ...], relates_by: tuple[Key, ...] = (),
-         settings: tuple[str, ...] = (), as_of: bool = False) -> Callable:
+         settings: tuple[str, ...] = (), as_of: dict[str, str] | None = None,
+         lead: Callable[[Config], int] | None = None) -> Callable:
     """Declare the decorated function as the rule emitting ``code``."""
     if code not in CODES:
         raise ValueError(f"rule {code!r} has no entry in findings.CODES")
 
     def register(check: Callable[["Rows"], Iterable[Finding]]) -> Callable:
-        RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of)
+        RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of or {},
+                           lead or (lambda config: 0))
         return check
     return register
 
@@ -412,7 +416,7 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
 
 @rule("objection-overdue",
        'status 未解决 or empty, and 解决时间 before as_of.',
-       forms=("objections",), as_of=True)
+       forms=("objections",), as_of={"objections": "resolve_by"})
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("objections"):
         due = r.get("resolve_by")
@@ -566,7 +570,8 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
 @rule("follow-up-overdue",
        "customer information: 下次跟进时间 before as_of; visits: the customer's latest visit (by date, then "
        'row order) has a 下次回访时间 before as_of.',
-       forms=("customers", "visits"), relates_by=(CUSTOMER,), as_of=True)
+       forms=("customers", "visits"), relates_by=(CUSTOMER,),
+       as_of={"customers": "next_follow_up", "visits": "next_visit"})
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
     as_of = rows.ctx.as_of
     for r in rows.of("customers"):
@@ -597,7 +602,7 @@ def check_probability(rows: Rows) -> Iterator[Finding]:
 
 @rule("close-date-stale",
        "an open opportunity's 预计签约时间 is before as_of.",
-       forms=("pipeline",), as_of=True)
+       forms=("pipeline",), as_of={"pipeline": "expected_close"})
 def check_close_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         close = r.get("expected_close")
@@ -686,7 +691,8 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
 
 @rule("confirmation-missing",
        'not sent, and as_of is already past that (days = as_of - date).',
-       forms=("needs",), settings=("confirmation_days",), as_of=True)
+       forms=("needs",), settings=("confirmation_days",), as_of={"needs": "date"},
+       lead=lambda config: config.confirmation_days)
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
     """Not sent, and the allowed days have already passed."""
     for r, days, limit in _confirmation_delays(rows):
@@ -708,7 +714,8 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
 @rule("delivery-followup-missing",
        'no visit of the customer from 交付日期 up to delivery_followup_workdays working days (Mon-Fri) after '
        'it, and that window ended before as_of.',
-       forms=("pipeline", "visits"), relates_by=(CUSTOMER,), settings=("delivery_followup_workdays",), as_of=True)
+       forms=("pipeline", "visits"), relates_by=(CUSTOMER,), settings=("delivery_followup_workdays",),
+       as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4)
 def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
     workdays = rows.ctx.config.delivery_followup_workdays
     for r in rows.of("pipeline"):
