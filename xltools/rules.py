@@ -39,19 +39,19 @@ from openpyxl.utils import column_index_from_string
 from .config import Config
 from .findings import CODES, Finding
 from .model import Record, customer_key
-from .schema import FieldSpec, Schema, SheetSpec, Text
+from .schema import FieldSpec, Schema, SheetSpec, Text, vocabulary
 from .values import clean_text, is_blank, parse_number
 
-# Canonical choice values the rules test for (see forms.yaml).
-DECISION_MAKER = "决策"
-DONE = "是"
-OPEN = "未解决"
-AGREED, REJECTED = "同意", "驳回"
-GM_STEP = "总经理审批"
-PRICE = "价格"
-WON_STAGE = "6 收回全款"
-CLOSED_WON = "已成交"
-CLOSED_FORECASTS = {"已成交", "丢单"}
+# The choice values the rules test for, by their role in forms.yaml.
+DECISION_MAKER = vocabulary("decision_chain", "role", "decision-maker")
+DONE = vocabulary("solution", "done", "yes")
+OPEN = vocabulary("objections", "status", "open")
+AGREED, REJECTED = vocabulary("contracts", "decision", "agreed"), vocabulary("contracts", "decision", "rejected")
+GM_STEP = vocabulary("contracts", "step", "general-manager")
+PRICE = vocabulary("negotiations", "clause", "price")
+WON_STAGE = vocabulary("pipeline", "stage", "won")
+CLOSED_WON = vocabulary("pipeline", "forecast", "won")
+CLOSED_FORECASTS = {CLOSED_WON, vocabulary("pipeline", "forecast", "lost")}
 AMOUNT_TOLERANCE = 1e-6
 
 
