@@ -141,14 +141,14 @@ def rules_markdown() -> str:
         blocks[-1] += "\n" + _row([f"`{code.code}`", code.severity, _escape(meaning), _escape(code.zh), _escape(code.en)])
     blocks += ["## Rules", "What each rule reads. A re-merge re-checks the rows sharing a value of a rule's keys "
                "with a changed row; the As-of column names the dates a rule compares with the day of the run: "
-               "when the day moves, those rules are re-run over the rows whose dates it passed, the rows "
-               "they flagged before and the rows related to them.",
+               "when the day moves, those rules are re-run over the rows whose dates it passed (and, for a "
+               "*daily* rule, whose message counts the days, the rows it flagged) and the rows related to them.",
                _row(["Rule", "Forms", "Relates rows by", "Settings", "As-of"]) + "\n" + _row(["---"] * 5)]
     for unit in RULES.values():
         forms = "all" if unit.forms == ("*",) else ", ".join(f"`{f}`" for f in unit.forms)
         keys = ", ".join(k.name for k in unit.relates_by) or "the row alone"
         settings = ", ".join(f"`{s}`" for s in unit.settings)
-        as_of = ", ".join(f"`{form}.{key}`" for form, key in unit.as_of.items())
+        as_of = ", ".join(f"`{form}.{key}`" for form, key in unit.as_of.items()) + (" (daily)" if unit.daily else "")
         blocks[-1] += "\n" + _row([f"`{unit.code}`", forms, keys, settings, as_of])
     blocks += ["## Keys", _row(["Key", "What it is"]) + "\n" + _row(["---"] * 2)]
     for key in related_keys():

@@ -206,12 +206,13 @@ def _in_inbox_order(records: list[Record], batch: Batch) -> list[Record]:
 def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day_before: dt.date,
                context: RuleContext) -> tuple[list[Record], list[str], list[Finding]]:
     """The time-dependent rules again, after the day moved from ``day_before``: over the stored rows
-    whose declared dates the day passed (with each rule's lead), the rows they flagged before,
-    the rows related to those through the rules' keys, and the rows read now."""
+    whose declared dates the day passed (with each rule's lead; a verdict "date before the day"
+    changes there only), the rows flagged by a rule whose text counts the days, the rows related
+    to those through the rules' keys, and the rows read now."""
     units = [u for u in RULES.values() if u.as_of]
     low, high = sorted((day_before, context.as_of))
     places: set[tuple] = set()
-    moved = _unseen(db.load_flagged(file_ids, paths, [u.code for u in units]), places)
+    moved = _unseen(db.load_flagged(file_ids, paths, [u.code for u in units if u.daily]), places)
     for unit in units:
         start = low - dt.timedelta(days=unit.lead(context.config) + 1)
         for form, column in unit.as_of.items():

@@ -118,6 +118,8 @@ class Rule:
     """Form -> the date field compared with the as-of day; empty when the day does not matter."""
     lead: Callable[[Config], int] = lambda config: 0
     """How many days after that date the verdict can still change."""
+    daily: bool = False
+    """The finding counts the days up to the as-of day: its text changes every day."""
 
     @property
     def severity(self) -> str:
@@ -132,14 +134,14 @@ RULES: dict[str, Rule] = {}
 
 def rule(code: str, description: str, forms: tuple[str, ...], relates_by: tuple[Key, ...] = (),
          settings: tuple[str, ...] = (), as_of: dict[str, str] | None = None,
-         lead: Callable[[Config], int] | None = None) -> Callable:
+         lead: Callable[[Config], int] | None = None, daily: bool = False) -> Callable:
     """Declare the decorated function as the rule emitting ``code``."""
     if code not in CODES:
         raise ValueError(f"rule {code!r} has no entry in findings.CODES")
 
     def register(check: Callable[["Rows"], Iterable[Finding]]) -> Callable:
         RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of or {},
-                           lead or (lambda config: 0))
+                           lead or (lambda config: 0), daily)
         return check
     return register
 
@@ -692,7 +694,7 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
 @rule("confirmation-missing",
        'not sent, and as_of is already past that (days = as_of - date).',
        forms=("needs",), settings=("confirmation_days",), as_of={"needs": "date"},
-       lead=lambda config: config.confirmation_days)
+       lead=lambda config: config.confirmation_days, daily=True)
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
     """Not sent, and the allowed days have already passed."""
     for r, days, limit in _confirmation_delays(rows):

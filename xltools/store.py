@@ -507,6 +507,8 @@ class Store(abc.ABC):
 
     def load_flagged(self, file_ids: list[int], paths: dict[int, str], codes: list[str]) -> list[Record]:
         """The current rows of these files that carry a rule finding of one of ``codes``."""
+        if not codes:
+            return []
         places: dict[tuple[str, int], list[int]] = {}
         for ids in _chunks(file_ids):
             for form, file_id, row in self._rows(
