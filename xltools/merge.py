@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .atomic import FileInUse
 from .config import Config
@@ -20,7 +20,7 @@ from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
 from .model import Record
-from .rules import EVERYTHING, RULES, Key, RuleContext, key_values, related_keys, run_rules
+from .rules import EVERYTHING, RULES, Key, Rule, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
@@ -204,25 +204,22 @@ def _in_inbox_order(records: list[Record], batch: Batch) -> list[Record]:
 
 
 def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day_before: dt.date,
-               context: RuleContext) -> tuple[list[Record], list[str], list[Finding]]:
-    """The time-dependent rules again, after the day moved from ``day_before``: over the stored rows
-    whose declared dates the day passed (with each rule's lead; a verdict "date before the day"
-    changes there only), the rows flagged by a rule whose text counts the days, the rows related
-    to those through the rules' keys, and the rows read now."""
-    units = [u for u in RULES.values() if u.as_of]
+               context: RuleContext) -> Iterator[tuple[Rule, list[Record], list[Finding]]]:
+    """Each time-dependent rule again, after the day moved from ``day_before``: over the stored rows
+    whose declared dates the day passed (with the rule's lead; a verdict "date before the day"
+    changes there only), the rows it flagged if its text counts the days, the rows related to
+    those through its keys, and the rows read now."""
     low, high = sorted((day_before, context.as_of))
-    places: set[tuple] = set()
-    moved = _unseen(db.load_flagged(file_ids, paths, [u.code for u in units if u.daily]), places)
-    for unit in units:
+    for unit in (u for u in RULES.values() if u.as_of):
+        places: set[tuple] = set()
+        moved = _unseen(db.load_flagged(file_ids, paths, [unit.code]) if unit.daily else [], places)
         start = low - dt.timedelta(days=unit.lead(context.config) + 1)
         for form, column in unit.as_of.items():
             moved += _unseen(db.load_between(file_ids, paths, form, column, start, high), places)
-    keys = list(dict.fromkeys(k for u in units for k in u.relates_by))
-    forms = {f for u in units for f in u.forms}
-    related = _unseen(_related_records(db, file_ids, paths, key_values(moved, db.schema, keys), forms), places)
-    records = _in_inbox_order(moved + related + batch.records, batch)
-    codes = [u.code for u in units]
-    return records, codes, run_rules(records, context, skip=set(RULES) - set(codes))
+        values = key_values(moved, db.schema, unit.relates_by)
+        related = _unseen(_related_records(db, file_ids, paths, values, set(unit.forms)), places)
+        records = _in_inbox_order(moved + related + batch.records, batch)
+        yield unit, records, run_rules(records, context, skip=set(RULES) - {unit.code})
 
 
 def _status_of(batch: Batch, path: str) -> str | None:
@@ -294,12 +291,14 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: d
         db.delete_findings_at("rule", checked)
         if day_before != as_of:
             # Where every rule ran just now, its findings stand; elsewhere only the day's rules run.
-            moved, codes, moved_findings = _day_moved(db, kept_ids, kept_paths, batch, day_before, context)
             done = set(checked)
-            moved_places = [p for p in _places(moved, ids) if p not in done]
-            db.delete_findings_at("rule", moved_places, codes)
-            rule_findings += [f for f in moved_findings if (ids[f.file], f.form, f.row) not in done]
-            checked += moved_places
+            for unit, moved, found in _day_moved(db, kept_ids, kept_paths, batch, day_before, context):
+                places = [p for p in _places(moved, ids) if p not in done]
+                db.delete_findings_at("rule", places, [unit.code])
+                rule_findings += [f for f in found if (ids[f.file], f.form, f.row) not in done]
+                if unit.severity == ERROR:
+                    checked += places               # only an error changes whether a row is quarantined
+            checked = list(dict.fromkeys(checked))
     db.add_findings(run, "rule", [_finding_row(f, ids) for f in rule_findings])
     findings = kept_read + batch.findings + [_finding_from_row(row, paths)
                                               for row in db.stored_findings("rule", list(ids.values()))]
