@@ -146,12 +146,12 @@ def rules_markdown() -> str:
                _row(["Rule", "Forms", "Relates rows by", "Settings", "As-of"]) + "\n" + _row(["---"] * 5)]
     for unit in RULES.values():
         forms = "all" if unit.forms == ("*",) else ", ".join(f"`{f}`" for f in unit.forms)
-        keys = ", ".join(k.name for k in unit.relates_by) or "the row alone"
+        keys = ", ".join(k.title for k in unit.relates_by) or "the row alone"
         settings = ", ".join(f"`{s}`" for s in unit.settings)
         as_of = ", ".join(f"`{form}.{key}`" for form, key in unit.as_of.items()) + (" (daily)" if unit.daily else "")
         blocks[-1] += "\n" + _row([f"`{unit.code}`", forms, keys, settings, as_of])
     blocks += ["## Keys", _row(["Key", "What it is"]) + "\n" + _row(["---"] * 2)]
-    for key in related_keys():
+    for key in {k.name: k for k in related_keys()}.values():
         blocks[-1] += "\n" + _row([f"`{key.name}`", _escape(key.description)])
     blocks += ["## Settings", "Override any of them with `--config rules.yaml` (a YAML mapping of these names).",
                _row(["Setting", "Default", "Meaning"]) + "\n" + _row(["---"] * 3)]

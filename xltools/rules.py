@@ -30,7 +30,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -78,12 +78,24 @@ class Key:
     fields: dict[str, str] | None = None
     presence: bool = False
     """Relates every row with whether these fields are filled anywhere at all, not with equal values."""
+    only: tuple[str, ...] | None = None
+    """Relates the rows of these forms only (see ``on``)."""
+
+    def on(self, *forms: str) -> "Key":
+        """The same key relating the rows of these forms only."""
+        return replace(self, only=forms)
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({', '.join(self.only)})" if self.only else self.name
 
     def columns(self, schema: Schema) -> dict[str, str]:
         """Form -> the field to match, ``CUSTOMER_KEY`` for the normalised customer."""
         if self.fields is None:
-            return {k: CUSTOMER_KEY for k, s in schema.sheets.items() if s.customer_field}
-        return dict(self.fields)
+            found = {k: CUSTOMER_KEY for k, s in schema.sheets.items() if s.customer_field}
+        else:
+            found = dict(self.fields)
+        return {k: v for k, v in found.items() if self.only is None or k in self.only}
 
     def value(self, record: Record, schema: Schema) -> Hashable | None:
         column = self.columns(schema).get(record.form)
@@ -147,8 +159,11 @@ def rule(code: str, description: str, forms: tuple[str, ...], relates_by: tuple[
 
 
 def related_keys() -> list[Key]:
-    """Every key some rule relates rows by, each once."""
-    return list(dict.fromkeys(k for r in RULES.values() for k in r.relates_by))
+    """Every key some rule relates rows by, each once (a key on some forms only counts as the whole key
+    when another rule relates rows by the whole key)."""
+    keys = list(dict.fromkeys(k for r in RULES.values() for k in r.relates_by))
+    whole = {k.name for k in keys if k.only is None}
+    return [k for k in keys if k.only is None or k.name not in whole]
 
 
 def key_values(records: Iterable[Record], schema: Schema, keys: Iterable[Key]) -> dict[Key, set]:
@@ -572,7 +587,7 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
 @rule("follow-up-overdue",
        "customer information: 下次跟进时间 before as_of; visits: the customer's latest visit (by date, then "
        'row order) has a 下次回访时间 before as_of.',
-       forms=("customers", "visits"), relates_by=(CUSTOMER,),
+       forms=("customers", "visits"), relates_by=(CUSTOMER.on("visits"),),
        as_of={"customers": "next_follow_up", "visits": "next_visit"})
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
     as_of = rows.ctx.as_of
@@ -716,7 +731,8 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
 @rule("delivery-followup-missing",
        'no visit of the customer from 交付日期 up to delivery_followup_workdays working days (Mon-Fri) after '
        'it, and that window ended before as_of.',
-       forms=("pipeline", "visits"), relates_by=(CUSTOMER,), settings=("delivery_followup_workdays",),
+       forms=("pipeline", "visits"), relates_by=(CUSTOMER.on("pipeline", "visits"),),
+       settings=("delivery_followup_workdays",),
        as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4)
 def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
     workdays = rows.ctx.config.delivery_followup_workdays
