@@ -118,22 +118,23 @@ def _escape(text: str) -> str:
 RULES_PATH = Path("docs/rules.md")
 ADDING_A_RULE = (
     "## Adding a rule\n\n"
-    "1. Add the finding code, its severity and its zh/en message to `_CATALOGUE` in `xltools/findings.py` "
-    "(codes are never renamed).\n"
-    "2. Write one function in `xltools/rules.py` decorated with `@rule(code, description, forms=..., "
-    "relates_by=..., settings=..., as_of=...)`. Declare every key through which it compares rows of "
+    "1. Write one function in `xltools/rules.py` decorated with `@rule(code, severity, description, zh=..., "
+    "en=..., forms=..., relates_by=..., settings=..., as_of=...)`: a new code (codes are never renamed), its "
+    "message templates, the forms it reads, the settings it reads (defined with their defaults in "
+    "`xltools/config.py`) and the dates it compares with the as-of day. Declare every key through which it "
+    "compares rows of "
     "different files (`CUSTOMER`, `CONTRACT`, `PROJECT`, `TARGET_REP`, or a new `Key`); `EVERYTHING` if it "
     "compares each row with all others. `merge` re-checks after an edit exactly the rows sharing a declared "
     "key value with a changed, added or removed row, so nothing in `merge` changes.\n"
-    "3. Add its tests, and regenerate this page with `xltools templates docs`.")
+    "2. Add its tests, and regenerate this page with `xltools templates docs`.")
 
 
 def rules_markdown() -> str:
     from .findings import CODES
     from .rules import RULES, related_keys
-    blocks = ["# Validation rules", "Generated from `xltools/findings.py`, the `@rule` declarations in "
-              "`xltools/rules.py` and `xltools/config.py` by `xltools templates docs`. Codes are stable: they are "
-              "never renamed.",
+    blocks = ["# Validation rules", "Generated from `xltools/findings.py` (codes of reading), the `@rule` "
+              "declarations in `xltools/rules.py` and `xltools/config.py` by `xltools templates docs`. Codes are "
+              "stable: they are never renamed.",
               "## Findings",
               _row(["Code", "Severity", "What it means", "Message (zh)", "Message (en)"]) + "\n" + _row(["---"] * 5)]
     for code in CODES.values():

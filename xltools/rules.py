@@ -4,17 +4,18 @@
 compare forms, files and reps see them all; ``run_rules(..., skip={...})`` leaves rules out.
 
 Each rule is one unit: a function decorated with ``@rule``, which declares the one finding
-code it emits (severity and zh/en message live with that code in ``findings.CODES``), what
-it checks, the forms and settings it reads, whether it depends on the as-of day, and the
-keys through which it relates rows of different files (``CUSTOMER``, ``CONTRACT`` ...).
+code it emits with its severity and zh/en message templates, what it checks, the forms and
+settings it reads, the dates it compares with the as-of day, and the keys through which it
+relates rows of different files (``CUSTOMER``, ``CONTRACT`` ...).
 docs/rules.md is generated from these declarations, and ``merge`` re-checks after an edit
 exactly the rows that share a declared key value with a changed row, so a rule that
 relates rows by a key it does not declare would make a re-merge differ from a full merge.
 
-To add a rule: add its code to ``findings._CATALOGUE``, write one ``@rule`` function below
-(declare every key through which it compares rows; ``EVERYTHING`` if it compares each row
-with all others), add its tests, and run ``xltools templates docs``. Nothing in ``merge``
-changes.
+To add a rule: write one ``@rule`` function below (a new code, never a renamed one; declare
+every key through which it compares rows, ``EVERYTHING`` if it compares each row with all
+others, and the dates it compares with the as-of day), add its tests, and run ``xltools
+templates docs``. Nothing in ``merge`` changes. Settings stay in ``config.Config``, with
+their defaults and docs; a rule names the ones it reads.
 
 A rule never speaks about a value it needs that is missing or unreadable: the
 ``required``, ``type`` and ``enum`` findings already point at that cell, and the rule
@@ -37,7 +38,7 @@ from typing import Any
 from openpyxl.utils import column_index_from_string
 
 from .config import Config
-from .findings import CODES, Finding
+from .findings import CODES, ERROR, INFO, WARNING, Code, Finding
 from .model import Record, customer_key
 from .schema import FieldSpec, Schema, SheetSpec, Text, vocabulary
 from .values import clean_text, is_blank, parse_number
@@ -144,12 +145,15 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, description: str, forms: tuple[str, ...], relates_by: tuple[Key, ...] = (),
+def rule(code: str, severity: str, description: str, *, zh: str, en: str, forms: tuple[str, ...],
+         relates_by: tuple[Key, ...] = (),
          settings: tuple[str, ...] = (), as_of: dict[str, str] | None = None,
          lead: Callable[[Config], int] | None = None, daily: bool = False) -> Callable:
-    """Declare the decorated function as the rule emitting ``code``."""
-    if code not in CODES:
-        raise ValueError(f"rule {code!r} has no entry in findings.CODES")
+    """Declare the decorated function as the rule emitting ``code``, with that code's severity and
+    zh/en message templates (``{value}``, ``{customer}`` and the finding's params fill them)."""
+    if code in CODES:
+        raise ValueError(f"finding code {code!r} is declared twice")
+    CODES[code] = Code(code, severity, zh, en)
 
     def register(check: Callable[["Rows"], Iterable[Finding]]) -> Callable:
         RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of or {},
@@ -302,9 +306,11 @@ def _parse_floor(text: Any) -> float | None:
 
 
 # Per cell and per form
-@rule("required",
+@rule("required", ERROR,
        'a required field is empty in a started row; a field whose column is missing (column-missing) or '
        'whose cell was unreadable (type/enum) is not reported again.',
+       zh='“{label}”为必填项',
+       en="'{label}' is required",
        forms=ALL_FORMS)
 def check_required(rows: Rows) -> Iterator[Finding]:
     for r in rows.records:
@@ -333,11 +339,13 @@ def _natural_key(rows: Rows, record: Record) -> tuple | None:
     return tuple(parts)
 
 
-@rule("duplicate-row",
+@rule("duplicate-row", WARNING,
        "a form's natural key appears twice across all files (customer names compared by customer_key); "
        'reported on each later row, ``other`` = "file!sheet row N" of the first. In customer information '
        'the key includes the rep: one customer claimed by two reps is a duplicate-claim, not a duplicate '
        'row.',
+       zh='与 {other} 重复',
+       en='Duplicates {other}',
        forms=ALL_FORMS, relates_by=(CUSTOMER, CONTRACT, PROJECT, TARGET_REP))
 def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
     for form, records in rows.by_form.items():
@@ -359,9 +367,11 @@ def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
                   lambda r: (_cust(r), r.get("date")) if _cust(r) and r.get("date") else None)
 
 
-@rule("weights-sum",
+@rule("weights-sum", ERROR,
        'decision-chain weights of one customer and date do not add up to 100 ± weights_tolerance; on the '
        "first row's weight cell.",
+       zh='{customer} {date} 的决策链权重合计 {total}%，应为 100%',
+       en='Decision-chain weights of {customer} on {date} add up to {total}%, not 100%',
        forms=("decision_chain",), relates_by=(CUSTOMER,), settings=("weights_tolerance",))
 def check_weights_sum(rows: Rows) -> Iterator[Finding]:
     tolerance = rows.ctx.config.weights_tolerance
@@ -373,8 +383,10 @@ def check_weights_sum(rows: Rows) -> Iterator[Finding]:
             yield _finding("weights-sum", group[0], "weight", value=total, date=date, total=total)
 
 
-@rule("decision-maker-missing",
+@rule("decision-maker-missing", ERROR,
        "that group has no 决策 role; on the first row's role cell.",
+       zh='{customer} {date} 的决策链没有“决策”角色',
+       en='The decision chain of {customer} on {date} has no decision maker',
        forms=("decision_chain",), relates_by=(CUSTOMER,))
 def check_decision_maker(rows: Rows) -> Iterator[Finding]:
     for (_, date), group in _decision_chains(rows).items():
@@ -384,9 +396,11 @@ def check_decision_maker(rows: Rows) -> Iterator[Finding]:
             yield _finding("decision-maker-missing", group[0], "role", value=None, date=date)
 
 
-@rule("solution-incomplete",
+@rule("solution-incomplete", WARNING,
        "a customer's checklist lacks some of the six modules (``missing`` lists them in schema order); "
        'on its first row.',
+       zh='{customer} 的方案缺少模块：{missing}',
+       en='The proposal for {customer} lacks: {missing}',
        forms=("solution",), relates_by=(CUSTOMER,))
 def check_solution_complete(rows: Rows) -> Iterator[Finding]:
     modules = rows.field("solution", "module").choice_values()
@@ -399,8 +413,10 @@ def check_solution_complete(rows: Rows) -> Iterator[Finding]:
             yield _finding("solution-incomplete", group[0], "module", value=None, missing=missing)
 
 
-@rule("done-date-missing",
+@rule("done-date-missing", ERROR,
        'a module marked 是 has no 完成时间.',
+       zh='模块已完成但没有完成时间',
+       en='The module is done but has no completion date',
        forms=("solution",))
 def check_done_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("solution"):
@@ -416,9 +432,11 @@ DATE_ORDER = (
 )
 
 
-@rule("date-order",
+@rule("date-order", ERROR,
        'objections: 解决时间 before 异议提出时间; visits: 下次回访时间 not after 回访时间; contracts: 审批时间 before 提交时间. On '
        "the later date's cell.",
+       zh='“{label}”（{value}）不应早于“{other_label}”（{other}）',
+       en="'{label}' ({value}) must not be before '{other_label}' ({other})",
        forms=("objections", "visits", "contracts"))
 def check_date_order(rows: Rows) -> Iterator[Finding]:
     for form, early, late, same_day_ok in DATE_ORDER:
@@ -431,8 +449,10 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
                                other_label=rows.label(form, early), other=first)
 
 
-@rule("objection-overdue",
+@rule("objection-overdue", WARNING,
        'status 未解决 or empty, and 解决时间 before as_of.',
+       zh='异议未解决且已过解决时间 {value}',
+       en='The objection is open past its resolve-by date {value}',
        forms=("objections",), as_of={"objections": "resolve_by"})
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("objections"):
@@ -510,10 +530,12 @@ class _Chain:
                                en=f"'{step.en}' decided on {day}, before '{prior.en}' on {prior_day}")
 
 
-@rule("approval-order",
+@rule("approval-order", ERROR,
        'per contract (rows grouped by 合同编号), at most one per row, first match wins: a row after a 驳回 row '
        '(the chain ended); a step listed after a later step of the chain; a step decided (同意/驳回) while '
        'an earlier step is missing or not 同意 ("skipped"); a decision dated before an earlier step\'s.',
+       zh='合同 {customer} 的审批环节顺序不对：{detail}',
+       en='Approval steps of {customer} are out of order: {detail}',
        forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_order(rows: Rows) -> Iterator[Finding]:
     for contract in rows.contracts.values():
@@ -527,9 +549,11 @@ def check_approval_order(rows: Rows) -> Iterator[Finding]:
                 yield _finding("approval-order", r, key, detail=detail)
 
 
-@rule("approval-consistency",
+@rule("approval-consistency", ERROR,
        'rows of one contract disagree on customer (customer_key) or amount; once per contract and field, '
        "on the first row that differs from the contract's first row.",
+       zh='合同 {customer} 的各行{label}不一致：{values}',
+       en='Rows of contract {customer} disagree on {label}: {values}',
        forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
     same = {
@@ -549,9 +573,11 @@ def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
                                label=rows.label("contracts", key), values=distinct)
 
 
-@rule("approval-authority",
+@rule("approval-authority", ERROR,
        'amount >= approval_gm_threshold, the contract is not rejected and has no 总经理审批 row at all. A '
        'chain still in progress is flagged too: the planned chain itself lacks the step.',
+       zh='合同 {customer} 金额 {value} 万元，需总经理审批',
+       en="Contract {customer} of {value} (10k CNY) needs the general manager's approval",
        forms=("contracts",), relates_by=(CONTRACT,), settings=("approval_gm_threshold",))
 def check_approval_authority(rows: Rows) -> Iterator[Finding]:
     threshold = rows.ctx.config.approval_gm_threshold
@@ -567,9 +593,11 @@ def check_approval_authority(rows: Rows) -> Iterator[Finding]:
 
 
 # Visits and follow-ups
-@rule("visit-interval",
+@rule("visit-interval", WARNING,
        '下次回访时间 - 回访时间 > visit_interval_days[grade], the grade from customer information; no grade known '
        '-> no finding.',
+       zh='{grade}客户的回访间隔 {days} 天，超过 {limit} 天',
+       en="A {grade} customer's next visit is {days} days away, over {limit}",
        forms=("visits", "customers"), relates_by=(CUSTOMER,), settings=("visit_interval_days",))
 def check_visit_interval(rows: Rows) -> Iterator[Finding]:
     limits = rows.ctx.config.visit_interval_days
@@ -584,9 +612,11 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
                            days=days, limit=limits[grade])
 
 
-@rule("follow-up-overdue",
+@rule("follow-up-overdue", WARNING,
        "customer information: 下次跟进时间 before as_of; visits: the customer's latest visit (by date, then "
        'row order) has a 下次回访时间 before as_of.',
+       zh='“{label}” {value} 已过',
+       en="'{label}' {value} has passed",
        forms=("customers", "visits"), relates_by=(CUSTOMER.on("visits"),),
        as_of={"customers": "next_follow_up", "visits": "next_visit"})
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
@@ -602,9 +632,11 @@ def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
 
 
 # Pipeline
-@rule("probability-mismatch",
+@rule("probability-mismatch", WARNING,
        "an open opportunity's 赢率 differs from its stage's default. Closed ones (已成交/丢单, stage 6) are "
        'left to won-inconsistent.',
+       zh='赢率 {value}% 与阶段“{stage}”的 {expected}% 不符',
+       en="Win probability {value}% differs from {expected}% of stage '{stage}'",
        forms=("pipeline",), settings=("stage_probability",))
 def check_probability(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
@@ -617,8 +649,10 @@ def check_probability(rows: Rows) -> Iterator[Finding]:
                            stage=rows.choice("pipeline", "stage", r.get("stage")), expected=expected)
 
 
-@rule("close-date-stale",
+@rule("close-date-stale", WARNING,
        "an open opportunity's 预计签约时间 is before as_of.",
+       zh='进行中的商机预计签约时间 {value} 已过',
+       en="The open opportunity's expected close {value} has passed",
        forms=("pipeline",), as_of={"pipeline": "expected_close"})
 def check_close_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
@@ -627,9 +661,11 @@ def check_close_date(rows: Rows) -> Iterator[Finding]:
             yield _finding("close-date-stale", r, "expected_close")
 
 
-@rule("won-inconsistent",
+@rule("won-inconsistent", ERROR,
        'stage 6 with a 赢率 other than 100 (on that cell), else with a forecast other than 已成交 (on the '
        'forecast cell).',
+       zh='阶段“{stage}”需赢率 100% 且预测类别为“已成交”',
+       en="Stage '{stage}' needs 100% and forecast Closed",
        forms=("pipeline",))
 def check_won(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
@@ -644,9 +680,11 @@ def check_won(rows: Rows) -> Iterator[Finding]:
 
 
 # Across forms
-@rule("customer-unknown",
+@rule("customer-unknown", WARNING,
        'a row of any form but customers/targets names a customer not in customer information; only when '
        'the run has customer rows.',
+       zh='客户“{value}”不在客户信息表中',
+       en="Customer '{value}' is not in customer information",
        forms=ALL_FORMS, relates_by=(CUSTOMER, CUSTOMER_INFORMATION))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
     known = rows.customer_keys
@@ -672,9 +710,11 @@ def _latest_prices(rows: Rows) -> dict[str, float]:
     return {k: amount for k, (_, amount) in latest.items()}
 
 
-@rule("amount-mismatch",
+@rule("amount-mismatch", ERROR,
        "a contract's amount differs (> 1e-6) from the latest 价格 agreement (by date, then row order) with "
        'that customer.',
+       zh='合同金额 {value} 与谈判共识价格 {other} 不一致',
+       en='Contract amount {value} differs from the agreed price {other}',
        forms=("contracts", "negotiations"), relates_by=(CONTRACT, CUSTOMER))
 def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
     prices = _latest_prices(rows)
@@ -685,8 +725,10 @@ def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
             yield _finding("amount-mismatch", first, "amount", other=agreed)
 
 
-@rule("below-floor",
+@rule("below-floor", WARNING,
        'a 价格 agreement below 我方底线 (a number like "22", "22万" or "22万/年"; anything else is not compared).',
+       zh='共识金额 {value} 低于我方底线 {other}，需审批',
+       en='Agreed {value} is below our floor {other}; needs approval',
        forms=("negotiations",))
 def check_below_floor(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("negotiations"):
@@ -696,8 +738,10 @@ def check_below_floor(rows: Rows) -> Iterator[Finding]:
             yield _finding("below-floor", r, "agreed_amount", other=floor)
 
 
-@rule("confirmation-late",
+@rule("confirmation-late", WARNING,
        '需求确认函 sent more than confirmation_days after the meeting.',
+       zh='需求确认函在需求挖掘 {days} 天后才发送（应在 {limit} 天内）',
+       en='The needs confirmation went out {days} days after the meeting (due within {limit})',
        forms=("needs",), settings=("confirmation_days",))
 def check_confirmation(rows: Rows) -> Iterator[Finding]:
     """Sent, but later than allowed."""
@@ -706,8 +750,10 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
             yield _finding("confirmation-late", r, "confirmation_sent", days=days, limit=limit)
 
 
-@rule("confirmation-missing",
+@rule("confirmation-missing", WARNING,
        'not sent, and as_of is already past that (days = as_of - date).',
+       zh='需求挖掘已过 {days} 天仍未发送需求确认函（应在 {limit} 天内）',
+       en='No needs confirmation sent {days} days after the meeting (due within {limit})',
        forms=("needs",), settings=("confirmation_days",), as_of={"needs": "date"},
        lead=lambda config: config.confirmation_days, daily=True)
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
@@ -728,9 +774,11 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
             yield r, days, limit
 
 
-@rule("delivery-followup-missing",
+@rule("delivery-followup-missing", WARNING,
        'no visit of the customer from 交付日期 up to delivery_followup_workdays working days (Mon-Fri) after '
        'it, and that window ended before as_of.',
+       zh='交付（{value}）后 {limit} 个工作日内没有回访',
+       en='No follow-up visit within {limit} working days of delivery ({value})',
        forms=("pipeline", "visits"), relates_by=(CUSTOMER.on("pipeline", "visits"),),
        settings=("delivery_followup_workdays",),
        as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4)
@@ -751,9 +799,11 @@ def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
-@rule("entry-late",
+@rule("entry-late", WARNING,
        'a needs or negotiation row first seen by the store more than entry_hours after the end of the '
        'meeting day (the form has no time of day); ``hours`` rounded up. Rows never stored: skipped.',
+       zh='{value} 的记录在 {hours} 小时后才录入（应在 {limit} 小时内）',
+       en='The record of {value} was entered {hours} hours later (due within {limit})',
        forms=("needs", "negotiations"), settings=("entry_hours",))
 def check_entry_late(rows: Rows) -> Iterator[Finding]:
     limit = rows.ctx.config.entry_hours
@@ -770,9 +820,11 @@ def check_entry_late(rows: Rows) -> Iterator[Finding]:
             yield _finding("entry-late", r, key, hours=math.ceil(delay.total_seconds() / 3600), limit=limit)
 
 
-@rule("duplicate-claim",
+@rule("duplicate-claim", WARNING,
        "one customer in customer information owned by two or more reps; the first claim (store's "
        "first_seen, else row order) stands, each other rep's row is reported.",
+       zh='客户“{value}”同时由 {reps} 跟进（撞单）',
+       en="Customer '{value}' is claimed by {reps}",
        forms=("customers",), relates_by=(CUSTOMER,))
 def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
     claims = [r for r in rows.of("customers") if r.get("owner")]
