@@ -531,3 +531,25 @@ def test_duplicate_claim_first_seen_decides_who_claimed_first(tmp_path):
     seen = {"张三": dt.datetime(2024, 3, 10), "李四": dt.datetime(2024, 3, 1)}
     found = check(tmp_path, files=files, first_seen=lambda r: seen[r.rep])
     assert [(f.file, f.cell) for f in found if f.code == "duplicate-claim"] == [("张三.xlsx", "A2")]
+
+
+def test_finding_codes_never_change():
+    """Each rule declares its code with @rule; a published code is never renamed or removed."""
+    from xltools.findings import CODES
+    assert set(CODES) >= set([
+        "file-unreadable", "form-unknown", "column-missing", "column-extra", "cell-error", "formula-uncalculated",
+        "text-too-long", "control-character", "required", "type", "enum", "range", "format", "duplicate-row",
+        "weights-sum", "decision-maker-missing", "solution-incomplete", "done-date-missing", "date-order",
+        "objection-overdue", "approval-order", "approval-consistency", "approval-authority", "visit-interval",
+        "probability-mismatch", "close-date-stale", "won-inconsistent", "customer-unknown", "amount-mismatch",
+        "below-floor", "confirmation-late", "confirmation-missing", "delivery-followup-missing", "entry-late",
+        "duplicate-claim", "follow-up-overdue", "file-extension-wrong", "sheet-skipped", "form-sheet-too-large",
+        "form-sheet-unreadable"])
+    assert {code: CODES[code].severity for code in ("required", "duplicate-row", "approval-order")} == {
+        "required": "error", "duplicate-row": "warning", "approval-order": "error"}
+
+
+def test_a_code_is_declared_once():
+    from xltools.rules import rule
+    with pytest.raises(ValueError, match="declared twice"):
+        rule("required", "error", "again", zh="", en="", forms=("*",))

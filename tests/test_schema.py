@@ -46,3 +46,15 @@ def test_natural_keys_and_special_fields_name_real_fields():
 def test_stage_choices_carry_the_seed_probabilities():
     stage = load_schema().sheets["pipeline"].field("stage")
     assert [c.probability for c in stage.choices] == [10, 25, 50, 75, 90, 100]
+
+
+def test_the_business_vocabulary_is_declared_once_as_roles(schema):
+    from xltools import rollup, rules, templates
+    stage, forecast = schema.sheets["pipeline"].field("stage"), schema.sheets["pipeline"].field("forecast")
+    assert stage.with_role("won") == rules.WON_STAGE == rollup.WON_STAGE == "6 收回全款"
+    assert rules.CLOSED_FORECASTS == {forecast.with_role("won"), forecast.with_role("lost")} == {"已成交", "丢单"}
+    assert rollup.APPROVAL_CHAIN == schema.sheets["contracts"].field("step").choice_values()
+    assert rollup.GM_STEP == rules.GM_STEP == "总经理审批"
+    assert templates.DUE_DATES["objections"][1] == {"status": ("已解决",)}
+    with pytest.raises(ValueError, match="0 choices have the role 'won'"):
+        schema.sheets["contracts"].field("step").with_role("won")

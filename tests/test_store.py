@@ -519,3 +519,19 @@ def test_a_read_only_session_can_roll_up(inbox, tmp_path, pg_url):
     sep = "&" if "?" in pg_url else "?"
     read_only = pg_url + sep + "options=-c%20default_transaction_read_only%3Don"
     assert rollup(read_only, AS_OF).to_dict() == rollup(pg_url, AS_OF).to_dict()
+
+
+def test_a_new_day_re_runs_the_time_dependent_rules_in_place(inbox, tmp_path, store_url):
+    """Days later, with no file changed, the findings are those of a fresh merge of that day."""
+    def codes(result):
+        return sorted((f.code, f.file, f.cell, f.message("en")) for f in result.report.findings if f.code != "entry-late")
+
+    run(inbox, store_url, tmp_path)
+    overdue = {}
+    for days in (7, 24, 3):                 # the next visit passes, then the follow-ups; then the day goes back
+        day = AS_OF + dt.timedelta(days=days)
+        again = run(inbox, store_url, tmp_path, as_of=day)
+        fresh = run(inbox, tmp_path / f"fresh{days}.db", tmp_path, as_of=day)
+        assert again.files["read"] == 0 and codes(again) == codes(fresh)
+        overdue[days] = sum(f.code == "follow-up-overdue" for f in again.report.findings)
+    assert overdue == {7: 1, 24: 5, 3: 0}      # the visit; then it and the four customers

@@ -115,25 +115,51 @@ def _escape(text: str) -> str:
 
 
 # The rules reference, docs/rules.md: made from the finding catalogue, the rules' own
-# descriptions and the settings, so it cannot drift from the code.
+# declarations (@rule) and the settings, so it cannot drift from the code.
 RULES_PATH = Path("docs/rules.md")
+ADDING_A_RULE = (
+    "## Adding a rule\n\n"
+    "1. Write one function in `xltools/rules.py` decorated with `@rule(code, severity, description, zh=..., "
+    "en=..., forms=..., relates_by=..., settings=..., as_of=...)`: a new code (codes are never renamed), its "
+    "message templates, the forms it reads, the settings it reads (defined with their defaults in "
+    "`xltools/config.py`) and the dates it compares with the as-of day. Declare every key through which it "
+    "compares rows of "
+    "different files (`CUSTOMER`, `CONTRACT`, `PROJECT`, `TARGET_REP`, or a new `Key`); `EVERYTHING` if it "
+    "compares each row with all others. `merge` re-checks after an edit exactly the rows sharing a declared "
+    "key value with a changed, added or removed row, so nothing in `merge` changes.\n"
+    "2. Add its tests, and regenerate this page with `xltools templates docs`.")
 
 
 def rules_markdown() -> str:
-    from . import rules
     from .findings import CODES
-    semantics = _rule_semantics(rules.__doc__ or "", set(CODES))
-    blocks = ["# Validation rules", "Generated from `xltools/findings.py`, `xltools/rules.py` and "
-              "`xltools/config.py` by `xltools templates docs`. Codes are stable: they are never renamed.",
+    from .rules import RULES, related_keys
+    blocks = ["# Validation rules", "Generated from `xltools/findings.py` (codes of reading), the `@rule` "
+              "declarations in `xltools/rules.py` and `xltools/config.py` by `xltools templates docs`. Codes are "
+              "stable: they are never renamed.",
               "## Findings",
               _row(["Code", "Severity", "What it means", "Message (zh)", "Message (en)"]) + "\n" + _row(["---"] * 5)]
     for code in CODES.values():
-        meaning = semantics.get(code.code, "checked while reading the file")
+        meaning = RULES[code.code].description if code.code in RULES else "checked while reading the file"
         blocks[-1] += "\n" + _row([f"`{code.code}`", code.severity, _escape(meaning), _escape(code.zh), _escape(code.en)])
+    blocks += ["## Rules", "What each rule reads. A re-merge re-checks the rows sharing a value of a rule's keys "
+               "with a changed row; the As-of column names the dates a rule compares with the day of the run: "
+               "when the day moves, those rules are re-run over the rows whose dates it passed (and, for a "
+               "*daily* rule, whose message counts the days, the rows it flagged) and the rows related to them.",
+               _row(["Rule", "Forms", "Relates rows by", "Settings", "As-of"]) + "\n" + _row(["---"] * 5)]
+    for unit in RULES.values():
+        forms = "all" if unit.forms == ("*",) else ", ".join(f"`{f}`" for f in unit.forms)
+        keys = ", ".join(k.title for k in unit.relates_by) or "the row alone"
+        settings = ", ".join(f"`{s}`" for s in unit.settings)
+        as_of = ", ".join(f"`{form}.{key}`" for form, key in unit.as_of.items()) + (" (daily)" if unit.daily else "")
+        blocks[-1] += "\n" + _row([f"`{unit.code}`", forms, keys, settings, as_of])
+    blocks += ["## Keys", _row(["Key", "What it is"]) + "\n" + _row(["---"] * 2)]
+    for key in {k.name: k for k in related_keys()}.values():
+        blocks[-1] += "\n" + _row([f"`{key.name}`", _escape(key.description)])
     blocks += ["## Settings", "Override any of them with `--config rules.yaml` (a YAML mapping of these names).",
                _row(["Setting", "Default", "Meaning"]) + "\n" + _row(["---"] * 3)]
     for name, default, meaning in _settings():
         blocks[-1] += "\n" + _row([f"`{name}`", f"`{_escape(default)}`", _escape(meaning)])
+    blocks.append(ADDING_A_RULE)
     return "\n\n".join(blocks) + "\n"
 
 
@@ -142,23 +168,6 @@ def write_rules_docs(path: str | Path = RULES_PATH) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, rules_markdown().encode("utf-8"))
     return path
-
-
-def _rule_semantics(doc: str, codes: set[str]) -> dict[str, str]:
-    """The 'code -- semantics' block of the rules module: code at column 0, text after."""
-    found: dict[str, list[str]] = {}
-    current = None
-    for line in doc.split("Rules (code -- semantics):", 1)[-1].splitlines():
-        if not line.strip():
-            current = None
-            continue
-        head, _, rest = line.partition(" ")
-        if line[0] != " " and head in codes and rest.strip():
-            current = head
-            found[current] = [rest.strip()]
-        elif current and line.startswith(" "):
-            found[current].append(line.strip())
-    return {k: " ".join(v) for k, v in found.items()}
 
 
 def _settings() -> list[tuple[str, str, str]]:

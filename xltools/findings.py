@@ -1,8 +1,9 @@
 """Findings: what validation says about a file, a row or a cell.
 
 Every finding has a stable kebab-case code (never renamed once published), a severity
-and a message template in Chinese and English. The catalogue below is the one place
-they are defined; docs/errors.md is generated from it.
+and a message template in Chinese and English. The catalogue below defines the codes of
+reading; each business rule declares its own with ``@rule`` in rules.py. docs/rules.md is
+generated from both.
 """
 from __future__ import annotations
 
@@ -44,43 +45,14 @@ _CATALOGUE = [
     Code("text-too-long", ERROR, "文本超过 Excel 上限 32767 个字符（{length} 个）", "Text is longer than Excel's 32,767 characters ({length})"),
     Code("control-character", WARNING, "文本含不可见的控制字符", "Text contains invisible control characters"),
     # Cells
-    Code("required", ERROR, "“{label}”为必填项", "'{label}' is required"),
     Code("type", ERROR, "“{label}”的值“{value}”不是有效的{expected}", "'{label}': '{value}' is not a valid {expected}"),
     Code("enum", ERROR, "“{label}”的值“{value}”不在可选范围内：{allowed}", "'{label}': '{value}' is not one of: {allowed}"),
     Code("range", ERROR, "“{label}”的值 {value} 超出范围 {bounds}", "'{label}': {value} is outside {bounds}"),
     Code("format", ERROR, "“{label}”的值“{value}”格式不对：{expected}", "'{label}': '{value}' is not {expected}"),
-    Code("duplicate-row", WARNING, "与 {other} 重复", "Duplicates {other}"),
-    # Per form
-    Code("weights-sum", ERROR, "{customer} {date} 的决策链权重合计 {total}%，应为 100%",
-         "Decision-chain weights of {customer} on {date} add up to {total}%, not 100%"),
-    Code("decision-maker-missing", ERROR, "{customer} {date} 的决策链没有“决策”角色",
-         "The decision chain of {customer} on {date} has no decision maker"),
-    Code("solution-incomplete", WARNING, "{customer} 的方案缺少模块：{missing}", "The proposal for {customer} lacks: {missing}"),
-    Code("done-date-missing", ERROR, "模块已完成但没有完成时间", "The module is done but has no completion date"),
-    Code("date-order", ERROR, "“{label}”（{value}）不应早于“{other_label}”（{other}）",
-         "'{label}' ({value}) must not be before '{other_label}' ({other})"),
-    Code("objection-overdue", WARNING, "异议未解决且已过解决时间 {value}", "The objection is open past its resolve-by date {value}"),
-    Code("approval-order", ERROR, "合同 {customer} 的审批环节顺序不对：{detail}", "Approval steps of {customer} are out of order: {detail}"),
-    Code("approval-consistency", ERROR, "合同 {customer} 的各行{label}不一致：{values}", "Rows of contract {customer} disagree on {label}: {values}"),
-    Code("approval-authority", ERROR, "合同 {customer} 金额 {value} 万元，需总经理审批", "Contract {customer} of {value} (10k CNY) needs the general manager's approval"),
-    Code("visit-interval", WARNING, "{grade}客户的回访间隔 {days} 天，超过 {limit} 天", "A {grade} customer's next visit is {days} days away, over {limit}"),
-    Code("probability-mismatch", WARNING, "赢率 {value}% 与阶段“{stage}”的 {expected}% 不符", "Win probability {value}% differs from {expected}% of stage '{stage}'"),
-    Code("close-date-stale", WARNING, "进行中的商机预计签约时间 {value} 已过", "The open opportunity's expected close {value} has passed"),
-    Code("won-inconsistent", ERROR, "阶段“{stage}”需赢率 100% 且预测类别为“已成交”", "Stage '{stage}' needs 100% and forecast Closed"),
-    Code("customer-unknown", WARNING, "客户“{value}”不在客户信息表中", "Customer '{value}' is not in customer information"),
-    Code("amount-mismatch", ERROR, "合同金额 {value} 与谈判共识价格 {other} 不一致", "Contract amount {value} differs from the agreed price {other}"),
-    Code("below-floor", WARNING, "共识金额 {value} 低于我方底线 {other}，需审批", "Agreed {value} is below our floor {other}; needs approval"),
-    Code("confirmation-late", WARNING, "需求确认函在需求挖掘 {days} 天后才发送（应在 {limit} 天内）",
-         "The needs confirmation went out {days} days after the meeting (due within {limit})"),
-    Code("confirmation-missing", WARNING, "需求挖掘已过 {days} 天仍未发送需求确认函（应在 {limit} 天内）",
-         "No needs confirmation sent {days} days after the meeting (due within {limit})"),
-    Code("delivery-followup-missing", WARNING, "交付（{value}）后 {limit} 个工作日内没有回访", "No follow-up visit within {limit} working days of delivery ({value})"),
-    Code("entry-late", WARNING, "{value} 的记录在 {hours} 小时后才录入（应在 {limit} 小时内）",
-         "The record of {value} was entered {hours} hours later (due within {limit})"),
-    Code("duplicate-claim", WARNING, "客户“{value}”同时由 {reps} 跟进（撞单）", "Customer '{value}' is claimed by {reps}"),
-    Code("follow-up-overdue", WARNING, "“{label}” {value} 已过", "'{label}' {value} has passed"),
+    # The rules' codes are declared with each rule, in rules.py.
 ]
 CODES: dict[str, Code] = {c.code: c for c in _CATALOGUE}
+"""Every finding code: the ones above, then each rule's (registered by ``rules.rule``)."""
 
 # Each code's short title, for a manager's summary (the code itself stays the key).
 TITLES = {k: Text(zh=zh, en=en) for k, (zh, en) in {
@@ -108,6 +80,9 @@ TITLES = {k: Text(zh=zh, en=en) for k, (zh, en) in {
     "delivery-followup-missing": ("交付后未回访", "No follow-up after delivery"),
     "entry-late": ("录入不及时", "Entered late"), "duplicate-claim": ("撞单", "Duplicate claim"),
     "follow-up-overdue": ("跟进逾期", "Follow-up overdue"),
+    "file-extension-wrong": ("扩展名与内容不符", "Wrong file extension"), "sheet-skipped": ("工作表未读取", "Sheet skipped"),
+    "form-sheet-too-large": ("表单工作表超出上限", "Form sheet too large"),
+    "form-sheet-unreadable": ("表单工作表无法读取", "Form sheet unreadable"),
 }.items()}
 
 
@@ -191,3 +166,6 @@ def _json_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return _show(value)
+
+
+from . import rules  # noqa: E402,F401 -- registers the rules' codes in CODES

@@ -12,15 +12,15 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .atomic import FileInUse
 from .config import Config
 from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
-from .model import customer_key
-from .rules import RuleContext, run_rules
+from .model import Record
+from .rules import EVERYTHING, RULES, Key, Rule, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
@@ -109,37 +109,118 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
         return bool(stored and stored.sha256 == f.sha256 and stored.status == "active")
 
     batch = read_batch(inboxes, config, unchanged=unchanged, progress=progress)
-    fingerprint = _fingerprint(inboxes, as_of, config)
+    fingerprint = _fingerprint(inboxes, config)
     last = db.last_run()
     incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
+    day_before = dt.date.fromisoformat(last["as_of"]) if incremental else as_of
     db.integrity_check()                   # a damaged store is refused before anything is written
     with db.transaction():                 # the run row commits with its rows and findings, or not at all
         run = db.start_run(as_of, [str(p) for p in inboxes])
-        stale = _stale_customers(db, batch, known, inbox_of) if incremental else None
+        changed = _changed_keys(db, batch, known, inbox_of) if incremental else None
         ids, seen = _store_files(db, batch, known, inbox_of, run)
         withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, set(inbox_of.values()), seen, prune)
-        report = _check(db, run, batch, ids, as_of, config, stale)
+        report = _check(db, run, batch, ids, as_of, config, changed, day_before)
         db.snapshot_pipeline(run, as_of)
         result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files)
         db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint})
     return result
 
 
-def _fingerprint(inboxes, as_of: dt.date, config: Config) -> str:
-    """What the rules' results depend on besides the rows: the same fingerprint as the last run
-    means only the rows of changed files (and their customers) need checking again."""
+def _fingerprint(inboxes, config: Config) -> str:
+    """What the rules' results depend on besides the rows and the day: the same fingerprint as the
+    last run means only the rows of changed files (and the rows related to them) need checking
+    again, and for a new day the rows the time-dependent rules see move."""
     from . import __version__
-    return json.dumps([__version__, sorted(_inbox_key(p) for p in inboxes), as_of.isoformat(), repr(config)],
-                      ensure_ascii=False)
+    return json.dumps([__version__, sorted(_inbox_key(p) for p in inboxes), repr(config)], ensure_ascii=False)
 
 
-def _stale_customers(db, batch: Batch, known, inbox_of) -> set[str]:
-    """Customers whose rows change in this run: named by a changed or vanished file, before or now."""
+def _changed_keys(db, batch: Batch, known, inbox_of) -> dict[Key, set] | None:
+    """The values of every key a rule relates rows by, taken by the rows this run changes: the
+    stored rows of changed and vanished files, and the rows read now. None: check every row."""
+    keys = related_keys()
     present = {(inbox_of.get(_root(f)), f.path) for f in batch.files if f.status != "skipped"}
-    changed = [s.id for key, s in known.items()
-               if key[0] in set(inbox_of.values()) and (key not in present or _status_of(batch, key[1]) == "ok")]
-    return db.customer_keys(changed) | {customer_key(r.values.get(db.schema.sheets[r.form].customer_field))
-                                        for r in batch.records if db.schema.sheets[r.form].customer_field} - {""}
+    mine = {key: s for key, s in known.items() if key[0] in set(inbox_of.values())}
+    changed = [s.id for key, s in mine.items() if key not in present or _status_of(batch, key[1]) == "ok"]
+    active = [s.id for s in mine.values() if s.status == "active"]
+    if EVERYTHING in keys or any(_presence_flips(db, batch, key, active, changed) for key in keys if key.presence):
+        return None
+    keys = [key for key in keys if not key.presence]
+    values = key_values(batch.records, db.schema, keys)
+    for key in keys:
+        for form, column in key.columns(db.schema).items():
+            values[key] |= db.distinct_values(changed, form, column)
+    return values
+
+
+def _presence_flips(db, batch: Batch, key: Key, active: list[int], changed: list[int]) -> bool:
+    """Whether a form of a presence key gains its first filled row or loses its last one."""
+    kept = [i for i in active if i not in set(changed)]
+    for form, column in key.columns(db.schema).items():
+        before = bool(db.distinct_values(active, form, column))
+        after = bool(db.distinct_values(kept, form, column)) or any(
+            r.form == form and r.get(column) for r in batch.records)
+        if before != after:
+            return True
+    return False
+
+
+def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: dict[Key, set],
+                     forms: set[str] | None = None) -> list[Record]:
+    """The stored rows of these files sharing a key value with a changed row, then with those rows,
+    until no new value appears: every group a rule forms is then wholly in or wholly out.
+    ``forms``: only rows of these forms."""
+    done: dict[Key, set] = {key: set() for key in changed}
+    places: set[tuple] = set()
+    records: list[Record] = []
+    pending = changed
+    while any(pending[key] - done[key] for key in pending):
+        found = []
+        for key, values in pending.items():
+            values = values - done[key]
+            done[key] |= values
+            for form, column in key.columns(db.schema).items():
+                if values and (forms is None or form in forms):
+                    found += db.load_matching(file_ids, paths, form, column, values)
+        new = _unseen(found, places)
+        records += new
+        pending = key_values(new, db.schema, changed)
+    return records
+
+
+def _unseen(records: list[Record], places: set[tuple]) -> list[Record]:
+    """The records whose place is not in ``places`` yet, each once; adds them to ``places``."""
+    new = []
+    for r in records:
+        place = (r.file, r.form, r.sheet, r.row)
+        if place not in places:
+            places.add(place)
+            new.append(r)
+    return new
+
+
+def _in_inbox_order(records: list[Record], batch: Batch) -> list[Record]:
+    """The inbox's order, whichever files were read now: "first" and "latest" in the rules depend on it."""
+    position = {f.path: i for i, f in enumerate(batch.files)}
+    return sorted(records, key=lambda r: (position[r.file], r.sheet, r.row))
+
+
+def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day_before: dt.date,
+               context: RuleContext) -> Iterator[tuple[Rule, list[Record], list[Finding]]]:
+    """Each time-dependent rule again, after the day moved from ``day_before``: over the stored rows
+    whose declared dates the day passed (with the rule's lead; a verdict "date before the day"
+    changes there only), the rows it flagged if its text counts the days, the rows related to
+    those through its keys, and the rows read now."""
+    low, high = sorted((day_before, context.as_of))
+    for unit in (u for u in RULES.values() if u.as_of):
+        places: set[tuple] = set()
+        moved = _unseen(db.load_flagged(file_ids, paths, [unit.code]) if unit.daily else [], places)
+        start = low - dt.timedelta(days=unit.lead(context.config) + 1)
+        for form, column in unit.as_of.items():
+            moved += _unseen(db.load_between(file_ids, paths, form, column, start, high), places)
+        values = key_values(moved, db.schema, unit.relates_by)
+        related = _unseen(_related_records(db, file_ids, paths, values, set(unit.forms)), places)
+        records = _in_inbox_order(moved + related + batch.records, batch)
+        yield unit, records, run_rules(records, context, skip=set(RULES) - {unit.code})
 
 
 def _status_of(batch: Batch, path: str) -> str | None:
@@ -179,35 +260,50 @@ def _withdraw_missing(db, known, inboxes: set, seen: set, prune: bool) -> tuple[
     return [s.path for s in gone], rows
 
 
-def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, stale: set[str] | None) -> Report:
+def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: dict[Key, set] | None,
+           day_before: dt.date) -> Report:
     """Run the rules, store their findings and quarantine the rows with errors.
 
-    ``stale`` None: over every current row. Otherwise only over the rows of files read now and
-    the stored rows of the stale customers: every rule relates rows through their customer, so
-    the findings elsewhere stand as the last run left them.
+    ``changed`` None: over every current row. Otherwise only over the rows of files read now and
+    the stored rows related to them through the keys the rules declare: no rule compares rows
+    otherwise, so the findings elsewhere stand as the last run left them. A new day also re-runs
+    the time-dependent rules where their verdict may move (see ``_day_moved``).
     """
     paths = {v: k for k, v in ids.items()}
     by_status = {s: [ids[f.path] for f in batch.files if f.status == s and f.path in ids]
                  for s in ("ok", "unchanged", "unreadable")}
     reread = by_status["ok"] + by_status["unreadable"]
     kept_ids = by_status["unchanged"] + by_status["unreadable"]     # a broken file's last good rows stay
-    records = batch.records + db.load_records(kept_ids, {i: paths[i] for i in kept_ids}, stale)
+    kept_paths = {i: paths[i] for i in kept_ids}
+    stored = (db.load_records(kept_ids, kept_paths) if changed is None
+              else _related_records(db, kept_ids, kept_paths, changed))
+    records = _in_inbox_order(batch.records + stored, batch)
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
-    known = None if stale is None else db.customer_keys(list(ids.values()), ["customers"])
+    known = None if changed is None else db.customer_keys(list(ids.values()), ["customers"])
     context = RuleContext(load_schema(), config, as_of, since, known)
     rule_findings = run_rules(records, context)
     db.replace_findings(run, "read", reread, [_finding_row(f, ids) for f in batch.findings if ids.get(f.file) in reread])
     checked = _places(records, ids)
-    if stale is None:
+    if changed is None:
         db.replace_findings(run, "rule", list(ids.values()), [])
     else:
         db.replace_findings(run, "rule", by_status["ok"], [])
         db.delete_findings_at("rule", checked)
+        if day_before != as_of:
+            # Where every rule ran just now, its findings stand; elsewhere only the day's rules run.
+            done = set(checked)
+            for unit, moved, found in _day_moved(db, kept_ids, kept_paths, batch, day_before, context):
+                places = [p for p in _places(moved, ids) if p not in done]
+                db.delete_findings_at("rule", places, [unit.code])
+                rule_findings += [f for f in found if (ids[f.file], f.form, f.row) not in done]
+                if unit.severity == ERROR:
+                    checked += places               # only an error changes whether a row is quarantined
+            checked = list(dict.fromkeys(checked))
     db.add_findings(run, "rule", [_finding_row(f, ids) for f in rule_findings])
     findings = kept_read + batch.findings + [_finding_from_row(row, paths)
                                               for row in db.stored_findings("rule", list(ids.values()))]
-    _quarantine(db, findings, ids, checked if stale is not None else None)
+    _quarantine(db, findings, ids, checked if changed is not None else None)
     return Report(as_of, batch.files, findings, batch.records)
 
 

@@ -55,19 +55,21 @@ import pandas as pd
 
 from .config import Config
 from .model import customer_key
-from .schema import load_schema
+from .schema import load_schema, vocabulary
 from .store import Store, is_url, open_store
 
 if TYPE_CHECKING:
     from .changes import Changes
 
-WON_STAGE = "6 收回全款"
-COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST = "承诺", "争取", "管道", "已成交", "丢单"
+# The business vocabulary, by role in forms.yaml.
+WON_STAGE = vocabulary("pipeline", "stage", "won")
+COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST = (vocabulary("pipeline", "forecast", role)
+                                              for role in ("commit", "upside", "pipeline", "won", "lost"))
 FORECASTS = [COMMIT, UPSIDE, PIPELINE, CLOSED_WON, LOST]
-APPROVAL_CHAIN = ["销售经理审核", "法务审核", "总经理审批"]
-GM_STEP = APPROVAL_CHAIN[-1]
-AGREED, REJECTED = "同意", "驳回"
-RESOLVED = "已解决"
+APPROVAL_CHAIN = load_schema().sheets["contracts"].field("step").choice_values()
+GM_STEP = vocabulary("contracts", "step", "general-manager")
+AGREED, REJECTED = vocabulary("contracts", "decision", "agreed"), vocabulary("contracts", "decision", "rejected")
+RESOLVED = vocabulary("objections", "status", "resolved")
 OTHER_CATEGORY = "其他"
 BASELINE_DAYS = 7
 DUE_DAYS = 7

@@ -1,73 +1,27 @@
 """Business rules: what ``validate`` checks beyond one cell's type and format.
 
 ``run_rules(records, ctx)`` takes every row of every file of one run, so rules that
-compare forms, files and reps see them all. Each rule is a small function in
-``RULES``, keyed by the one finding code it emits; ``run_rules(..., skip={...})``
-leaves rules out.
+compare forms, files and reps see them all; ``run_rules(..., skip={...})`` leaves rules out.
+
+Each rule is one unit: a function decorated with ``@rule``, which declares the one finding
+code it emits with its severity and zh/en message templates, what it checks, the forms and
+settings it reads, the dates it compares with the as-of day, and the keys through which it
+relates rows of different files (``CUSTOMER``, ``CONTRACT`` ...).
+docs/rules.md is generated from these declarations, and ``merge`` re-checks after an edit
+exactly the rows that share a declared key value with a changed row, so a rule that
+relates rows by a key it does not declare would make a re-merge differ from a full merge.
+
+To add a rule: write one ``@rule`` function below (a new code, never a renamed one; declare
+every key through which it compares rows, ``EVERYTHING`` if it compares each row with all
+others, and the dates it compares with the as-of day), add its tests, and run ``xltools
+templates docs``. Nothing in ``merge`` changes. Settings stay in ``config.Config``, with
+their defaults and docs; a rule names the ones it reads.
 
 A rule never speaks about a value it needs that is missing or unreadable: the
 ``required``, ``type`` and ``enum`` findings already point at that cell, and the rule
 speaks once the rep fixes it. Customers are matched across forms with
-``model.customer_key`` (深圳市华络通信有限公司 and 华络通信 are one customer).
-
-Rules (code -- semantics):
-
-required                  a required field is empty in a started row; a field whose
-                          column is missing (column-missing) or whose cell was
-                          unreadable (type/enum) is not reported again.
-duplicate-row             a form's natural key appears twice across all files (customer
-                          names compared by customer_key); reported on each later row,
-                          ``other`` = "file!sheet row N" of the first. In customer
-                          information the key includes the rep: one customer claimed by
-                          two reps is a duplicate-claim, not a duplicate row.
-weights-sum               decision-chain weights of one customer and date do not add up
-                          to 100 ± weights_tolerance; on the first row's weight cell.
-decision-maker-missing    that group has no 决策 role; on the first row's role cell.
-solution-incomplete       a customer's checklist lacks some of the six modules
-                          (``missing`` lists them in schema order); on its first row.
-done-date-missing         a module marked 是 has no 完成时间.
-date-order                objections: 解决时间 before 异议提出时间; visits: 下次回访时间
-                          not after 回访时间; contracts: 审批时间 before 提交时间. On the
-                          later date's cell.
-objection-overdue         status 未解决 or empty, and 解决时间 before as_of.
-approval-order            per contract (rows grouped by 合同编号), at most one per row,
-                          first match wins: a row after a 驳回 row (the chain ended); a
-                          step listed after a later step of the chain; a step decided
-                          (同意/驳回) while an earlier step is missing or not 同意
-                          ("skipped"); a decision dated before an earlier step's.
-approval-consistency      rows of one contract disagree on customer (customer_key) or
-                          amount; once per contract and field, on the first row that
-                          differs from the contract's first row.
-approval-authority        amount >= approval_gm_threshold, the contract is not rejected
-                          and has no 总经理审批 row at all. A chain still in progress is
-                          flagged too: the planned chain itself lacks the step.
-visit-interval            下次回访时间 - 回访时间 > visit_interval_days[grade], the grade
-                          from customer information; no grade known -> no finding.
-follow-up-overdue         customer information: 下次跟进时间 before as_of; visits: the
-                          customer's latest visit (by date, then row order) has a
-                          下次回访时间 before as_of.
-probability-mismatch      an open opportunity's 赢率 differs from its stage's default.
-                          Closed ones (已成交/丢单, stage 6) are left to won-inconsistent.
-close-date-stale          an open opportunity's 预计签约时间 is before as_of.
-won-inconsistent          stage 6 with a 赢率 other than 100 (on that cell), else with a
-                          forecast other than 已成交 (on the forecast cell).
-customer-unknown          a row of any form but customers/targets names a customer not
-                          in customer information; only when the run has customer rows.
-amount-mismatch           a contract's amount differs (> 1e-6) from the latest 价格
-                          agreement (by date, then row order) with that customer.
-below-floor               a 价格 agreement below 我方底线 (a number like "22", "22万" or
-                          "22万/年"; anything else is not compared).
-confirmation-late         需求确认函 sent more than confirmation_days after the meeting.
-confirmation-missing      not sent, and as_of is already past that (days = as_of - date).
-delivery-followup-missing no visit of the customer from 交付日期 up to
-                          delivery_followup_workdays working days (Mon-Fri) after it, and
-                          that window ended before as_of.
-entry-late                a needs or negotiation row first seen by the store more than
-                          entry_hours after the end of the meeting day (the form has no
-                          time of day); ``hours`` rounded up. Rows never stored: skipped.
-duplicate-claim           one customer in customer information owned by two or more
-                          reps; the first claim (store's first_seen, else row order)
-                          stands, each other rep's row is reported.
+``model.customer_key`` (深圳市华络通信有限公司 and 华络通信 are one customer). "First" and
+"latest" follow the order of ``records``.
 
 Findings come back sorted by file, form (schema order), sheet, row, column and rule.
 """
@@ -77,28 +31,28 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from openpyxl.utils import column_index_from_string
 
 from .config import Config
-from .findings import CODES, Finding
+from .findings import CODES, ERROR, INFO, WARNING, Code, Finding
 from .model import Record, customer_key
-from .schema import FieldSpec, Schema, SheetSpec, Text
+from .schema import FieldSpec, Schema, SheetSpec, Text, vocabulary
 from .values import clean_text, is_blank, parse_number
 
-# Canonical choice values the rules test for (see forms.yaml).
-DECISION_MAKER = "决策"
-DONE = "是"
-OPEN = "未解决"
-AGREED, REJECTED = "同意", "驳回"
-GM_STEP = "总经理审批"
-PRICE = "价格"
-WON_STAGE = "6 收回全款"
-CLOSED_WON = "已成交"
-CLOSED_FORECASTS = {"已成交", "丢单"}
+# The choice values the rules test for, by their role in forms.yaml.
+DECISION_MAKER = vocabulary("decision_chain", "role", "decision-maker")
+DONE = vocabulary("solution", "done", "yes")
+OPEN = vocabulary("objections", "status", "open")
+AGREED, REJECTED = vocabulary("contracts", "decision", "agreed"), vocabulary("contracts", "decision", "rejected")
+GM_STEP = vocabulary("contracts", "step", "general-manager")
+PRICE = vocabulary("negotiations", "clause", "price")
+WON_STAGE = vocabulary("pipeline", "stage", "won")
+CLOSED_WON = vocabulary("pipeline", "forecast", "won")
+CLOSED_FORECASTS = {CLOSED_WON, vocabulary("pipeline", "forecast", "lost")}
 AMOUNT_TOLERANCE = 1e-6
 
 
@@ -111,6 +65,120 @@ class RuleContext:
     """File -> when the store first saw it. Rows already there then have no known entry time."""
     known_customers: set[str] | None = None
     """Every customer in customer information, when the rules see only part of the rows."""
+
+
+@dataclass(frozen=True, eq=False)
+class Key:
+    """A value through which a rule relates rows of different files (e.g. one contract's rows).
+
+    ``fields`` maps each form to the field holding the key; None: every form's customer field,
+    compared by ``customer_key``.
+    """
+    name: str
+    description: str
+    fields: dict[str, str] | None = None
+    presence: bool = False
+    """Relates every row with whether these fields are filled anywhere at all, not with equal values."""
+    only: tuple[str, ...] | None = None
+    """Relates the rows of these forms only (see ``on``)."""
+
+    def on(self, *forms: str) -> "Key":
+        """The same key relating the rows of these forms only."""
+        return replace(self, only=forms)
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({', '.join(self.only)})" if self.only else self.name
+
+    def columns(self, schema: Schema) -> dict[str, str]:
+        """Form -> the field to match, ``CUSTOMER_KEY`` for the normalised customer."""
+        if self.fields is None:
+            found = {k: CUSTOMER_KEY for k, s in schema.sheets.items() if s.customer_field}
+        else:
+            found = dict(self.fields)
+        return {k: v for k, v in found.items() if self.only is None or k in self.only}
+
+    def value(self, record: Record, schema: Schema) -> Hashable | None:
+        column = self.columns(schema).get(record.form)
+        if column is None:
+            return None
+        if column == CUSTOMER_KEY:
+            return _cust(record) or None
+        return record.get(column)
+
+
+CUSTOMER_KEY = "_customer_key"
+CUSTOMER = Key("customer", "the customer named by any form, compared by customer_key")
+CONTRACT = Key("contract", "合同编号 of contract approval", {"contracts": "contract_id"})
+PROJECT = Key("project", "项目编号 of the opportunity pipeline", {"pipeline": "project_id"})
+TARGET_REP = Key("target-rep", "the rep of a targets row (covers rep + month)", {"targets": "rep"})
+CUSTOMER_INFORMATION = Key("customer-information", "whether customer information has any row at all",
+                           {"customers": "customer"}, presence=True)
+EVERYTHING = Key("everything", "each row with every other: any change re-checks all rows", {})
+ALL_FORMS = ("*",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One business rule and what it declares about itself."""
+    code: str
+    description: str
+    check: Callable[["Rows"], Iterable[Finding]]
+    forms: tuple[str, ...]
+    relates_by: tuple[Key, ...] = ()
+    settings: tuple[str, ...] = ()
+    as_of: dict[str, str] = field(default_factory=dict)
+    """Form -> the date field compared with the as-of day; empty when the day does not matter."""
+    lead: Callable[[Config], int] = lambda config: 0
+    """How many days after that date the verdict can still change."""
+    daily: bool = False
+    """The finding counts the days up to the as-of day: its text changes every day."""
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    def __call__(self, rows: "Rows") -> Iterable[Finding]:
+        return self.check(rows)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: str, description: str, *, zh: str, en: str, forms: tuple[str, ...],
+         relates_by: tuple[Key, ...] = (),
+         settings: tuple[str, ...] = (), as_of: dict[str, str] | None = None,
+         lead: Callable[[Config], int] | None = None, daily: bool = False) -> Callable:
+    """Declare the decorated function as the rule emitting ``code``, with that code's severity and
+    zh/en message templates (``{value}``, ``{customer}`` and the finding's params fill them)."""
+    if code in CODES:
+        raise ValueError(f"finding code {code!r} is declared twice")
+    CODES[code] = Code(code, severity, zh, en)
+
+    def register(check: Callable[["Rows"], Iterable[Finding]]) -> Callable:
+        RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of or {},
+                           lead or (lambda config: 0), daily)
+        return check
+    return register
+
+
+def related_keys() -> list[Key]:
+    """Every key some rule relates rows by, each once (a key on some forms only counts as the whole key
+    when another rule relates rows by the whole key)."""
+    keys = list(dict.fromkeys(k for r in RULES.values() for k in r.relates_by))
+    whole = {k.name for k in keys if k.only is None}
+    return [k for k in keys if k.only is None or k.name not in whole]
+
+
+def key_values(records: Iterable[Record], schema: Schema, keys: Iterable[Key]) -> dict[Key, set]:
+    """The values each key takes in these rows (empty ones left out)."""
+    found: dict[Key, set] = {k: set() for k in keys}
+    for r in records:
+        for k, values in found.items():
+            v = k.value(r, schema)
+            if v is not None and v != "":
+                values.add(v)
+    return found
 
 
 class Rows:
@@ -238,6 +306,12 @@ def _parse_floor(text: Any) -> float | None:
 
 
 # Per cell and per form
+@rule("required", ERROR,
+       'a required field is empty in a started row; a field whose column is missing (column-missing) or '
+       'whose cell was unreadable (type/enum) is not reported again.',
+       zh='“{label}”为必填项',
+       en="'{label}' is required",
+       forms=ALL_FORMS)
 def check_required(rows: Rows) -> Iterator[Finding]:
     for r in rows.records:
         if not r.raw and all(v is None for v in r.values.values()):
@@ -265,6 +339,14 @@ def _natural_key(rows: Rows, record: Record) -> tuple | None:
     return tuple(parts)
 
 
+@rule("duplicate-row", WARNING,
+       "a form's natural key appears twice across all files (customer names compared by customer_key); "
+       'reported on each later row, ``other`` = "file!sheet row N" of the first. In customer information '
+       'the key includes the rep: one customer claimed by two reps is a duplicate-claim, not a duplicate '
+       'row.',
+       zh='与 {other} 重复',
+       en='Duplicates {other}',
+       forms=ALL_FORMS, relates_by=(CUSTOMER, CONTRACT, PROJECT, TARGET_REP))
 def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
     for form, records in rows.by_form.items():
         first: dict[tuple, Record] = {}
@@ -285,6 +367,12 @@ def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
                   lambda r: (_cust(r), r.get("date")) if _cust(r) and r.get("date") else None)
 
 
+@rule("weights-sum", ERROR,
+       'decision-chain weights of one customer and date do not add up to 100 ± weights_tolerance; on the '
+       "first row's weight cell.",
+       zh='{customer} {date} 的决策链权重合计 {total}%，应为 100%',
+       en='Decision-chain weights of {customer} on {date} add up to {total}%, not 100%',
+       forms=("decision_chain",), relates_by=(CUSTOMER,), settings=("weights_tolerance",))
 def check_weights_sum(rows: Rows) -> Iterator[Finding]:
     tolerance = rows.ctx.config.weights_tolerance
     for (_, date), group in _decision_chains(rows).items():
@@ -295,6 +383,11 @@ def check_weights_sum(rows: Rows) -> Iterator[Finding]:
             yield _finding("weights-sum", group[0], "weight", value=total, date=date, total=total)
 
 
+@rule("decision-maker-missing", ERROR,
+       "that group has no 决策 role; on the first row's role cell.",
+       zh='{customer} {date} 的决策链没有“决策”角色',
+       en='The decision chain of {customer} on {date} has no decision maker',
+       forms=("decision_chain",), relates_by=(CUSTOMER,))
 def check_decision_maker(rows: Rows) -> Iterator[Finding]:
     for (_, date), group in _decision_chains(rows).items():
         if any(_unreadable(r, "role") for r in group):
@@ -303,6 +396,12 @@ def check_decision_maker(rows: Rows) -> Iterator[Finding]:
             yield _finding("decision-maker-missing", group[0], "role", value=None, date=date)
 
 
+@rule("solution-incomplete", WARNING,
+       "a customer's checklist lacks some of the six modules (``missing`` lists them in schema order); "
+       'on its first row.',
+       zh='{customer} 的方案缺少模块：{missing}',
+       en='The proposal for {customer} lacks: {missing}',
+       forms=("solution",), relates_by=(CUSTOMER,))
 def check_solution_complete(rows: Rows) -> Iterator[Finding]:
     modules = rows.field("solution", "module").choice_values()
     for group in _group(rows.of("solution"), _cust).values():
@@ -314,6 +413,11 @@ def check_solution_complete(rows: Rows) -> Iterator[Finding]:
             yield _finding("solution-incomplete", group[0], "module", value=None, missing=missing)
 
 
+@rule("done-date-missing", ERROR,
+       'a module marked 是 has no 完成时间.',
+       zh='模块已完成但没有完成时间',
+       en='The module is done but has no completion date',
+       forms=("solution",))
 def check_done_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("solution"):
         if r.get("done") == DONE and _blank(r, "done_date"):
@@ -328,6 +432,12 @@ DATE_ORDER = (
 )
 
 
+@rule("date-order", ERROR,
+       'objections: 解决时间 before 异议提出时间; visits: 下次回访时间 not after 回访时间; contracts: 审批时间 before 提交时间. On '
+       "the later date's cell.",
+       zh='“{label}”（{value}）不应早于“{other_label}”（{other}）',
+       en="'{label}' ({value}) must not be before '{other_label}' ({other})",
+       forms=("objections", "visits", "contracts"))
 def check_date_order(rows: Rows) -> Iterator[Finding]:
     for form, early, late, same_day_ok in DATE_ORDER:
         for r in rows.of(form):
@@ -339,6 +449,11 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
                                other_label=rows.label(form, early), other=first)
 
 
+@rule("objection-overdue", WARNING,
+       'status 未解决 or empty, and 解决时间 before as_of.',
+       zh='异议未解决且已过解决时间 {value}',
+       en='The objection is open past its resolve-by date {value}',
+       forms=("objections",), as_of={"objections": "resolve_by"})
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("objections"):
         due = r.get("resolve_by")
@@ -415,6 +530,13 @@ class _Chain:
                                en=f"'{step.en}' decided on {day}, before '{prior.en}' on {prior_day}")
 
 
+@rule("approval-order", ERROR,
+       'per contract (rows grouped by 合同编号), at most one per row, first match wins: a row after a 驳回 row '
+       '(the chain ended); a step listed after a later step of the chain; a step decided (同意/驳回) while '
+       'an earlier step is missing or not 同意 ("skipped"); a decision dated before an earlier step\'s.',
+       zh='合同 {customer} 的审批环节顺序不对：{detail}',
+       en='Approval steps of {customer} are out of order: {detail}',
+       forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_order(rows: Rows) -> Iterator[Finding]:
     for contract in rows.contracts.values():
         chain = _Chain(rows, contract)
@@ -427,6 +549,12 @@ def check_approval_order(rows: Rows) -> Iterator[Finding]:
                 yield _finding("approval-order", r, key, detail=detail)
 
 
+@rule("approval-consistency", ERROR,
+       'rows of one contract disagree on customer (customer_key) or amount; once per contract and field, '
+       "on the first row that differs from the contract's first row.",
+       zh='合同 {customer} 的各行{label}不一致：{values}',
+       en='Rows of contract {customer} disagree on {label}: {values}',
+       forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
     same = {
         "customer": lambda a, b: customer_key(a) == customer_key(b),
@@ -445,6 +573,12 @@ def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
                                label=rows.label("contracts", key), values=distinct)
 
 
+@rule("approval-authority", ERROR,
+       'amount >= approval_gm_threshold, the contract is not rejected and has no 总经理审批 row at all. A '
+       'chain still in progress is flagged too: the planned chain itself lacks the step.',
+       zh='合同 {customer} 金额 {value} 万元，需总经理审批',
+       en="Contract {customer} of {value} (10k CNY) needs the general manager's approval",
+       forms=("contracts",), relates_by=(CONTRACT,), settings=("approval_gm_threshold",))
 def check_approval_authority(rows: Rows) -> Iterator[Finding]:
     threshold = rows.ctx.config.approval_gm_threshold
     for contract in rows.contracts.values():
@@ -459,6 +593,12 @@ def check_approval_authority(rows: Rows) -> Iterator[Finding]:
 
 
 # Visits and follow-ups
+@rule("visit-interval", WARNING,
+       '下次回访时间 - 回访时间 > visit_interval_days[grade], the grade from customer information; no grade known '
+       '-> no finding.',
+       zh='{grade}客户的回访间隔 {days} 天，超过 {limit} 天',
+       en="A {grade} customer's next visit is {days} days away, over {limit}",
+       forms=("visits", "customers"), relates_by=(CUSTOMER,), settings=("visit_interval_days",))
 def check_visit_interval(rows: Rows) -> Iterator[Finding]:
     limits = rows.ctx.config.visit_interval_days
     for r in rows.of("visits"):
@@ -472,6 +612,13 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
                            days=days, limit=limits[grade])
 
 
+@rule("follow-up-overdue", WARNING,
+       "customer information: 下次跟进时间 before as_of; visits: the customer's latest visit (by date, then "
+       'row order) has a 下次回访时间 before as_of.',
+       zh='“{label}” {value} 已过',
+       en="'{label}' {value} has passed",
+       forms=("customers", "visits"), relates_by=(CUSTOMER.on("visits"),),
+       as_of={"customers": "next_follow_up", "visits": "next_visit"})
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
     as_of = rows.ctx.as_of
     for r in rows.of("customers"):
@@ -485,6 +632,12 @@ def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
 
 
 # Pipeline
+@rule("probability-mismatch", WARNING,
+       "an open opportunity's 赢率 differs from its stage's default. Closed ones (已成交/丢单, stage 6) are "
+       'left to won-inconsistent.',
+       zh='赢率 {value}% 与阶段“{stage}”的 {expected}% 不符',
+       en="Win probability {value}% differs from {expected}% of stage '{stage}'",
+       forms=("pipeline",), settings=("stage_probability",))
 def check_probability(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         expected = rows.ctx.config.stage_probability.get(r.get("stage"))
@@ -496,6 +649,11 @@ def check_probability(rows: Rows) -> Iterator[Finding]:
                            stage=rows.choice("pipeline", "stage", r.get("stage")), expected=expected)
 
 
+@rule("close-date-stale", WARNING,
+       "an open opportunity's 预计签约时间 is before as_of.",
+       zh='进行中的商机预计签约时间 {value} 已过',
+       en="The open opportunity's expected close {value} has passed",
+       forms=("pipeline",), as_of={"pipeline": "expected_close"})
 def check_close_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         close = r.get("expected_close")
@@ -503,6 +661,12 @@ def check_close_date(rows: Rows) -> Iterator[Finding]:
             yield _finding("close-date-stale", r, "expected_close")
 
 
+@rule("won-inconsistent", ERROR,
+       'stage 6 with a 赢率 other than 100 (on that cell), else with a forecast other than 已成交 (on the '
+       'forecast cell).',
+       zh='阶段“{stage}”需赢率 100% 且预测类别为“已成交”',
+       en="Stage '{stage}' needs 100% and forecast Closed",
+       forms=("pipeline",))
 def check_won(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         if r.get("stage") != WON_STAGE:
@@ -516,6 +680,12 @@ def check_won(rows: Rows) -> Iterator[Finding]:
 
 
 # Across forms
+@rule("customer-unknown", WARNING,
+       'a row of any form but customers/targets names a customer not in customer information; only when '
+       'the run has customer rows.',
+       zh='客户“{value}”不在客户信息表中',
+       en="Customer '{value}' is not in customer information",
+       forms=ALL_FORMS, relates_by=(CUSTOMER, CUSTOMER_INFORMATION))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
     known = rows.customer_keys
     if not known:
@@ -540,6 +710,12 @@ def _latest_prices(rows: Rows) -> dict[str, float]:
     return {k: amount for k, (_, amount) in latest.items()}
 
 
+@rule("amount-mismatch", ERROR,
+       "a contract's amount differs (> 1e-6) from the latest 价格 agreement (by date, then row order) with "
+       'that customer.',
+       zh='合同金额 {value} 与谈判共识价格 {other} 不一致',
+       en='Contract amount {value} differs from the agreed price {other}',
+       forms=("contracts", "negotiations"), relates_by=(CONTRACT, CUSTOMER))
 def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
     prices = _latest_prices(rows)
     for contract in rows.contracts.values():
@@ -549,6 +725,11 @@ def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
             yield _finding("amount-mismatch", first, "amount", other=agreed)
 
 
+@rule("below-floor", WARNING,
+       'a 价格 agreement below 我方底线 (a number like "22", "22万" or "22万/年"; anything else is not compared).',
+       zh='共识金额 {value} 低于我方底线 {other}，需审批',
+       en='Agreed {value} is below our floor {other}; needs approval',
+       forms=("negotiations",))
 def check_below_floor(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("negotiations"):
         agreed = r.get("agreed_amount")
@@ -557,6 +738,11 @@ def check_below_floor(rows: Rows) -> Iterator[Finding]:
             yield _finding("below-floor", r, "agreed_amount", other=floor)
 
 
+@rule("confirmation-late", WARNING,
+       '需求确认函 sent more than confirmation_days after the meeting.',
+       zh='需求确认函在需求挖掘 {days} 天后才发送（应在 {limit} 天内）',
+       en='The needs confirmation went out {days} days after the meeting (due within {limit})',
+       forms=("needs",), settings=("confirmation_days",))
 def check_confirmation(rows: Rows) -> Iterator[Finding]:
     """Sent, but later than allowed."""
     for r, days, limit in _confirmation_delays(rows):
@@ -564,6 +750,12 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
             yield _finding("confirmation-late", r, "confirmation_sent", days=days, limit=limit)
 
 
+@rule("confirmation-missing", WARNING,
+       'not sent, and as_of is already past that (days = as_of - date).',
+       zh='需求挖掘已过 {days} 天仍未发送需求确认函（应在 {limit} 天内）',
+       en='No needs confirmation sent {days} days after the meeting (due within {limit})',
+       forms=("needs",), settings=("confirmation_days",), as_of={"needs": "date"},
+       lead=lambda config: config.confirmation_days, daily=True)
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
     """Not sent, and the allowed days have already passed."""
     for r, days, limit in _confirmation_delays(rows):
@@ -582,6 +774,14 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
             yield r, days, limit
 
 
+@rule("delivery-followup-missing", WARNING,
+       'no visit of the customer from 交付日期 up to delivery_followup_workdays working days (Mon-Fri) after '
+       'it, and that window ended before as_of.',
+       zh='交付（{value}）后 {limit} 个工作日内没有回访',
+       en='No follow-up visit within {limit} working days of delivery ({value})',
+       forms=("pipeline", "visits"), relates_by=(CUSTOMER.on("pipeline", "visits"),),
+       settings=("delivery_followup_workdays",),
+       as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4)
 def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
     workdays = rows.ctx.config.delivery_followup_workdays
     for r in rows.of("pipeline"):
@@ -599,6 +799,12 @@ def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
+@rule("entry-late", WARNING,
+       'a needs or negotiation row first seen by the store more than entry_hours after the end of the '
+       'meeting day (the form has no time of day); ``hours`` rounded up. Rows never stored: skipped.',
+       zh='{value} 的记录在 {hours} 小时后才录入（应在 {limit} 小时内）',
+       en='The record of {value} was entered {hours} hours later (due within {limit})',
+       forms=("needs", "negotiations"), settings=("entry_hours",))
 def check_entry_late(rows: Rows) -> Iterator[Finding]:
     limit = rows.ctx.config.entry_hours
     for r in rows.records:
@@ -614,6 +820,12 @@ def check_entry_late(rows: Rows) -> Iterator[Finding]:
             yield _finding("entry-late", r, key, hours=math.ceil(delay.total_seconds() / 3600), limit=limit)
 
 
+@rule("duplicate-claim", WARNING,
+       "one customer in customer information owned by two or more reps; the first claim (store's "
+       "first_seen, else row order) stands, each other rep's row is reported.",
+       zh='客户“{value}”同时由 {reps} 跟进（撞单）',
+       en="Customer '{value}' is claimed by {reps}",
+       forms=("customers",), relates_by=(CUSTOMER,))
 def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
     claims = [r for r in rows.of("customers") if r.get("owner")]
     for group in _group(claims, _cust).values():
@@ -629,33 +841,6 @@ def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
                 yield _finding("duplicate-claim", r, "customer", reps=reps)
 
 
-RULES: dict[str, Callable[[Rows], Iterable[Finding]]] = {
-    "required": check_required,
-    "duplicate-row": check_duplicate_rows,
-    "weights-sum": check_weights_sum,
-    "decision-maker-missing": check_decision_maker,
-    "solution-incomplete": check_solution_complete,
-    "done-date-missing": check_done_date,
-    "date-order": check_date_order,
-    "objection-overdue": check_objection_overdue,
-    "approval-order": check_approval_order,
-    "approval-consistency": check_approval_consistency,
-    "approval-authority": check_approval_authority,
-    "visit-interval": check_visit_interval,
-    "follow-up-overdue": check_follow_up_overdue,
-    "probability-mismatch": check_probability,
-    "close-date-stale": check_close_date,
-    "won-inconsistent": check_won,
-    "customer-unknown": check_customer_unknown,
-    "amount-mismatch": check_amount_mismatch,
-    "below-floor": check_below_floor,
-    "confirmation-late": check_confirmation,
-    "confirmation-missing": check_confirmation_missing,
-    "delivery-followup-missing": check_delivery_followup,
-    "entry-late": check_entry_late,
-    "duplicate-claim": check_duplicate_claim,
-}
-assert set(RULES) <= set(CODES), set(RULES) - set(CODES)
 
 
 def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ()) -> list[Finding]:
@@ -666,9 +851,9 @@ def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ())
         raise ValueError(f"unknown rules {sorted(unknown)}; known: {sorted(RULES)}")
     rows = Rows(records, ctx)
     findings: list[Finding] = []
-    for code, rule in RULES.items():
+    for code, unit in RULES.items():
         if code not in skip:
-            findings.extend(rule(rows))
+            findings.extend(unit(rows))
     return sorted(findings, key=_place_key(ctx.schema))
 
 

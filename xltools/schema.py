@@ -45,6 +45,8 @@ class Choice(BaseModel):
     aliases: tuple[str, ...] = ()
     probability: float | None = None
     """Default win probability (%) of a funnel stage."""
+    role: str | None = None
+    """What the code means by this choice (won, closed, decision-maker ...), so it is spelled once."""
 
     def label(self, lang: Lang) -> str:
         return self.en if lang == "en" and self.en else self.value
@@ -84,6 +86,13 @@ class FieldSpec(BaseModel):
 
     def choice_values(self) -> list[str]:
         return [c.value for c in self.choices]
+
+    def with_role(self, role: str) -> str:
+        """The value of the choice that plays ``role`` (see forms.yaml)."""
+        found = [c.value for c in self.choices if c.role == role]
+        if len(found) != 1:
+            raise ValueError(f"{self.key}: {len(found)} choices have the role {role!r}, not one")
+        return found[0]
 
     @cached_property
     def choice_lookup(self) -> dict[str, str]:
@@ -190,6 +199,11 @@ class Schema(BaseModel):
     @classmethod
     def from_descriptor(cls, data: dict) -> "Schema":
         return cls.model_validate(data)
+
+
+def vocabulary(form: str, key: str, role: str) -> str:
+    """The bundled schema's word for a role, e.g. ("pipeline", "forecast", "won") -> 已成交."""
+    return load_schema().sheets[form].field(key).with_role(role)
 
 
 @lru_cache(maxsize=None)

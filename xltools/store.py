@@ -210,6 +210,11 @@ class _Shared:
         return self.text(value)
 
 
+def _within(column: str, values: Sequence | None) -> tuple[str, Sequence]:
+    """A ``_records`` condition: ``column`` holds one of ``values`` (None: no condition)."""
+    return ("", ()) if values is None else (f' AND "{column}" IN ({_marks(values)})', values)
+
+
 def _chunks(items: Sequence, size: int = 500) -> Iterator[list]:
     """Keep IN (...) lists short: SQLite limits how many ? a statement may hold."""
     items = list(items)
@@ -518,18 +523,51 @@ class Store(abc.ABC):
                 continue                        # the form has no customer to match
             for ids in _chunks(file_ids):
                 for keys in key_chunks:
-                    records += self._records(spec, ids, keys, paths)
+                    records += self._records(spec, ids, paths, *_within("_customer_key", keys))
         return records
 
-    def _records(self, spec: SheetSpec, file_ids: list[int], customers: list[str] | None,
-                 paths: dict[int, str]) -> list[Record]:
+    def load_matching(self, file_ids: list[int], paths: dict[int, str], form: str, column: str,
+                      values: set) -> list[Record]:
+        """The current rows of one form of these files whose ``column`` (a field key or
+        ``_customer_key``) holds one of ``values``."""
+        spec = self.schema.sheets[form]
+        return [r for ids in _chunks(file_ids) for some in _chunks(sorted(values, key=str))
+                for r in self._records(spec, ids, paths, *_within(column, some))]
+
+    def load_between(self, file_ids: list[int], paths: dict[int, str], form: str, column: str,
+                     low: dt.date, high: dt.date) -> list[Record]:
+        """The current rows of one form of these files whose date ``column`` lies in [low, high]."""
+        spec = self.schema.sheets[form]
+        return [r for ids in _chunks(file_ids) for r in self._records(
+            spec, ids, paths, f' AND "{column}" BETWEEN ? AND ?', [_to_sql(low), _to_sql(high)])]
+
+    def load_flagged(self, file_ids: list[int], paths: dict[int, str], codes: list[str]) -> list[Record]:
+        """The current rows of these files that carry a rule finding of one of ``codes``."""
+        if not codes:
+            return []
+        places: dict[tuple[str, int], list[int]] = {}
+        for ids in _chunks(file_ids):
+            for form, file_id, row in self._rows(
+                    f'SELECT DISTINCT form, file_id, "row" FROM findings WHERE origin=? AND code IN ({_marks(codes)}) '
+                    f"AND file_id IN ({_marks(ids)})", ("rule", *codes, *ids)):
+                places.setdefault((form, file_id), []).append(row)
+        return [r for (form, file_id), rows in places.items() if form in self.schema.sheets
+                for some in _chunks(rows) for r in self._records(self.schema.sheets[form], [file_id], paths,
+                                                                 *_within("_row", some))]
+
+    def distinct_values(self, file_ids: list[int], form: str, column: str) -> set:
+        """The values ``column`` takes in the current rows of one form of these files."""
+        return {v for chunk in _chunks(file_ids) for (v,) in self._rows(
+            f'SELECT DISTINCT "{column}" FROM rows_{form} WHERE _file_id IN ({_marks(chunk)}) AND _status!=?',
+            (*chunk, WITHDRAWN)) if v is not None and v != ""}
+
+    def _records(self, spec: SheetSpec, file_ids: list[int], paths: dict[int, str],
+                 condition: str = "", condition_params: Sequence = ()) -> list[Record]:
+        """Rows of these files (``condition``: more SQL for the WHERE clause, starting with AND)."""
         keys = [f.key for f in spec.fields]
         quoted = ", ".join(f'"{k}"' for k in keys)
-        where = f"_file_id IN ({_marks(file_ids)}) AND _status!=?"
-        params: list[Any] = [*file_ids, WITHDRAWN]
-        if customers is not None:
-            where += f" AND _customer_key IN ({_marks(customers)})"
-            params += customers
+        where = f"_file_id IN ({_marks(file_ids)}) AND _status!=?{condition}"
+        params: list[Any] = [*file_ids, WITHDRAWN, *condition_params]
         sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} "
                f"FROM rows_{spec.key} WHERE {where} ORDER BY _id")
         records = []
@@ -570,10 +608,12 @@ class Store(abc.ABC):
             self._run(f"DELETE FROM findings WHERE origin=? AND file_id IN ({_marks(chunk)})", (origin, *chunk))
         self.add_findings(run_id, origin, findings)
 
-    def delete_findings_at(self, origin: str, places: Iterable[tuple[int, str, int]]) -> None:
-        """Drop the findings of one origin at these (file id, form, row) places."""
-        self._run_many('DELETE FROM findings WHERE origin=? AND file_id=? AND form=? AND "row"=?',
-                       [(origin, *place) for place in places])
+    def delete_findings_at(self, origin: str, places: Iterable[tuple[int, str, int]],
+                           codes: Sequence[str] | None = None) -> None:
+        """Drop the findings of one origin (and of ``codes`` only, if given) at these (file id, form, row) places."""
+        only = f" AND code IN ({_marks(codes)})" if codes else ""
+        self._run_many(f'DELETE FROM findings WHERE origin=? AND file_id=? AND form=? AND "row"=?{only}',
+                       [(origin, *place, *(codes or ())) for place in places])
 
     def add_findings(self, run_id: int, origin: str, findings: list[tuple]) -> None:
         """Add findings (tuples in FINDING_COLUMNS order) of one origin."""

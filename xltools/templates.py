@@ -31,7 +31,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .atomic import write_atomically
-from .schema import FieldSpec, FormSpec, Lang, Schema, SheetSpec, Text, load_schema
+from .schema import FieldSpec, FormSpec, Lang, Schema, SheetSpec, Text, load_schema, vocabulary
 
 FIRST_DATA_ROW = 2
 DATA_ROWS = 1000
@@ -71,12 +71,14 @@ MONEY_FORMAT = "#,##0.00"
 TEXT_FORMAT = "@"  # keeps 13800138000 and 15-20 as typed instead of a number or a date
 
 # Dates that fall due: highlighted once past, unless the row is closed by one of
-# these values (the schema has no notion of due dates, so they are named here).
+# the values playing these roles in forms.yaml (the schema has no notion of due dates).
 DUE_DATES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "customers": ("next_follow_up", {}),
     "visits": ("next_visit", {}),
-    "objections": ("resolve_by", {"status": ("已解决",)}),
-    "pipeline": ("expected_close", {"forecast": ("已成交", "丢单"), "stage": ("6 收回全款",)}),
+    "objections": ("resolve_by", {"status": (vocabulary("objections", "status", "resolved"),)}),
+    "pipeline": ("expected_close", {"forecast": (vocabulary("pipeline", "forecast", "won"),
+                                                 vocabulary("pipeline", "forecast", "lost")),
+                                    "stage": (vocabulary("pipeline", "stage", "won"),)}),
 }
 
 UI = {
