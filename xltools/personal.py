@@ -151,7 +151,7 @@ def _typed(field: FieldSpec, value: Any, lang: Lang) -> Any:
         return dt.date.fromisoformat(value[:10])
     if hasattr(value, "item"):                              # numpy scalars from a data frame
         value = value.item()
-    if field.type == "int" and isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer():    # stored as REAL; typed as 6, not 6.0
         return int(value)
     return value
 
@@ -222,8 +222,16 @@ def row_values(row: Mapping[str, Any], spec: SheetSpec) -> dict[str, Any]:
     """A stored row's field values, with the text of cells that could not be read put back."""
     values = {f.key: row.get(f.key) for f in spec.fields}
     if isinstance(row.get("_unread"), str):
-        values.update(json.loads(row["_unread"]))
+        values.update((key, _number_or_text(spec.field(key), text)) for key, text in json.loads(row["_unread"]).items())
     return values
+
+
+def _number_or_text(field: FieldSpec, text: str) -> Any:
+    """An out-of-range number kept as text ("6.0") goes back as the number it was."""
+    if field.type in ("int", "number", "percent"):
+        with contextlib.suppress(ValueError):
+            return float(text)
+    return text
 
 
 def rows_from_store(db, rep: str, forms: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
