@@ -129,6 +129,26 @@ def handouts(demo, tmp_path_factory):
     return out
 
 
+def test_every_rep_of_the_store_gets_a_workbook_with_their_customers(demo, tmp_path):
+    store = str(demo.outputs["store"])
+    result = CliRunner().invoke(cli, ["templates", "build", "--reps-from", store, "--store", store,
+                                      "--out", str(tmp_path), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    db = open_store(store, read_only=True)
+    try:
+        customers = current_rows(db)["customers"]
+        for rep in ("张伟", "李娜", "王芳", "刘洋"):
+            wb = openpyxl.load_workbook(tmp_path / f"All forms-{rep}.xlsx")
+            assert workbook_rep(wb) == rep
+            listed = [v for v in list_items(wb, wb.defined_names[CUSTOMER_NAMES].attr_text) if v]
+            assert listed == list(customers[customers["_rep"] == rep]["customer"]), rep
+            owners = validation_of(sheet_of(wb, "customers"), 10)
+            assert list_items(wb, owners.formula1)[:4] == [rep] + [n for n in ("张伟", "李娜", "王芳", "刘洋")
+                                                                   if n != rep]
+    finally:
+        db.close()
+
+
 def test_a_handout_holds_the_senders_rows_and_reads_back_without_new_findings(demo, handouts):
     db = open_store(demo.outputs["store"], read_only=True)
     try:
