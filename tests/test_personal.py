@@ -12,7 +12,7 @@ from xltools.cli import cli
 from xltools.demo import run_demo
 from xltools.handout import handout
 from xltools.merge import merge
-from xltools.personal import CUSTOMER_NAMES, current_rows, personal_workbook, workbook_rep
+from xltools.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, personal_workbook, workbook_rep
 from xltools.reader import read_workbook
 from xltools.rollup import rollup
 from xltools.store import open_store
@@ -23,6 +23,10 @@ CUSTOMER = {"customer": "深圳市华络通信有限公司", "contact": "王明"
 VISIT = {"customer": "深圳市华络通信有限公司", "visit_date": "2024-03-12", "visitor": "张伟"}
 # What a rep types in an English workbook: labels and the usual abbreviations.
 ENGLISH = {"grade": "A", "industry": "Mfg", "source": "Trade show", "account_type": "A Acquisition"}
+
+
+def named_items(wb, name: str) -> list:
+    return list_items(wb, wb.defined_names[name].attr_text)
 
 
 def save(wb, path):
@@ -52,8 +56,8 @@ def test_owner_and_customer_dropdowns_and_the_metadata_read_back(schema, tmp_pat
     wb = openpyxl.load_workbook(save(personal_workbook("张伟", colleagues=["李娜", "张伟"],
                                                        rows={"customers": [CUSTOMER]}), tmp_path / "p.xlsx"))
     assert workbook_rep(wb) == "张伟"
-    name = wb.defined_names[CUSTOMER_NAMES]
-    assert list_items(wb, name.attr_text)[0] == CUSTOMER["customer"]
+    assert named_items(wb, REP_NAMES) == ["张伟", "李娜"]
+    assert named_items(wb, CUSTOMER_NAMES)[0] == CUSTOMER["customer"]
     for key, spec in schema.sheets.items():
         if key == "targets":
             continue
@@ -61,7 +65,7 @@ def test_owner_and_customer_dropdowns_and_the_metadata_read_back(schema, tmp_pat
         columns = list(spec.field_map)
         if spec.rep_field:
             owners = validation_of(ws, columns.index(spec.rep_field) + 1)
-            assert list_items(wb, owners.formula1) == ["张伟", "李娜"], key
+            assert owners.formula1 == REP_NAMES, key
             assert owners.errorStyle == "warning"
         if spec.customer_field and key != "customers":
             dv = validation_of(ws, columns.index(spec.customer_field) + 1)
@@ -103,7 +107,9 @@ def test_dropdowns_and_protection_survive_libreoffice(schema, libreoffice, tmp_p
     back = openpyxl.load_workbook(converted)
     assert workbook_rep(back) == "张伟"
     assert sorted(template_metadata(back).values()) == sorted(template_metadata(wb).values())
-    customers = list_items(back, back.defined_names[CUSTOMER_NAMES].attr_text)
+    customers = named_items(back, CUSTOMER_NAMES)
+    assert named_items(back, REP_NAMES) == ["张伟"]
+    assert validation_of(sheet_of(back, "customers"), 10).formula1.lstrip("=") == REP_NAMES
     assert customers[:2] == [CUSTOMER["customer"], "广州华新科技有限公司"]
     visits = sheet_of(back, "visits")
     dv = validation_of(visits, 1)
@@ -140,11 +146,9 @@ def test_every_rep_of_the_store_gets_a_workbook_with_their_customers(demo, tmp_p
         for rep in ("张伟", "李娜", "王芳", "刘洋"):
             wb = openpyxl.load_workbook(tmp_path / f"All forms-{rep}.xlsx")
             assert workbook_rep(wb) == rep
-            listed = [v for v in list_items(wb, wb.defined_names[CUSTOMER_NAMES].attr_text) if v]
+            listed = [v for v in named_items(wb, CUSTOMER_NAMES) if v]
             assert listed == list(customers[customers["_rep"] == rep]["customer"]), rep
-            owners = validation_of(sheet_of(wb, "customers"), 10)
-            assert list_items(wb, owners.formula1)[:4] == [rep] + [n for n in ("张伟", "李娜", "王芳", "刘洋")
-                                                                   if n != rep]
+            assert named_items(wb, REP_NAMES)[:4] == [rep] + [n for n in ("张伟", "李娜", "王芳", "刘洋") if n != rep]
     finally:
         db.close()
 

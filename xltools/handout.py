@@ -24,7 +24,7 @@ from .atomic import atomic_path
 from .errors import refuse_inside
 from .findings import Finding
 from .merge import _inbox_key
-from .personal import current_rows, personal_workbook, reps_of, row_values
+from .personal import current_rows, frame_values, personal_workbook, reps_of
 from .schema import Lang, Text
 from .store import open_store
 from .templates import FIRST_DATA_ROW, template_metadata
@@ -51,8 +51,7 @@ def handout(inbox: str | Path, store: str | Path, out_dir: str | Path, lang: Lan
     for rep, path in _rep_files(frames).items():
         mine = {key: frame[frame["_sender"] == rep] for key, frame in frames.items()}
         book = personal_workbook(rep, lang, colleagues,
-                                 {key: [row_values(r, schema.sheets[key]) for r in frame.to_dict("records")]
-                                  for key, frame in mine.items()}, schema)
+                                 {key: frame_values(frame, schema.sheets[key]) for key, frame in mine.items()}, schema)
         titles = {key: title for title, key in template_metadata(book).items()}
         placed = _placed_findings(findings, mine, titles, schema, path)
         mark_findings(book, placed, lang, TO_FIX(lang))

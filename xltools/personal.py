@@ -39,6 +39,8 @@ from .templates import (ALL_FORMS_TITLE, FIRST_DATA_ROW, INSTRUCTIONS_TITLE, LAS
 
 CUSTOMER_SHEET = "customers"
 CUSTOMER_NAMES = "xl_customer_names"
+REP_NAMES = "xl_rep_names"
+REP_COLUMN = 4                  # on the metadata sheet, beside its key-value pairs
 OWNER_KEYS = frozenset({"owner", "submitter", "visitor", "rep"})
 
 UI = {
@@ -64,14 +66,14 @@ def personal_workbook(rep: str, lang: Lang = "zh", colleagues: Iterable[str] = (
     forms = [f for f in schema.forms if not f.admin]
     wb = template_workbook(forms, lang, schema, f"{ALL_FORMS_TITLE(lang)} {rep}")
     sheets = {key: wb[title] for title, key in template_metadata(wb).items()}
-    names = list(dict.fromkeys([rep, *(c for c in colleagues if c and c != rep)]))
     customers = schema.sheets[CUSTOMER_SHEET]
     _define_customer_names(wb, sheets[CUSTOMER_SHEET], customers)
+    _define_rep_names(wb, [rep, *colleagues])
     for key, ws in sheets.items():
         spec = schema.sheets[key]
         for col, field in enumerate(spec.fields, start=1):
             if field.key in OWNER_KEYS:
-                _replace_validation(ws, col, _list_validation(field, lang, _inline(names), "rep_list"))
+                _replace_validation(ws, col, _list_validation(field, lang, REP_NAMES, "rep_list"))
             elif field.key == spec.customer_field and key != CUSTOMER_SHEET:
                 _replace_validation(ws, col, _list_validation(field, lang, CUSTOMER_NAMES, "register_first"))
         write_rows(ws, spec, (rows or {}).get(key, ()), lang)
@@ -95,7 +97,9 @@ def build_personal(out_dir: str | Path, reps: Iterable[str] = (), lang: Lang = "
     if store:
         with contextlib.closing(open_store(store, read_only=True)) as db:
             colleagues = reps_of(db)
-            customers = {rep: rows_from_store(db, rep, [CUSTOMER_SHEET]) for rep in reps}
+            frame = current_rows(db)[CUSTOMER_SHEET]
+            customers = {rep: {CUSTOMER_SHEET: frame_values(frame[frame["_rep"] == rep], db.schema.sheets[CUSTOMER_SHEET])}
+                         for rep in reps}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [_save(personal_workbook(rep, lang, colleagues, customers.get(rep)), out_dir / personal_file_name(rep, lang))
@@ -110,8 +114,15 @@ def _define_customer_names(wb: Workbook, ws: Worksheet, spec: SheetSpec) -> None
         CUSTOMER_NAMES, attr_text=f"{quote_sheetname(ws.title)}!${col}${FIRST_DATA_ROW}:${col}${LAST_DATA_ROW}")
 
 
-def _inline(items: list[str]) -> str:
-    return '"' + ",".join(i.replace(",", " ").replace('"', "") for i in items) + '"'
+def _define_rep_names(wb: Workbook, names: list[str]) -> None:
+    """The names in a column of the metadata sheet: no length limit, commas allowed."""
+    ws = wb[META_SHEET]
+    names = list(dict.fromkeys(n for n in names if n))
+    for row, name in enumerate(names, start=1):
+        put_text(ws.cell(row, REP_COLUMN), name)
+    col = get_column_letter(REP_COLUMN)
+    wb.defined_names[REP_NAMES] = DefinedName(
+        REP_NAMES, attr_text=f"{quote_sheetname(META_SHEET)}!${col}$1:${col}${len(names)}")
 
 
 def _list_validation(field: FieldSpec, lang: Lang, source: str, error_key: str) -> DataValidation:
@@ -135,9 +146,7 @@ def _replace_validation(ws: Worksheet, col: int, dv: DataValidation) -> None:
 # Rows
 def write_rows(ws: Worksheet, spec: SheetSpec, rows: Iterable[Mapping[str, Any]], lang: Lang) -> None:
     """Field values as a rep would type them: choices as this language's label, text never a formula."""
-    for r, values in enumerate(rows, start=FIRST_DATA_ROW):
-        if r > LAST_DATA_ROW:
-            raise ValueError(f"{spec.key}: more rows than the workbook holds ({LAST_DATA_ROW - 1})")
+    for r, values in enumerate(rows, start=FIRST_DATA_ROW):      # past the Table's end too: all are read
         for col, field in enumerate(spec.fields, start=1):
             value = values.get(field.key)
             if value is not None and value == value:        # NaN from a data frame is empty
@@ -234,9 +243,6 @@ def _number_or_text(field: FieldSpec, text: str) -> Any:
     return text
 
 
-def rows_from_store(db, rep: str, forms: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """The rep's current rows of ``forms`` (sheet keys; every rep form when None)."""
-    frames = current_rows(db)
-    wanted = set(forms) if forms is not None else set(frames)
-    return {key: [row_values(row, db.schema.sheets[key]) for row in frame[frame["_rep"] == rep].to_dict("records")]
-            for key, frame in frames.items() if key in wanted}
+def frame_values(frame: pd.DataFrame, spec: SheetSpec) -> list[dict[str, Any]]:
+    """The field values of a frame's rows, in its order."""
+    return [row_values(row, spec) for row in frame.to_dict("records")]
