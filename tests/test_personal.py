@@ -239,3 +239,12 @@ def _rows(db):
         fields = [f.key for f in db.schema.sheets[key].fields]
         rows += sorted(map(tuple, frame[["_file", "_first_seen", "_status", *fields]].astype(str).values))
     return rows
+
+
+@pytest.mark.parametrize("args", [["handout", ".", "--store", "{missing}", "--out", "{out}"],
+                                  ["templates", "build", "--reps-from", "{missing}", "--out", "{out}"]])
+def test_a_missing_store_is_one_sentence(tmp_path, args):
+    args = [a.format(missing=tmp_path / "none.db", out=tmp_path / "out") for a in args]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "no store at" in result.output and "Traceback" not in result.output

@@ -102,6 +102,12 @@ def _store_location(ctx, param, value: str | None) -> str | None:
     return value
 
 
+def _require_store(location: str | None, option: str = "--store") -> None:
+    from .store import is_url
+    if location and not is_url(location) and not Path(location).exists():
+        raise click.BadParameter(f"no store at {location}: run `xltools merge` first", param_hint=option)
+
+
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
@@ -182,6 +188,8 @@ def templates_build(out_dir: str, reps: tuple[str, ...], store_path: str | None,
     """
     if reps or reps_from:
         from .personal import build_personal
+        _require_store(store_path)
+        _require_store(reps_from, "--reps-from")
         paths = build_personal(Path(out_dir), reps, lang, store_path, reps_from)
     else:
         from .templates import build_templates
@@ -336,8 +344,7 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     from .rollup import rollup as run_rollup
     from .store import is_url
     from .summary import write_summary
-    if not is_url(store_path) and not Path(store_path).exists():
-        raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
+    _require_store(store_path)
     if into_path:
         from .buttons import rollup_into
         click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
@@ -369,9 +376,7 @@ def handout(inbox, store_path, out_dir, lang):
         xltools handout inbox/ --store xltools.db --out 发回
     """
     from .handout import handout as write_handouts
-    from .store import is_url
-    if not is_url(store_path) and not Path(store_path).exists():
-        raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
+    _require_store(store_path)
     for path in write_handouts(Path(inbox), store_path, Path(out_dir), lang):
         click.echo(str(path))
 
