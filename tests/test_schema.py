@@ -28,6 +28,14 @@ def test_every_field_has_both_labels_help_and_an_example():
                 assert f.choices, (spec.key, f.key)
 
 
+def test_every_choice_has_an_english_label_and_no_spelling_names_two_choices():
+    for spec in load_schema().sheets.values():
+        for f in spec.fields:
+            spellings = [norm_label(s) for c in f.choices for s in {c.value, c.en, *c.aliases}]
+            assert all(c.en for c in f.choices), (spec.key, f.key)
+            assert len(spellings) == len(set(spellings)), (spec.key, f.key)
+
+
 @pytest.mark.parametrize("header, key", [
     ("跟进状态", "grade"), ("客户等级", "grade"), ("Grade", "grade"), ("年营收（万元）", "revenue"),
     ("企业规模（员工人数/年营收）", "employees+revenue"), ("  联系 方式 ", "phone"),

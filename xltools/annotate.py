@@ -87,14 +87,20 @@ def annotate_file(source: Path, target: Path, findings: list[Finding], lang: str
             book = openpyxl.load_workbook(fh, keep_vba=target.suffix.lower() == ".xlsm")
     else:
         book = _values_copy(source)
+    mark_findings(book, findings, lang)
+    with atomic_path(target) as tmp:
+        book.save(tmp)
+    return target
+
+
+def mark_findings(book: openpyxl.Workbook, findings: list[Finding], lang: str = "zh",
+                  sheet_name: str | None = None) -> None:
+    """Highlight each finding (but notes) at its cell and list them on a first sheet with links."""
     shown = [f for f in findings if f.severity != INFO]
     for f in shown:
         if f.sheet in book.sheetnames and f.cell:
             _mark(book[f.sheet], f, lang)
-    _results_sheet(book, shown, lang)
-    with atomic_path(target) as tmp:
-        book.save(tmp)
-    return target
+    _results_sheet(book, shown, lang, sheet_name or RESULT_SHEET[lang])
 
 
 def _values_copy(source: Path) -> openpyxl.Workbook:
@@ -153,8 +159,7 @@ def _anchor(ws, ref: str):
     return cell
 
 
-def _results_sheet(book, findings: list[Finding], lang: str) -> None:
-    name = RESULT_SHEET[lang]
+def _results_sheet(book, findings: list[Finding], lang: str, name: str) -> None:
     if name in book.sheetnames:
         del book[name]
     ws = book.create_sheet(name, 0)

@@ -102,6 +102,12 @@ def _store_location(ctx, param, value: str | None) -> str | None:
     return value
 
 
+def _require_store(location: str | None, option: str = "--store") -> None:
+    from .store import is_url
+    if location and not is_url(location) and not Path(location).exists():
+        raise click.BadParameter(f"no store at {location}: run `xltools merge` first", param_hint=option)
+
+
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
@@ -162,17 +168,33 @@ def templates():
 @templates.command(name="build")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="workbook_templates",
               show_default=True, help="Folder to write the templates into.")
+@click.option("--rep", "reps", multiple=True, metavar="NAME",
+              help="Write this rep's personal all-in-one workbook instead (repeatable).")
+@click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location,
+              help="With --rep: colleagues' names and the rep's current customers come from this store.")
+@click.option("--reps-from", "reps_from", metavar="PATH|URL", callback=_store_location,
+              help="A personal workbook for every rep of this store.")
 @LANG
-def templates_build(out_dir: str, lang: str):
-    """Write one .xlsx per form plus an all-in-one workbook, from the schema.
+def templates_build(out_dir: str, reps: tuple[str, ...], store_path: str | None, reps_from: str | None, lang: str):
+    """Write one .xlsx per form plus an all-in-one workbook, from the schema; or, with --rep or
+    --reps-from, each rep's personal workbook (their name and customers in dropdowns, header protected).
 
     \b
     Example:
         xltools templates build --out workbook_templates
         xltools templates build --out templates_en --lang en
+        xltools templates build --rep 张伟 --rep 李娜 --store xltools.db --out 个人表
+        xltools templates build --reps-from xltools.db --store xltools.db --out 个人表
     """
-    from .templates import build_templates
-    for path in build_templates(Path(out_dir), lang):
+    if reps or reps_from:
+        from .personal import build_personal
+        _require_store(store_path)
+        _require_store(reps_from, "--reps-from")
+        paths = build_personal(Path(out_dir), reps, lang, store_path, reps_from)
+    else:
+        from .templates import build_templates
+        paths = build_templates(Path(out_dir), lang)
+    for path in paths:
         click.echo(str(path))
 
 
@@ -322,8 +344,7 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     from .rollup import rollup as run_rollup
     from .store import is_url
     from .summary import write_summary
-    if not is_url(store_path) and not Path(store_path).exists():
-        raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
+    _require_store(store_path)
     if into_path:
         from .buttons import rollup_into
         click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
@@ -335,6 +356,29 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     target = Path(out_path) if out_path else (Path("summary.xlsx") if is_url(store_path)
                                               else Path(store_path).with_name("summary.xlsx"))
     click.echo(str(write_summary(summary, target, lang)))
+
+
+# Handout
+@cli.command()
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False))
+@click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location, default="xltools.db",
+              show_default=True, help="The store merge wrote: a SQLite file or a postgresql:// URL.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for the handouts (outside the inbox), laid out as the inbox.")
+@LANG
+def handout(inbox, store_path, out_dir, lang):
+    """Write each rep's next workbook: all their current rows, the latest findings marked at their
+    cells and listed on a 待修正 sheet. The rep fixes it and sends it back in place of their old file.
+
+    \b
+    Example:
+        xltools merge inbox/ --store xltools.db
+        xltools handout inbox/ --store xltools.db --out 发回
+    """
+    from .handout import handout as write_handouts
+    _require_store(store_path)
+    for path in write_handouts(Path(inbox), store_path, Path(out_dir), lang):
+        click.echo(str(path))
 
 
 # Excel workbooks with buttons

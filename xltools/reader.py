@@ -39,7 +39,7 @@ from .values import clean_text, coerce, is_blank, parse_size, to_text
 
 HEADER_SCAN_ROWS = 10
 MAX_TEXT = 32767
-SERVICE_SHEETS = {"_xltools", "_lists", "填写说明", "instructions", "校验结果", "validationresults"}
+SERVICE_SHEETS = {"_xltools", "_lists", "填写说明", "instructions", "校验结果", "validationresults", "待修正", "tofix"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _REQUIRED_MARK = re.compile(r"(\*|＊|※|\(必填\)|（必填）|必填)$")
 
