@@ -17,7 +17,7 @@ from .corpus import ensure_corpus
 from .runner import CaseFailed, freeze_source, run_case
 
 SCALES = {"tiny": 2, "small": 10, "medium": 50, "large": 200}
-# From this many rep files on, the naive script (about a minute a run at 200) runs once by default.
+# From this many rep files on, the naive script (several minutes a run at 200, saving included) runs once by default.
 NAIVE_ONCE_FROM = 100
 
 

@@ -32,7 +32,11 @@ class Target:
 
 TARGETS = [
     Target("merge_vs_naive", "merge_store speed-up over naive_pandas", "naive_pandas", "merge_store", 10.0, True),
+    Target("master_vs_naive", "merge_master speed-up over naive_pandas", "naive_pandas", "merge_master", 10.0, True),
+    Target("master_vs_savvy", "merge_master speed-up over savvy_pandas", "savvy_pandas", "merge_master", 3.0, True),
     Target("merge_vs_calamine", "merge_store / calamine_bare", "merge_store", "calamine_bare", 2.5, False),
+    Target("validate_vs_calamine", "xltools_validate / calamine_bare", "xltools_validate", "calamine_bare", 2.0,
+           False),
     Target("master_vs_xlsxwriter", "master_only / xlsxwriter_baseline", "master_only", "xlsxwriter_baseline",
            1.0, False),
     Target("remerge_vs_merge", "remerge_one / merge_store", "remerge_one", "merge_store", 0.05, False, "%"),

@@ -27,6 +27,8 @@ def test_benchmark_suite_reports_every_case_and_ratio(tmp_path):
     assert set(size["cases"]) == set(CASES)
     for case in size["cases"].values():
         assert case["median_s"] >= 0 and len(case["runs_s"]) == 1 and case["max_process_mb"] > 0
+    naive, savvy = (size["cases"][name]["info"] for name in ("naive_pandas", "savvy_pandas"))
+    assert naive["rows"] == savvy["rows"] > 0 and naive["bytes"] > 0 and savvy["bytes"] > 0   # both scripts save
     assert set(results["ratios"]) == {t.key for t in TARGETS}
     for key, ratio in results["ratios"].items():
         assert ratio["value"] is not None, key

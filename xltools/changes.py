@@ -148,20 +148,21 @@ def _reference(days: pd.Series, as_of: dt.date, since: dt.date | None) -> tuple[
     return int(days[day]), day.date()
 
 
-def _by_deal(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """Key -> the deal's row (the last one in store order when an id repeats)."""
+def _by_deal(frame: pd.DataFrame) -> dict[str, dict]:
+    """Key -> the deal's row as a dict (the last one in store order when an id repeats); dicts,
+    not Series: the comparisons below read single values, which a Series makes slow."""
     rows = frame[frame["project_id"].notna()].sort_values("order", kind="stable")
-    return {deal_key(r["project_id"]): r for _, r in rows.iterrows()}
+    return {deal_key(r["project_id"]): r for r in rows.to_dict("records")}
 
 
 # Deals
-def _deal_change(key: str, then: pd.Series | None, now: pd.Series | None) -> DealChange:
+def _deal_change(key: str, then: dict | None, now: dict | None) -> DealChange:
     row = now if now is not None else then
     return DealChange(_text(row["project_id"]), _text(row.get("project")), _text(row.get("customer")), row["rep"],
                       _kinds(then, now), _state(then), _state(now))
 
 
-def _kinds(then: pd.Series | None, now: pd.Series | None) -> list[str]:
+def _kinds(then: dict | None, now: dict | None) -> list[str]:
     if then is None:
         return ["new"]
     if now is None:
@@ -182,7 +183,7 @@ def _kinds(then: pd.Series | None, now: pd.Series | None) -> list[str]:
     return kinds
 
 
-def _state(row: pd.Series | None) -> dict | None:
+def _state(row: dict | None) -> dict | None:
     if row is None:
         return None
     return {"stage": _text(row["stage"]) or None, "amount": float(row["amount"]),
@@ -195,7 +196,7 @@ def _deal_order(d: DealChange) -> tuple:
 
 
 # Movement
-def _movements(then: dict[str, pd.Series], now: dict[str, pd.Series]) -> tuple[Movement, list[RepMovement]]:
+def _movements(then: dict[str, dict], now: dict[str, dict]) -> tuple[Movement, list[RepMovement]]:
     total, reps = Movement(), {}
     for key in set(then) | set(now):
         old, new = then.get(key), now.get(key)
@@ -205,7 +206,7 @@ def _movements(then: dict[str, pd.Series], now: dict[str, pd.Series]) -> tuple[M
     return total, [RepMovement(rep, reps[rep]) for rep in sorted(reps)]
 
 
-def _move(m: Movement, old: pd.Series | None, new: pd.Series | None) -> None:
+def _move(m: Movement, old: dict | None, new: dict | None) -> None:
     was_open, is_open = old is not None and bool(old["open"]), new is not None and bool(new["open"])
     if was_open:
         m.start += old["amount"]
