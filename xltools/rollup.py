@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .config import Config
+from .config import Config, rebate_rate
 from .model import customer_key
 from .schema import load_schema, vocabulary
 from .store import Store, is_url, open_store
@@ -786,15 +786,6 @@ def _contracts(states: list[_Contract], as_of: dt.date) -> Contracts:
               if c.state == "approved" and c.approved_on and c.submitted]
     return Contracts(pending, sum(c.state == "approved" for c in states), sum(c.state == "rejected" for c in states),
                      sum(cycles) / len(cycles) if cycles else None)
-
-
-def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
-    """The rebate % of a contract amount (万元): the highest tier whose floor it reaches."""
-    rate = 0.0
-    for floor, tier_rate in sorted(tiers):
-        if amount >= floor:
-            rate = float(tier_rate)
-    return rate
 
 
 def _rebates(states: list[_Contract], config: Config) -> list[Rebate]:
