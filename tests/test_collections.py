@@ -1,6 +1,7 @@
 """Collections (回款) and rebate applications: the rules on real workbooks, and the rollup's receivables."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_rules import CHAIN, SHORT, OTHER, approval, cells, check, d, opportunity  # noqa: E402
 
 from xltools.config import Config  # noqa: E402
+from xltools.model import Record  # noqa: E402
+from xltools.rollup import rollup  # noqa: E402
+from xltools.store import open_store  # noqa: E402
 
+ROLLUP_DAY = d(4, 10)
 CONTRACT = "HT-202403001"          # 22 万 in approval(): the 8% tier
 
 
@@ -95,3 +100,77 @@ def test_rebate_rate_above_the_tier(tmp_path):
     assert [(f.cell, f.params["limit"]) for f in found] == [("C3", 8.0)]
     within = {"contracts": CONTRACTS, "rebates": [rebate_step("大客户部经理", rate=8)]}
     assert cells(check(tmp_path, within), "rebate-over-tier") == []
+
+
+# The rollup: receivables, ageing and collection rate on a small store, as of 2024-04-10
+def test_receivables_by_hand(receivable_summary):
+    c = receivable_summary.collections
+    # Contracted: the approved contracts only, 50 (张三) + 10 (李四); HT-202401003 is still pending.
+    # Received 15 + 5 + 2 = 22. Receivable: 15 (进度款) + 15 (质保金) + 3 + 5 = 38.
+    # Overdue: 进度款 due 03-01 (40 days: 31-90) 15, 预付款 due 01-01 (100 days: 90+) 3, 验收款 due 04-01 (9 days) 5.
+    assert (c.contracted, c.received, c.receivable, c.overdue) == (60, 22, 38, 23)
+    assert c.ageing == {"0-30": 5, "31-90": 15, "90+": 3}
+    assert c.rate == pytest.approx(22 / 60 * 100)
+    assert [(r.rep, r.contracted, r.received, r.receivable, r.overdue, r.rate) for r in c.by_rep] == [
+        ("张三", 50, 20, 30, 15, 40), ("李四", 10, 2, 8, 8, 20)]
+    assert [(i.contract_id, i.milestone, i.due, i.outstanding, i.days) for i in c.due_soon] == [
+        ("HT-202401001", "质保金", d(4, 25), 15, 15)]
+    assert [(i.rep, i.contract_id, i.milestone, i.outstanding, i.days) for i in c.overdue_list] == [
+        ("李四", "HT-202401002", "预付款", 3, 100), ("张三", "HT-202401001", "进度款", 15, 40),
+        ("李四", "HT-202401002", "验收款", 5, 9)]
+
+
+def test_rebates_on_received_money_by_tier(receivable_summary):
+    assert [(r.contract_id, r.amount, r.received, r.rate, r.rebate, r.approval)
+            for r in receivable_summary.rebates] == [
+        ("HT-202401001", 50, 20, 8, pytest.approx(1.6), "approved"),    # 50 is in the 8% tier; 20 × 8 %
+        ("HT-202401002", 10, 2, 5, pytest.approx(0.1), "pending")]      # below 20: 5 %; 2 × 5 %
+
+
+def test_json_has_collections_and_the_rebates_basis(receivable_summary):
+    data = json.loads(json.dumps(receivable_summary.to_dict(), ensure_ascii=False))
+    assert {"contracted", "received", "receivable", "overdue", "ageing", "by_rep", "due_soon",
+            "overdue_list"} <= set(data["collections"])
+    assert data["collections"]["rate"] == 36.67
+    assert data["collections"]["overdue_list"][0]["due"] == "2024-01-01"
+    assert {r["basis"] for r in data["rebates"]} == {"received"}
+
+
+def _contract(cid, customer, amount, rep, steps):
+    return [{"contract_id": cid, "customer": customer, "amount": amount, "submitter": rep, "submitted": d(1, 2),
+             "step": step, "decision": decision, "decided": d(1, 3)} for step, decision in steps]
+
+
+def _paid(cid, customer, rep, milestone, due, planned, received=None):
+    return {"contract_id": cid, "customer": customer, "milestone": milestone, "planned_date": due,
+            "planned_amount": planned, "received_amount": received, "owner": rep}
+
+
+@pytest.fixture(scope="module")
+def receivable_summary(tmp_path_factory):
+    agreed = [("销售经理审核", "同意"), ("法务审核", "同意"), ("总经理审批", "同意")]
+    books = {
+        "张三.xlsx": {
+            "contracts": _contract("HT-202401001", "云帆软件", 50, "张三", agreed),
+            "collections": [_paid("HT-202401001", "云帆软件", "张三", "预付款", d(1, 5), 15, 15),
+                            _paid("HT-202401001", "云帆软件", "张三", "进度款", d(3, 1), 20, 5),
+                            _paid("HT-202401001", "云帆软件", "张三", "质保金", d(4, 25), 15)],
+            "rebates": [{"contract_id": "HT-202401001", "customer": "云帆软件", "rate": 8, "applicant": "张三",
+                         "applied": d(1, 4), "step": s, "decision": "同意"} for s in REBATE_STEPS]},
+        "李四.xlsx": {
+            "contracts": _contract("HT-202401002", "明月集团", 10, "李四", agreed[:2])
+            + _contract("HT-202401003", "远山制造", 30, "李四", [("销售经理审核", "待审")]),
+            "collections": [_paid("HT-202401002", "明月集团", "李四", "预付款", d(1, 1), 5, 2),
+                            _paid("HT-202401002", "明月集团", "李四", "验收款", d(4, 1), 5)],
+            "rebates": [{"contract_id": "HT-202401002", "customer": "明月集团", "rate": 5, "applicant": "李四",
+                         "applied": d(1, 4), "step": "大客户部经理", "decision": "同意"}]},
+    }
+    store = open_store(tmp_path_factory.mktemp("receivables") / "sales.db")
+    run = store.start_run(ROLLUP_DAY, ["inbox"])
+    for name, forms in books.items():
+        file_id = store.upsert_file("inbox", name, name, Path(name).stem, "active", run)
+        store.replace_rows(file_id, [Record(form, name, form, i, {k: v for k, v in row.items() if v is not None},
+                                            rep=Path(name).stem)
+                                     for form, rows in forms.items() for i, row in enumerate(rows, start=2)], run)
+    yield rollup(store, ROLLUP_DAY)
+    store.close()
