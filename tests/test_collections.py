@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -15,6 +16,7 @@ from xltools.config import Config  # noqa: E402
 from xltools.model import Record  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 from xltools.store import open_store  # noqa: E402
+from xltools.summary import write_summary  # noqa: E402
 
 ROLLUP_DAY = d(4, 10)
 CONTRACT = "HT-202403001"          # 22 万 in approval(): the 8% tier
@@ -174,3 +176,17 @@ def receivable_summary(tmp_path_factory):
                                      for form, rows in forms.items() for i, row in enumerate(rows, start=2)], run)
     yield rollup(store, ROLLUP_DAY)
     store.close()
+
+
+def test_collections_sheet_and_its_charts(receivable_summary, tmp_path):
+    from test_summary import chart_series, table_rows
+    path = write_summary(receivable_summary, tmp_path / "summary.xlsx")
+    ws = load_workbook(path)["回款"]
+    assert table_rows(ws, "各销售回款")[1] == [["张三", 50, 20, 30, 15, 40], ["李四", 10, 2, 8, 8, 20]]
+    assert table_rows(ws, "逾期应收账龄")[1] == [["0-30 天", 5], ["31-90 天", 15], ["90+ 天", 3]]
+    overdue = table_rows(ws, "逾期回款")[1]
+    assert [(r[0], r[2], r[3], r[5], r[6]) for r in overdue] == [
+        ("李四", "HT-202401002", "预付款", 3, 100), ("张三", "HT-202401001", "进度款", 15, 40),
+        ("李四", "HT-202401002", "验收款", 5, 9)]
+    assert [r[6] for r in table_rows(load_workbook(path)["汇总"], "合同返点")[1]] == ["已审批", "审批中"]
+    assert [s["val"].split("!")[0] for c in chart_series(path)[-2:] for s in c["series"]] == ["回款"] * 4
