@@ -258,6 +258,9 @@ def test_benchmark_mode_fills_each_sheet_to_about_the_size(tmp_path):
         book = load_workbook(path, read_only=False)
         counts = {s.key: data_rows(book[s.name.zh]) for s in REP_SHEETS}
         assert counts["customers"] == counts["pipeline"] == counts["needs"] == 50, counts
+        # Rebate applications: three rows per signed contract, so they stop with the contracts.
+        rebates = counts.pop("rebates")
+        assert 0 < rebates <= 50 and rebates % 3 == 0, rebates
         assert all(50 - largest_group < n <= 50 for n in counts.values()), counts
     assert places(findings_of(inbox, info.as_of)) == set()
 
