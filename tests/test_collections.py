@@ -14,9 +14,12 @@ from test_rules import CHAIN, SHORT, OTHER, approval, cells, check, d, opportuni
 
 from xltools.config import Config  # noqa: E402
 from xltools.model import Record  # noqa: E402
+from xltools.reader import read_workbook  # noqa: E402
+from xltools.schema import load_schema  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 from xltools.store import open_store  # noqa: E402
 from xltools.summary import write_summary  # noqa: E402
+from xltools.templates import template_workbook  # noqa: E402
 
 ROLLUP_DAY = d(4, 10)
 CONTRACT = "HT-202403001"          # 22 万 in approval(): the 8% tier
@@ -190,3 +193,30 @@ def test_collections_sheet_and_its_charts(receivable_summary, tmp_path):
         ("李四", "HT-202401002", "验收款", 5, 9)]
     assert [r[6] for r in table_rows(load_workbook(path)["汇总"], "合同返点")[1]] == ["已审批", "审批中"]
     assert [s["val"].split("!")[0] for c in chart_series(path)[-2:] for s in c["series"]] == ["回款"] * 4
+
+
+# The template
+def _unpaid_rule(path: Path) -> list[str]:
+    """The formulas of the conditional formats on the 计划回款日期 column of the collections sheet."""
+    ws = load_workbook(path)["回款计划"]
+    return [f for cf in ws.conditional_formatting if str(cf.sqref).startswith("D2:")
+            for r in cf.rules for f in r.formula]
+
+
+def test_overdue_instalments_turn_red(tmp_path):
+    path = tmp_path / "回款计划与到账.xlsx"
+    template_workbook([load_schema().form("collections")]).save(path)
+    assert "AND(ISNUMBER($D2),$D2<TODAY(),N($G2)<N($E2))" in _unpaid_rule(path)   # due, past, not all in
+
+
+@pytest.mark.libreoffice
+def test_collections_template_round_trips_through_libreoffice(tmp_path, libreoffice):
+    path = tmp_path / "回款计划与到账.xlsx"
+    template_workbook([load_schema().form("collections")]).save(path)
+    converted, = libreoffice([path], "xlsx", tmp_path / "lo")
+    ws = load_workbook(converted)["回款计划"]
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert [str(dv.sqref).split(":")[0] for dv in lists] == ["C2"]          # 回款节点
+    assert any("TODAY()" in f and "N(" in f for f in _unpaid_rule(converted))
+    rows = read_workbook(converted).records
+    assert rows == []                                                         # a blank form: nothing to read
