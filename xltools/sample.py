@@ -1179,16 +1179,48 @@ def _plant_duplicate_claim(book: _Book) -> list[_Mark]:
     return _mark(book, "customers", row, "customer", "duplicate-claim", set_value=False)
 
 
+def _plant_unpaid(book: _Book) -> list[_Mark]:
+    """A won deal whose 验收款 came in only half, past its date: late, and stage 6 not fully paid."""
+    for story in reversed(book.stories):
+        plan, deals = story.rows.get("collections"), story.rows.get("pipeline")
+        contracts = story.rows.get("contracts", [])
+        if not plan or not deals or not all(book.free(r, "amount") for r in contracts):
+            continue
+        row = plan[2]
+        if row["planned_date"] >= book.as_of or not book.free(row, "received_amount"):
+            continue
+        row["received_amount"] = round(row["planned_amount"] / 2, 2)
+        book.touch(row, "received_amount")
+        deal = deals[0]
+        won_at = "stage" if deal["stage"] == _stage_values()[-1] else "forecast"
+        book.touch(deal, won_at)
+        return [_Mark("collections", row, "planned_date", "collection-overdue"),
+                _Mark("pipeline", deal, won_at, "won-not-collected")]
+    return []
+
+
+def _plant_rebate_unapproved(book: _Book) -> list[_Mark]:
+    """A rebate already paid while the 总经理 has not decided."""
+    for story in reversed(book.stories):
+        rows = story.rows.get("rebates")
+        if rows and all(book.free(r, "decision") for r in rows):
+            rows[-1]["decision"], rows[-1]["decided"] = "待审", None
+            book.touch(rows[-1], "decision")
+            return [_Mark("rebates", rows[0], "status", "rebate-unapproved")]
+    return []
+
+
 _MISTAKES: dict[str, Callable[[_Book], list[_Mark]]] = {
     "required": _plant_required, "format": _plant_format, "enum": _plant_enum, "range": _plant_range,
     "weights-sum": _plant_weights, "amount-mismatch": _plant_amount_mismatch,
     "approval-authority": _plant_approval_authority, "objection-overdue": _plant_objection_overdue,
     "close-date-stale": _plant_stale_close, "formula-text": _plant_formula_text,
-    "duplicate-claim": _plant_duplicate_claim,
+    "duplicate-claim": _plant_duplicate_claim, "unpaid": _plant_unpaid, "rebate-unapproved": _plant_rebate_unapproved,
 }
 # Dealt out round-robin over the reps; duplicate-claim goes to a pair of reps (see _plan_claim).
 _MISTAKE_ORDER = ("required", "format", "enum", "range", "weights-sum", "amount-mismatch",
-                  "approval-authority", "objection-overdue", "close-date-stale", "formula-text")
+                  "approval-authority", "objection-overdue", "close-date-stale", "formula-text", "unpaid",
+                  "rebate-unapproved")
 
 
 def _placed(mark: _Mark, path: Path, places: dict[str, tuple[dict[int, int], dict[str, str]]]) -> dict:
