@@ -152,6 +152,15 @@ def random_rows(rng: random.Random) -> dict[str, list[dict]]:
         "objections": [{"customer": name(), "raised": dt.date(2024, 3, 6), "objection": "贵", "owner": rep,
                         "resolve_by": day(), "status": rng.choice(["未解决", "已解决"])}
                        for _ in range(rng.randint(0, 1))],
+        # Collections and rebates relate to the contracts by 合同编号 and to the pipeline by customer.
+        "collections": [{"contract_id": rng.choice(CONTRACTS), "customer": name(), "milestone": m,
+                         "planned_date": day(), "planned_amount": rng.choice([5, 10, 15]),
+                         "received_amount": rng.choice([None, 5, 10]), "owner": rep}
+                        for m in rng.sample(["预付款", "验收款", "质保金"], rng.randint(0, 2))],
+        "rebates": [{"contract_id": rng.choice(CONTRACTS), "customer": name(), "rate": rng.choice([5, 8, 10]),
+                     "applicant": rep, "applied": day(), "status": rng.choice(["申请中", "已支付"]),
+                     "step": rng.choice(["大客户部经理", "市场营销中心", "总经理"]),
+                     "decision": rng.choice(["同意", "待审"])} for _ in range(rng.randint(0, 2))],
     }
     return {form: rows for form, rows in sheets.items() if rows} or {"customers": []}
 

@@ -186,7 +186,7 @@ def test_planted_mistakes_are_found_exactly_where_recorded(sample):
     codes = Counter(p["code"] for p in info.planted)
     assert set(codes) == {"required", "format", "enum", "range", "weights-sum", "amount-mismatch",
                           "approval-authority", "duplicate-claim", "objection-overdue", "close-date-stale",
-                          "formula-text"}
+                          "formula-text", "collection-overdue", "won-not-collected", "rebate-unapproved"}
     assert set(codes.values()) == {1}
     found = places(findings_of(inbox, info.as_of)) - {(BROKEN_NAME, None, None, "file-unreadable")}
     assert found == planted_places(info, inbox)
@@ -258,6 +258,9 @@ def test_benchmark_mode_fills_each_sheet_to_about_the_size(tmp_path):
         book = load_workbook(path, read_only=False)
         counts = {s.key: data_rows(book[s.name.zh]) for s in REP_SHEETS}
         assert counts["customers"] == counts["pipeline"] == counts["needs"] == 50, counts
+        # Rebate applications: three rows per signed contract, so they stop with the contracts.
+        rebates = counts.pop("rebates")
+        assert 0 < rebates <= 50 and rebates % 3 == 0, rebates
         assert all(50 - largest_group < n <= 50 for n in counts.values()), counts
     assert places(findings_of(inbox, info.as_of)) == set()
 
@@ -265,7 +268,7 @@ def test_benchmark_mode_fills_each_sheet_to_about_the_size(tmp_path):
 def test_benchmark_mode_with_mistakes_still_plants_them(tmp_path):
     inbox = tmp_path / "inbox"
     info = generate_inbox(inbox, SampleSpec(reps=4, rows_per_sheet=40, broken_file=False))
-    assert len(info.planted) == 11
+    assert len(info.planted) == 14
     assert places(findings_of(inbox, info.as_of)) == planted_places(info, inbox)
 
 
@@ -290,7 +293,7 @@ def test_advance_week_changes_only_the_files_it_lists(tmp_path):
     errors = {place for place in places([f for f in found if f.severity == "error"])}
     assert errors - {(BROKEN_NAME, None, None, "file-unreadable")} == {
         p for p in planted_places(info, inbox) if p[3] not in ("duplicate-claim", "objection-overdue",
-                                                                 "close-date-stale")}
+                                                                 "close-date-stale", "collection-overdue")}
     assert planted_places(info, inbox) <= places(found)
     formula = next(m for m in info.planted if m["code"] == "formula-text")
     assert load_workbook(formula["file"])[formula["sheet"]][formula["cell"]].data_type == "s"

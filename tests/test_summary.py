@@ -131,7 +131,7 @@ def test_trend_chart_shows_commit_and_closed_per_week(written, book, summary):
 
 # Sheets, KPIs, tables
 def test_sheets_in_order(book):
-    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量"]
+    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量", "回款"]
 
 
 def kpis(ws) -> dict[str, object]:
@@ -194,9 +194,9 @@ def test_other_tables_hold_the_summary(book, summary):
     assert table_rows(ws, "待审批合同")[1] == [
         [p.customer, p.contract_id, p.submitter, p.amount, dt.datetime.combine(p.submitted, dt.time()),
          p.days_waiting, p.step] for p in summary.contracts.pending]
-    # Amount, rate and rebate: 19.99 × 5 % = 0.9995; 20 × 8 % = 1.6; 100 × 10 % = 10
+    # Amount, received, rate, rebate on received, approval: nothing received yet, no application
     assert [r[2:] for r in table_rows(ws, "合同返点")[1]] == [
-        [19.99, 5, pytest.approx(0.9995)], [20, 8, pytest.approx(1.6)], [100, 10, pytest.approx(10)]]
+        [19.99, 0, 5, 0, "未申请"], [20, 0, 8, 0, "未申请"], [100, 0, 10, 0, "未申请"]]
     assert [r[0] for r in table_rows(ws, "TOP 20")[1]] == ["明月集团", "星辰科技", "华络通信"]
     assert table_rows(ws, "赢单率 66.7%")[1][0] == ["价格偏高", 0, 2]
 
@@ -238,7 +238,7 @@ def test_print_setup_and_widths(book):
 def test_english_labels(summary, tmp_path):
     path = write_summary(summary, tmp_path / "summary_en.xlsx", lang="en")
     book = load_workbook(path)
-    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality"]
+    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality", "Collections"]
     assert kpis(book["Summary"])["Open pipeline (10k CNY)"][0] == 133
     funnel = chart_series(path)[0]
     assert funnel["series"][0]["val"].startswith("Summary!$C$")

@@ -38,6 +38,10 @@ class Config:
     """Default win probability (%) of each funnel stage."""
     rebate_tiers: tuple = ((0, 5.0), (20, 8.0), (100, 10.0))
     """(from 万元, rebate %) tiers: below 20 万 5%, 20-100 万 8%, 100 万 and above 10%."""
+    collection_tolerance: float = 0.01
+    """A contract's planned instalments may miss its amount by this many 万元."""
+    won_excludes_retention: bool = False
+    """Stage 6 (收回全款) may leave the retention money (质保金) still to come."""
     coverage_healthy: float = 150.0
     """Pipeline coverage (%) below this is flagged."""
     commit_accuracy_range: tuple = (95.0, 110.0)
@@ -52,6 +56,15 @@ class Config:
     """A workbook whose parts declare more than this unpacked is refused (zip bomb)."""
     max_compression_ratio: int = 200
     """A part that claims to shrink more than this is refused (zip bomb)."""
+
+
+def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
+    """The rebate % of a contract amount (万元): the highest tier whose floor it reaches."""
+    rate = 0.0
+    for floor, tier_rate in sorted(tiers):
+        if amount >= floor:
+            rate = float(tier_rate)
+    return rate
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -53,13 +53,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .config import Config
+from .config import Config, rebate_rate  # noqa: F401  (rebate_rate: its home was here)
 from .model import customer_key
 from .schema import load_schema, vocabulary
 from .store import Store, is_url, open_store
 
 if TYPE_CHECKING:
     from .changes import Changes
+    from .receivables import Collections, Rebate
 
 # The business vocabulary, by role in forms.yaml.
 WON_STAGE = vocabulary("pipeline", "stage", "won")
@@ -269,15 +270,6 @@ class FollowUps:
 
 
 @dataclass
-class Rebate:
-    contract_id: str
-    customer: str
-    amount: float
-    rate: float
-    rebate: float
-
-
-@dataclass
 class QualityRow:
     rep: str
     errors: int
@@ -300,7 +292,10 @@ class Summary:
     follow_ups: FollowUps
     satisfaction_avg: float | None
     rebates: list[Rebate]
+    """On money received (``receivables.py``)."""
     quality: list[QualityRow]
+    collections: Collections | None = None
+    """Contracted, received, receivable and overdue money (``receivables.py``); always set by ``rollup``."""
     changes: Changes | None = None
     """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
     config: Config = field(default_factory=Config)
@@ -373,6 +368,8 @@ class _Data:
     targets: pd.DataFrame
     objections: pd.DataFrame
     contracts: pd.DataFrame
+    collections: pd.DataFrame
+    rebates: pd.DataFrame
     findings: pd.DataFrame
     snapshots: pd.DataFrame
     runs: pd.DataFrame
@@ -391,6 +388,9 @@ def _load(store: Store) -> _Data:
         targets=_typed(store.frame("targets"), ["month"], ["sales_target"], "rep"),
         objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
         contracts=_typed(store.frame("contracts"), ["submitted", "decided"], ["amount"], "submitter"),
+        collections=_typed(store.frame("collections"), ["planned_date", "received_date"],
+                           ["planned_amount", "received_amount"], "owner"),
+        rebates=_typed(store.frame("rebates"), ["applied", "decided"], ["rate", "amount"], "applicant"),
         findings=findings.assign(rep=findings["rep"].fillna("").astype(str)),
         snapshots=_typed(store.snapshots(), ["as_of", "expected_close"], ["amount", "win_probability"], "owner"),
         runs=store.runs(),
@@ -420,7 +420,8 @@ def _latest_run_day(runs: pd.DataFrame) -> dt.date | None:
 
 
 def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | None = None) -> Summary:
-    from .changes import pipeline_changes      # changes.py builds on this module's helpers
+    from .changes import pipeline_changes      # changes.py and receivables.py build on this module's helpers
+    from .receivables import collections, rebates
     pipe = _classify(data.pipeline, config)
     snaps = _classify(data.snapshots, config)
     month = _month(as_of)
@@ -439,7 +440,8 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         contracts=_contracts(states, as_of),
         follow_ups=follow_ups,
         satisfaction_avg=_mean(_visits_to(data.visits, as_of)["satisfaction"]),
-        rebates=_rebates(states, config),
+        rebates=rebates(states, data.collections, data.rebates, config),
+        collections=collections(data.collections, states, as_of),
         quality=_quality(data.findings),
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
         config=config,
@@ -786,22 +788,6 @@ def _contracts(states: list[_Contract], as_of: dt.date) -> Contracts:
               if c.state == "approved" and c.approved_on and c.submitted]
     return Contracts(pending, sum(c.state == "approved" for c in states), sum(c.state == "rejected" for c in states),
                      sum(cycles) / len(cycles) if cycles else None)
-
-
-def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
-    """The rebate % of a contract amount (万元): the highest tier whose floor it reaches."""
-    rate = 0.0
-    for floor, tier_rate in sorted(tiers):
-        if amount >= floor:
-            rate = float(tier_rate)
-    return rate
-
-
-def _rebates(states: list[_Contract], config: Config) -> list[Rebate]:
-    approved = [c for c in states if c.state == "approved"]
-    return [Rebate(c.contract_id, c.customer, c.amount, rebate_rate(c.amount, config.rebate_tiers),
-                   c.amount * rebate_rate(c.amount, config.rebate_tiers) / 100)
-            for c in sorted(approved, key=lambda c: c.contract_id)]
 
 
 # Follow-ups

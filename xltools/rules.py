@@ -37,7 +37,7 @@ from typing import Any
 
 from openpyxl.utils import column_index_from_string
 
-from .config import Config
+from .config import Config, rebate_rate
 from .findings import CODES, ERROR, INFO, WARNING, Code, Finding
 from .model import Record, customer_key
 from .schema import FieldSpec, Schema, SheetSpec, Text, vocabulary
@@ -53,6 +53,9 @@ PRICE = vocabulary("negotiations", "clause", "price")
 WON_STAGE = vocabulary("pipeline", "stage", "won")
 CLOSED_WON = vocabulary("pipeline", "forecast", "won")
 CLOSED_FORECASTS = {CLOSED_WON, vocabulary("pipeline", "forecast", "lost")}
+RETENTION = vocabulary("collections", "milestone", "retention")
+REBATE_COMMITTED = {vocabulary("rebates", "status", "promised"), vocabulary("rebates", "status", "paid")}
+REBATE_AGREED = vocabulary("rebates", "decision", "agreed")
 AMOUNT_TOLERANCE = 1e-6
 
 
@@ -109,7 +112,8 @@ class Key:
 
 CUSTOMER_KEY = "_customer_key"
 CUSTOMER = Key("customer", "the customer named by any form, compared by customer_key")
-CONTRACT = Key("contract", "合同编号 of contract approval", {"contracts": "contract_id"})
+CONTRACT = Key("contract", "合同编号 of contract approval, collections and rebate applications",
+               {"contracts": "contract_id", "collections": "contract_id", "rebates": "contract_id"})
 PROJECT = Key("project", "项目编号 of the opportunity pipeline", {"pipeline": "project_id"})
 TARGET_REP = Key("target-rep", "the rep of a targets row (covers rep + month)", {"targets": "rep"})
 CUSTOMER_INFORMATION = Key("customer-information", "whether customer information has any row at all",
@@ -840,6 +844,117 @@ def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
             if clean_text(r.get("owner")) != owner:
                 yield _finding("duplicate-claim", r, "customer", reps=reps)
 
+
+# Collections and rebates
+def _contract_amounts(rows: Rows) -> dict[str, float]:
+    """Contract id -> amount, for contracts not rejected (the first row with an amount)."""
+    amounts = {}
+    for contract_id, contract in rows.contracts.items():
+        first = _first_amount_row(contract)
+        if first and not any(r.get("decision") == REJECTED for r in contract):
+            amounts[contract_id] = first.get("amount")
+    return amounts
+
+
+def _received(record: Record) -> float:
+    return record.get("received_amount") or 0.0
+
+
+@rule("collection-plan-mismatch", ERROR,
+       "a contract's planned instalments (回款计划) add up to more or less than its amount, beyond "
+       "collection_tolerance; once per contract, on its first instalment's amount. Rejected contracts and "
+       "instalments of contracts not in contract approval are not compared.",
+       zh='合同 {contract} 的计划回款合计 {total} 万元，与合同金额 {other} 万元不一致',
+       en='Planned instalments of contract {contract} add up to {total}, not the amount {other} (10k CNY)',
+       forms=("collections", "contracts"), relates_by=(CONTRACT,), settings=("collection_tolerance",))
+def check_collection_plan(rows: Rows) -> Iterator[Finding]:
+    amounts = _contract_amounts(rows)
+    for contract_id, plan in _group(rows.of("collections"), lambda r: r.get("contract_id")).items():
+        if contract_id not in amounts or any(r.get("planned_amount") is None for r in plan):
+            continue                          # nothing to compare with, or the total is not known yet
+        total = round(sum(r.get("planned_amount") for r in plan), 6)
+        if abs(total - amounts[contract_id]) > rows.ctx.config.collection_tolerance + 1e-9:
+            yield _finding("collection-plan-mismatch", plan[0], "planned_amount", contract=contract_id,
+                           total=total, other=amounts[contract_id])
+
+
+@rule("collection-overdue", WARNING,
+       "an instalment's 计划回款日期 is before as_of and less than its 计划金额 has been received; ``days`` "
+       "= as_of - 计划回款日期, ``missing`` the amount still to come.",
+       zh='{value} 应回款，已逾期 {days} 天，尚欠 {missing} 万元',
+       en='Due on {value}: {days} days overdue, {missing} (10k CNY) still to come',
+       forms=("collections",), as_of={"collections": "planned_date"}, daily=True)
+def check_collection_overdue(rows: Rows) -> Iterator[Finding]:
+    for r in rows.of("collections"):
+        due, planned = r.get("planned_date"), r.get("planned_amount")
+        if due is None or planned is None or _unreadable(r, "received_amount"):
+            continue
+        missing = round(planned - _received(r), 6)
+        if due < rows.ctx.as_of and missing > AMOUNT_TOLERANCE:
+            yield _finding("collection-overdue", r, "planned_date", days=(rows.ctx.as_of - due).days,
+                           missing=missing)
+
+
+@rule("won-not-collected", ERROR,
+       "an opportunity at stage 6 (收回全款) or forecast 已成交 whose customer's instalments (matched by "
+       "customer_key) are not fully received; 质保金 left out when won_excludes_retention. A customer "
+       "without instalments is not judged (collections may not be tracked yet).",
+       zh='阶段“收回全款”意味着全部回款，但 {customer} 只到账 {received} / {planned} 万元',
+       en='Won means fully paid, but {customer} has paid {received} of {planned} (10k CNY)',
+       forms=("pipeline", "collections"), relates_by=(CUSTOMER.on("pipeline", "collections"),),
+       settings=("won_excludes_retention",))
+def check_won_collected(rows: Rows) -> Iterator[Finding]:
+    skip_retention = rows.ctx.config.won_excludes_retention
+    plans = _group((r for r in rows.of("collections")
+                    if not (skip_retention and r.get("milestone") == RETENTION)), _cust)
+    for r in rows.of("pipeline"):
+        plan = plans.get(_cust(r))
+        if not plan or not (r.get("stage") == WON_STAGE or r.get("forecast") == CLOSED_WON):
+            continue
+        if any(i.get("planned_amount") is None or _unreadable(i, "received_amount") for i in plan):
+            continue
+        planned = round(sum(i.get("planned_amount") for i in plan), 6)
+        received = round(sum(_received(i) for i in plan), 6)
+        if planned - received > AMOUNT_TOLERANCE:
+            key = "stage" if r.get("stage") == WON_STAGE else "forecast"
+            yield _finding("won-not-collected", r, key, received=received, planned=planned)
+
+
+@rule("rebate-unapproved", ERROR,
+       "a rebate marked 已承诺 or 已支付 while one of the three steps (大客户部经理, 市场营销中心, 总经理) has "
+       "no 同意 row; once per contract, on the first such status cell.",
+       zh='合同 {contract} 的返点已承诺或已支付，但缺少审批：{missing}',
+       en='The rebate of contract {contract} is promised or paid without approval by: {missing}',
+       forms=("rebates",), relates_by=(CONTRACT,))
+def check_rebate_approved(rows: Rows) -> Iterator[Finding]:
+    steps = rows.field("rebates", "step").choice_values()
+    for contract_id, group in _group(rows.of("rebates"), lambda r: r.get("contract_id")).items():
+        committed = next((r for r in group if r.get("status") in REBATE_COMMITTED), None)
+        if committed is None or any(_unreadable(r, "decision") or _unreadable(r, "step") for r in group):
+            continue
+        agreed = {r.get("step") for r in group if r.get("decision") == REBATE_AGREED}
+        missing = [s for s in steps if s not in agreed]
+        if missing:
+            yield _finding("rebate-unapproved", committed, "status", contract=contract_id,
+                           missing=Text(zh="、".join(missing),
+                                        en=", ".join(rows.choice("rebates", "step", s).en for s in missing)))
+
+
+@rule("rebate-over-tier", WARNING,
+       "a rebate rate above the rebate_tiers rate for the contract's amount (from contract approval); once "
+       "per contract, on the first such rate.",
+       zh='返点比例 {value}% 高于合同金额 {other} 万元对应的 {limit}%',
+       en='Rebate rate {value}% is above the {limit}% of a {other} (10k CNY) contract',
+       forms=("rebates", "contracts"), relates_by=(CONTRACT,), settings=("rebate_tiers",))
+def check_rebate_tier(rows: Rows) -> Iterator[Finding]:
+    amounts = _contract_amounts(rows)
+    for contract_id, group in _group(rows.of("rebates"), lambda r: r.get("contract_id")).items():
+        if contract_id not in amounts:
+            continue
+        limit = rebate_rate(amounts[contract_id], rows.ctx.config.rebate_tiers)
+        over = next((r for r in group if r.get("rate") is not None and r.get("rate") > limit + 1e-9), None)
+        if over:
+            yield _finding("rebate-over-tier", over, "rate", other=amounts[contract_id], limit=limit)
 
 
 

@@ -42,7 +42,7 @@ import xlsxwriter
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .config import Config
+from .config import Config, rebate_rate
 from .model import customer_key
 from .reader import WorkbookRead, read_workbook
 from .schema import load_schema
@@ -817,10 +817,60 @@ def _pipeline_rows(book: _Book, st: _Story) -> list[Row]:
     }]
 
 
+# Collections: a won deal is fully paid (stage 6 means 收回全款), in these shares of its amount.
+INSTALMENTS = (("预付款", 0.3, 0.1), ("进度款", 0.4, 0.4), ("验收款", 0.2, 0.7), ("质保金", 0.1, 0.95))
+REBATE_STEPS = ("大客户部经理", "市场营销中心", "总经理")
+
+
+def _signed(st: _Story, index: int = 0) -> tuple[str, date] | None:
+    """The id of a won deal's ``index``-th contract (0: the first, then renewals) and the day its last
+    approval came; None when there is no such contract or it is still waiting."""
+    by_id: dict[str, list[Row]] = {}
+    for r in st.rows.get("contracts", []):
+        by_id.setdefault(r["contract_id"], []).append(r)
+    if st.forecast != "已成交" or index >= len(by_id):
+        return None
+    contract_id, rows = list(by_id.items())[index]
+    if any(r["decided"] is None for r in rows):
+        return None
+    return contract_id, max(r["decided"] for r in rows)
+
+
+def _collection_rows(book: _Book, st: _Story, index: int = 0) -> list[Row]:
+    """Each instalment due at its share of the time from signing to as_of, received that day in full."""
+    signed = _signed(st, index)
+    if signed is None:
+        return []
+    contract_id, day = signed
+    span = (book.as_of - day).days
+    rows, left = [], st.amount
+    for i, (milestone, share, when) in enumerate(INSTALMENTS):
+        planned = round(left if i == len(INSTALMENTS) - 1 else st.amount * share, 2)
+        left = round(left - planned, 2)
+        due = day + timedelta(days=int(span * when))
+        rows.append({"contract_id": contract_id, "customer": st.name, "milestone": milestone,
+                     "planned_date": due, "planned_amount": planned, "received_date": due,
+                     "received_amount": planned, "invoiced": due, "owner": book.plan.name})
+    return rows
+
+
+def _rebate_rows(book: _Book, st: _Story, index: int = 0) -> list[Row]:
+    """A rebate at the contract's tier, applied for on signing, approved by all three steps, paid."""
+    signed = _signed(st, index)
+    if signed is None:
+        return []
+    contract_id, day = signed
+    rate = rebate_rate(st.amount)
+    return [{"contract_id": contract_id, "customer": st.name, "rate": rate,
+             "amount": round(st.amount * rate / 100, 2), "applicant": book.plan.name, "applied": day,
+             "status": "已支付", "step": step, "decision": "同意", "decided": day} for step in REBATE_STEPS]
+
+
 _BUILDERS: dict[str, Callable[[_Book, _Story], list[Row]]] = {
     "customers": _customer_rows, "needs": _needs_rows, "decision_chain": _decision_chain_rows,
     "solution": _solution_rows, "objections": _objection_rows, "negotiations": _negotiation_rows,
     "contracts": _contract_rows, "visits": _visit_rows, "pipeline": _pipeline_rows,
+    "collections": _collection_rows, "rebates": _rebate_rows,
 }
 
 
@@ -855,7 +905,9 @@ def _extra_contract(book: _Book, st: _Story, round_no: int) -> list[Row] | None:
     return _contract_rows(book, st, submitted, kind="软件服务合同")
 
 
-_EXTRA = {"needs": _extra_needs, "objections": _extra_objection, "contracts": _extra_contract}
+_EXTRA = {"needs": _extra_needs, "objections": _extra_objection, "contracts": _extra_contract,
+          # The renewals' instalments and rebates (round n: the n-th renewal, padded above).
+          "collections": _collection_rows, "rebates": _rebate_rows}
 
 
 # What reps really send (all still valid) ---------------------------------------------------
@@ -1062,6 +1114,10 @@ def _plant_amount_mismatch(book: _Book) -> list[_Mark]:
     for row in rows:
         row["amount"] = wrong
         book.touch(row, "amount")
+    # The instalments were planned from the contract as written: only the price agreement disagrees.
+    plan = [r for r in book.tables["collections"].rows if r["contract_id"] == rows[0]["contract_id"]]
+    if plan:
+        plan[-1]["planned_amount"] = plan[-1]["received_amount"] = round(plan[-1]["planned_amount"] + wrong - agreed, 2)
     return [_Mark("contracts", rows[0], "amount", "amount-mismatch")]
 
 
@@ -1123,16 +1179,48 @@ def _plant_duplicate_claim(book: _Book) -> list[_Mark]:
     return _mark(book, "customers", row, "customer", "duplicate-claim", set_value=False)
 
 
+def _plant_unpaid(book: _Book) -> list[_Mark]:
+    """A won deal whose 验收款 came in only half, past its date: late, and stage 6 not fully paid."""
+    for story in reversed(book.stories):
+        plan, deals = story.rows.get("collections"), story.rows.get("pipeline")
+        contracts = story.rows.get("contracts", [])
+        if not plan or not deals or not all(book.free(r, "amount") for r in contracts):
+            continue
+        row = plan[2]
+        if row["planned_date"] >= book.as_of or not book.free(row, "received_amount"):
+            continue
+        row["received_amount"] = round(row["planned_amount"] / 2, 2)
+        book.touch(row, "received_amount")
+        deal = deals[0]
+        won_at = "stage" if deal["stage"] == _stage_values()[-1] else "forecast"
+        book.touch(deal, won_at)
+        return [_Mark("collections", row, "planned_date", "collection-overdue"),
+                _Mark("pipeline", deal, won_at, "won-not-collected")]
+    return []
+
+
+def _plant_rebate_unapproved(book: _Book) -> list[_Mark]:
+    """A rebate already paid while the 总经理 has not decided."""
+    for story in reversed(book.stories):
+        rows = story.rows.get("rebates")
+        if rows and all(book.free(r, "decision") for r in rows):
+            rows[-1]["decision"], rows[-1]["decided"] = "待审", None
+            book.touch(rows[-1], "decision")
+            return [_Mark("rebates", rows[0], "status", "rebate-unapproved")]
+    return []
+
+
 _MISTAKES: dict[str, Callable[[_Book], list[_Mark]]] = {
     "required": _plant_required, "format": _plant_format, "enum": _plant_enum, "range": _plant_range,
     "weights-sum": _plant_weights, "amount-mismatch": _plant_amount_mismatch,
     "approval-authority": _plant_approval_authority, "objection-overdue": _plant_objection_overdue,
     "close-date-stale": _plant_stale_close, "formula-text": _plant_formula_text,
-    "duplicate-claim": _plant_duplicate_claim,
+    "duplicate-claim": _plant_duplicate_claim, "unpaid": _plant_unpaid, "rebate-unapproved": _plant_rebate_unapproved,
 }
 # Dealt out round-robin over the reps; duplicate-claim goes to a pair of reps (see _plan_claim).
 _MISTAKE_ORDER = ("required", "format", "enum", "range", "weights-sum", "amount-mismatch",
-                  "approval-authority", "objection-overdue", "close-date-stale", "formula-text")
+                  "approval-authority", "objection-overdue", "close-date-stale", "formula-text", "unpaid",
+                  "rebate-unapproved")
 
 
 def _placed(mark: _Mark, path: Path, places: dict[str, tuple[dict[int, int], dict[str, str]]]) -> dict:

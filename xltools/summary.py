@@ -4,7 +4,8 @@
 formats); ``write_summary`` lays them out with xlsxwriter, and the live Excel book writes
 the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 商机变化 (the
 weekly review: the open pipeline's bridge, changed and stalled deals, the weekly trend), 待跟进
-(follow-ups due and overdue) and 数据质量 (findings per rep and by problem). Labels that name a
+(follow-ups due and overdue), 数据质量 (findings per rep and by problem) and 回款 (receivables
+per rep and by age, instalments overdue and due within 30 days, with two charts). Labels that name a
 threshold take it from the summary's config.
 
 Charts reference the cells of the tables on the sheet, so a manager who edits a number
@@ -29,7 +30,8 @@ from .schema import Text, load_schema
 SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
                   "changes": Text(zh="商机变化", en="Pipeline changes"),
                   "follow_ups": Text(zh="待跟进", en="Follow-ups"),
-                  "quality": Text(zh="数据质量", en="Data quality")}
+                  "quality": Text(zh="数据质量", en="Data quality"),
+                  "collections": Text(zh="回款", en="Collections")}
 
 # Number formats by column kind; amounts are 万元 throughout.
 NUMBER_FORMATS = {"money": "#,##0.00", "pct": '0.0"%"', "int": "0", "num": "0.0", "date": "yyyy-mm-dd"}
@@ -63,7 +65,8 @@ def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
             _trend_table(summary, t), _win_table(summary, t), _top_table(summary, t), _objection_type_table(summary, t),
             _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
             _slipped_table(summary, t), _lost_table(summary, t),
-            *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t)]
+            *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t),
+            *_collections_tables(summary, t)]
 
 
 class _Words:
@@ -213,15 +216,23 @@ def _contract_table(s: Summary, t: _Words) -> Table:
                  rows, ["text", "text", "text", "money", "date", "int", "text"])
 
 
+REBATE_APPROVAL = {"approved": ("已审批", "Approved"), "pending": ("审批中", "Pending"),
+                   "rejected": ("已驳回", "Rejected"), "none": ("未申请", "Not applied for")}
+
+
 def _rebate_table(s: Summary, t: _Words) -> Table:
-    rows = [[r.customer, r.contract_id, r.amount, r.rate, r.rebate] for r in s.rebates]
+    """Rebates on money received: the tier follows the contract amount, the rebate the money in."""
+    rows = [[r.customer, r.contract_id, r.amount, r.received, r.rate, r.rebate, t(*REBATE_APPROVAL[r.approval])]
+            for r in s.rebates]
+    flags = {(i, 6) for i, r in enumerate(s.rebates) if r.approval != "approved" and r.rebate}
     return Table("rebates", t(f"合同返点（{_tiers(s.config.rebate_tiers, t)}）",
                               f"Rebates ({_tiers(s.config.rebate_tiers, t)}; 10k CNY)"),
                  [t("客户", "Customer"), t("合同编号", "Contract"), t("合同金额(万元)", "Amount"),
-                  t("返点比例", "Rate"), t("返点金额(万元)", "Rebate")],
-                 rows, ["text", "text", "money", "pct", "money"],
-                 total=[t("合计", "Total"), "", sum(r.amount for r in s.rebates), None,
-                        sum(r.rebate for r in s.rebates)])
+                  t("已回款(万元)", "Received"), t("返点比例", "Rate"), t("返点金额(按已回款)", "Rebate on received"),
+                  t("返点审批", "Approval")],
+                 rows, ["text", "text", "money", "money", "pct", "money", "text"], flags=flags,
+                 total=[t("合计", "Total"), "", sum(r.amount for r in s.rebates),
+                        sum(r.received for r in s.rebates), None, sum(r.rebate for r in s.rebates), ""])
 
 
 def _slipped_table(s: Summary, t: _Words) -> Table:
@@ -284,6 +295,36 @@ def _quality_tables(s: Summary, t: _Words) -> list[Table]:
         Table("quality_codes", t("按问题类型", "By problem"), [t("问题", "Problem"), t("数量", "Count"),
                                                              t("问题代码", "Code")],
               by_code, ["text", "int", "text"], sheet="quality"),
+    ]
+
+
+def _collections_tables(s: Summary, t: _Words) -> list[Table]:
+    """The 回款 sheet: receivables per rep, their ageing, and the instalments due soon and overdue."""
+    c = s.collections
+    money = [t("合同额(万元)", "Contracted"), t("已回款(万元)", "Received"), t("应收(万元)", "Receivable"),
+             t("逾期应收(万元)", "Overdue"), t("回款率", "Collection rate")]
+    instalment = [t("销售", "Rep"), t("客户", "Customer"), t("合同编号", "Contract"), t("回款节点", "Instalment"),
+                  t("计划回款日期", "Due"), t("未收(万元)", "Outstanding")]
+    listed = ["text", "text", "text", "text", "date", "money", "int"]
+
+    def rows(items) -> list[list]:
+        return [[i.rep, i.customer, i.contract_id, t.choice("collections", "milestone", i.milestone), i.due,
+                 i.outstanding, i.days] for i in items]
+    return [
+        Table("collections_reps", t("各销售回款", "Collections per rep"), [t("销售", "Rep"), *money],
+              [[r.rep, r.contracted, r.received, r.receivable, r.overdue, r.rate] for r in c.by_rep],
+              ["text", "money", "money", "money", "money", "pct"], sheet="collections",
+              total=[t("合计", "Total"), c.contracted, c.received, c.receivable, c.overdue, c.rate]),
+        Table("collections_ageing", t("逾期应收账龄", "Overdue receivables by age"),
+              [t("逾期天数", "Days overdue"), t("金额(万元)", "Amount")],
+              [[t(f"{label} 天", f"{label} days"), amount] for label, amount in c.ageing.items()],
+              ["text", "money"], sheet="collections", total=[t("合计", "Total"), c.overdue]),
+        Table("collections_overdue", t(f"逾期回款（{len(c.overdue_list)} 笔，周会跟进）",
+                                       f"Overdue instalments ({len(c.overdue_list)}, for the weekly review)"),
+              [*instalment, t("逾期天数", "Days overdue")], rows(c.overdue_list), listed, sheet="collections"),
+        Table("collections_due", t(f"未来 30 天应回款（{len(c.due_soon)} 笔）",
+                                   f"Due in the next 30 days ({len(c.due_soon)})"),
+              [*instalment, t("剩余天数", "Days left")], rows(c.due_soon), listed, sheet="collections"),
     ]
 
 
@@ -449,7 +490,8 @@ class Placement:
 
 # Column widths per sheet (Excel character units). Column A holds names and customers.
 _WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
-           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13]}
+           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13],
+           "collections": [14, 30, 16, 14, 13, 13, 12]}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
@@ -458,6 +500,7 @@ _PAGE_BEFORE = ("top_customers",)
 _CHART_TOP = 8
 _CHANGES_CHART_TOP = 3
 _CHANGES_CHART_COLUMNS = 4  # the left chart spans A:D, the right one E:I
+_COLLECTIONS_CHART_COLUMNS = 4  # the left chart spans A:D, the right one E:G
 
 
 def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Path:
@@ -480,6 +523,8 @@ def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Pat
                 _charts(book, ws, name(lang), placed, mine, lang)
             elif key == "changes":
                 _changes_sheet(book, ws, styles, summary, mine, lang)
+            elif key == "collections":
+                _collections_sheet(book, ws, styles, summary, mine, lang)
             else:
                 _heading(ws, styles, 0, name(lang), summary.as_of, lang)
                 _stack(ws, styles, mine, 3, name(lang))
@@ -536,6 +581,29 @@ def _changes_sheet(book, ws, styles, summary: Summary, tables: list[Table], lang
         chart = draw(book, placed[table], columns, title, _value_axis(False))
         chart.set_size({"width": (left if i % 2 == 0 else right) - 12, "height": _CHART_HEIGHT})
         ws.insert_chart(row, col, chart, {"x_offset": 6, "y_offset": 4, "object_position": 1})
+
+
+def _collections_sheet(book, ws, styles, summary: Summary, tables: list[Table], lang: str) -> None:
+    """Two charts on top (money per rep, overdue by age), then the tables."""
+    zh = lang == "zh"
+    _heading(ws, styles, 0, ws.name, summary.as_of, lang)
+    top = _CHANGES_CHART_TOP + _CHART_ROWS + 1
+    placed = _stack(ws, styles, tables, top, ws.name)
+    by_name = {tb.name: tb for tb in tables}
+    specs = [(_rep_chart, "collections_reps", [1, 2, 3], "各销售合同额、已回款与应收（万元）" if zh
+              else "Contracted, received and receivable by rep"),
+             (_column_chart, "collections_ageing", [1], "逾期应收账龄（万元）" if zh else "Overdue by age")]
+    widths = [_pixels(w) for w in _WIDTHS["collections"]]
+    left, right = sum(widths[:_COLLECTIONS_CHART_COLUMNS]), sum(widths[_COLLECTIONS_CHART_COLUMNS:])
+    for i, (draw, table, columns, title) in enumerate(specs):
+        if not summary.collections.received + summary.collections.receivable or _no_data(by_name[table], columns):
+            ws.write_string(_CHANGES_CHART_TOP + 1, 0 if i == 0 else _COLLECTIONS_CHART_COLUMNS, title,
+                            styles.get("table_title"))
+            continue                  # no collections tracked yet (or nothing overdue): no empty chart
+        chart = draw(book, placed[table], columns, title, _value_axis(False))
+        chart.set_size({"width": (left if i == 0 else right) - 12, "height": _CHART_HEIGHT})
+        ws.insert_chart(_CHANGES_CHART_TOP, 0 if i == 0 else _COLLECTIONS_CHART_COLUMNS, chart,
+                        {"x_offset": 6, "y_offset": 4, "object_position": 1})
 
 
 def _filterable(ws, styles, table: Table, p: Placement) -> None:

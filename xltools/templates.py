@@ -81,6 +81,11 @@ DUE_DATES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
                                     "stage": (vocabulary("pipeline", "stage", "won"),)}),
 }
 
+# Instalments: (due date, amount due, amount received); red once past and not fully received.
+DUE_AMOUNTS: dict[str, tuple[str, str, str]] = {
+    "collections": ("planned_date", "planned_amount", "received_amount"),
+}
+
 UI = {
     "zh": {
         "yes": "是", "no": "否", "joiner": "、",
@@ -179,6 +184,7 @@ def _add_form_sheet(wb: Workbook, sheet: SheetSpec, lang: Lang, lists: DropdownL
         ws.add_data_validation(dv)
     _highlight_missing_required(ws, sheet)
     _highlight_late_date(ws, sheet, lang)
+    _highlight_unpaid(ws, sheet)
     _outline_started_rows(ws, sheet)  # last: LibreOffice applies only the first matching rule
     ws.freeze_panes = "A2"
     _set_print(ws, len(sheet.fields), title_row=1, last_row=LAST_DATA_ROW)
@@ -397,6 +403,18 @@ def _highlight_late_date(ws: Worksheet, sheet: SheetSpec, lang: Lang) -> None:
         conditions += [f'{status_cell}<>"{labels[v]}"' for v in values]
     rule = FormulaRule(formula=[f"AND({','.join(conditions)})"], fill=_fill(LATE_FILL),
                        font=Font(color=LATE_FONT))
+    ws.conditional_formatting.add(_data_range(columns[date_key]), rule)
+
+
+def _highlight_unpaid(ws: Worksheet, sheet: SheetSpec) -> None:
+    if sheet.key not in DUE_AMOUNTS:
+        return
+    columns = {f.key: idx for idx, f in enumerate(sheet.fields, start=1)}
+    date_key, due_key, received_key = DUE_AMOUNTS[sheet.key]
+    date, due, received = (f"${get_column_letter(columns[k])}{FIRST_DATA_ROW}"
+                           for k in (date_key, due_key, received_key))
+    rule = FormulaRule(formula=[f"AND(ISNUMBER({date}),{date}<TODAY(),N({received})<N({due}))"],
+                       fill=_fill(LATE_FILL), font=Font(color=LATE_FONT))
     ws.conditional_formatting.add(_data_range(columns[date_key]), rule)
 
 
