@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import Config, load_config
+from .config import Config, config_beside, load_config
 from .errors import UserError, from_os_error, refuse_inside
 
 
@@ -80,11 +80,16 @@ def as_of_option(f):
 
 def config_option(f):
     return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-                        help="YAML file overriding rule thresholds (see docs/rules.md).")(f)
+                        help="YAML file overriding rule thresholds (see docs/rules.md); default: rules.yaml "
+                             "beside the store when there is one. / 规则设置文件，默认取库旁的 rules.yaml。")(f)
 
 
-def _config(path: str | None) -> Config:
-    """The rule settings; a file that cannot be used is a usage error (exit 2) in one line."""
+def _config(path: str | None, store: str | Path | None = None) -> Config:
+    """The rule settings: --config, else the rules.yaml beside the store (said on stderr), else the
+    defaults. A file that cannot be used is a usage error (exit 2) in one line."""
+    if path is None and (path := config_beside(store)):
+        zh = click.get_current_context().meta.get("lang", "zh") == "zh"
+        click.echo(f"设置：使用 {path}" if zh else f"Settings: using {path}", err=True)
     try:
         return load_config(path)
     except Exception as exc:  # noqa: BLE001 - bad YAML, unknown or mistyped keys, an unreadable file
@@ -210,8 +215,9 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         xltools validate inbox/ --format json > report.json
         xltools validate inbox/ --annotate checked/
     """
+    from .merge import default_store
     from .validate import validate as run_validate
-    config = _config(config_path)
+    config = _config(config_path, default_store([Path(p) for p in paths]))
     if annotate_dir:
         refuse_inside("--annotate", Path(annotate_dir), [p for p in paths if Path(p).is_dir()])
     with progress_bar("读取 / reading", quiet=fmt == "json") as progress:
@@ -235,7 +241,7 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
 
 # Merge
 @cli.command()
-@click.argument("inboxes", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.argument("inboxes", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location,
               help="SQLite store file (default: xltools.db beside the inbox), or a shared store on a "
                    "server: postgresql://user@host/db (see docs/shared-store.md).")
@@ -260,9 +266,9 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
         xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
         xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
-    from .merge import merge as run_merge
+    from .merge import default_store, merge as run_merge
     from .store import is_url
-    config = _config(config_path)
+    config = _config(config_path, store_path or default_store([Path(p) for p in inboxes]))
     for option, output in (("--master", master_path), ("--store", None if is_url(store_path) else store_path)):
         if output:
             refuse_inside(option, Path(output), inboxes)
@@ -323,12 +329,17 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     from .store import is_url
     from .summary import write_summary
     if not is_url(store_path) and not Path(store_path).exists():
-        raise click.BadParameter(f"no store at {store_path}: run `xltools merge` first", param_hint="--store")
+        where = Path(store_path).resolve()
+        raise Failure(f"在 {where} 没有找到库：merge 把 xltools.db 写在收件箱文件夹旁，请在收件箱的上一级文件夹运行，"
+                      f"或用 --store 指明" if lang == "zh" else
+                      f"no store at {where}: merge writes xltools.db beside the inbox folder; run rollup from the "
+                      f"inbox's parent folder or name it with --store", exit_code=2)
+    config = _config(config_path, store_path)
     if into_path:
         from .buttons import rollup_into
-        click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
+        click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), config, lang)))
         return
-    summary = run_rollup(store_path, _day(as_of), _config(config_path), _day(since))
+    summary = run_rollup(store_path, _day(as_of), config, _day(since))
     if as_json:
         print_json(summary.to_dict())
         return

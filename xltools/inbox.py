@@ -61,10 +61,17 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def collect(paths: Iterable[str | Path]) -> list[FileResult]:
-    """Every file under the given files and folders, recursively, in a stable order."""
+def collect(paths: Iterable[str | Path], home: Callable[[Path], Path] | None = None) -> list[FileResult]:
+    """Every file under the given files and folders, recursively, in a stable order.
+
+    :param home: the folder a file given alone is shown relative to (default: its own folder).
+    """
+    paths = [Path(p) for p in paths]
+    alone = {p for p in paths if not p.is_dir()}
     results = []
-    for path, root, skip in iter_workbooks([Path(p) for p in paths]):
+    for path, root, skip in iter_workbooks(paths):
+        if home and path in alone:
+            root = home(path)
         shown = _relative(path, root)
         result = FileResult(shown, path, root)
         if skip:
@@ -75,15 +82,15 @@ def collect(paths: Iterable[str | Path]) -> list[FileResult]:
 
 def read_batch(paths: Iterable[str | Path], config: Config | None = None,
                unchanged: Callable[[FileResult], bool] | None = None,
-               progress: Progress | None = None) -> Batch:
-    """Read every workbook under ``paths``.
+               progress: Progress | None = None, home: Callable[[Path], Path] | None = None) -> Batch:
+    """Read every workbook under ``paths`` (``home``: see ``collect``).
 
     :param unchanged: told each file (with its sha256), says whether it can be left unread
         because the store already holds this very content.
     :param progress: called with (files done, files to read).
     """
     config = config or Config()
-    batch = Batch(collect(paths))
+    batch = Batch(collect(paths, home))
     todo = []
     for result in batch.files:
         if result.status != "ok":
