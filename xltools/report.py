@@ -7,10 +7,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .errors import escape_controls
-from .findings import ERROR, INFO, WARNING, Finding
+from .findings import ERROR, INFO, WARNING, Finding, code_title
 from .inbox import FileResult
 from .model import Record
+from .reps import UNKNOWN as UNKNOWN_REP
 from .schema import load_schema
+from .templates import text_width
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 _FORM_ORDER = {key: i for i, key in enumerate(load_schema().sheets)}
@@ -79,16 +81,21 @@ class Report:
                 if f.code == "file-unreadable":
                     continue
                 where = "!".join(filter(None, [f.sheet, f.cell or (f"{t['row']} {f.row}" if f.row else None)]))
-                lines.append(f"  {t[f.severity]:<4} {where:<18} {f.code:<24} {f.message(lang)}")
+                lines.append(f"  {_pad(t[f.severity], 4)} {_pad(where, 18)} {f.code:<24} {f.message(lang)}")
         s = self.summary()
         lines.append("")
         lines.append(t["files"].format(**s["files"]))
         lines.append(t["totals"].format(rows=s["rows"], errors=s["errors"], warnings=s["warnings"]))
         if s["by_code"]:
-            lines.append(t["by_code"] + ", ".join(f"{k} {v}" for k, v in s["by_code"].items()))
+            lines.append(t["by_code"] + t["sep"].join(f"{code_title(k, lang)} {v}" for k, v in s["by_code"].items()))
         for rep, c in s["by_rep"].items():
-            lines.append(f"  {rep or '-'}: {t['error']} {c['error']}, {t['warning']} {c['warning']}")
+            lines.append(f"  {rep or UNKNOWN_REP(lang)}: {t['error']} {c['error']}{t['sep']}{t['warning']} {c['warning']}")
         return "\n".join(escape_controls(line) for line in lines)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` filled to ``width`` terminal columns (a Chinese character takes two)."""
+    return text + " " * max(0, width - text_width(text))
 
 
 def _finding_order(f: Finding):
@@ -103,11 +110,11 @@ def _col_order(column: str | None) -> tuple[int, str]:
 
 _WORDS = {
     "zh": {"ok": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "unchanged": "未变化",
-           "error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：",
+           "error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：", "sep": "，",
            "files": "文件 {total} 个：读取 {read}，跳过 {skipped}，无法读取 {unreadable}，未变化 {unchanged}",
            "totals": "数据行 {rows} 行；错误 {errors} 个，警告 {warnings} 个"},
     "en": {"ok": "read", "skipped": "skipped", "unreadable": "unreadable", "unchanged": "unchanged",
-           "error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ",
+           "error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ", "sep": ", ",
            "files": "Files {total}: read {read}, skipped {skipped}, unreadable {unreadable}, unchanged {unchanged}",
            "totals": "Data rows {rows}; errors {errors}, warnings {warnings}"},
 }
