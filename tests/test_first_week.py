@@ -3,6 +3,7 @@ command; the store found by rollup where merge put it; single files merged."""
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -203,3 +204,102 @@ def test_an_unreadable_file_has_an_unknown_rep(tmp_path):
     (tmp_path / "赵磊.xlsx").write_text("not a workbook", encoding="utf-8")
     result = invoke("validate", tmp_path, "--as-of", AS_OF)
     assert "  未知：" in result.stdout or "  未知:" in result.stdout
+
+
+# One language at a time
+ENGLISH_WORDS = re.compile(r"\b(total|read|unchanged|ok|skipped|unreadable|merged|quarantined|withdrawn|customers|"
+                           r"contracts|pipeline|negotiations|Files|Rows|By code)\b")
+CHINESE_WORDS = re.compile(r"共|读取|未变化|已读取|跳过|无法读取|合并 |待修正|撤回|文件：|行：|按类型|未知|错误|警告")
+
+
+def without_codes(text: str) -> str:
+    """Codes may stand beside their titles: take them out before looking for words."""
+    from xltools.findings import CODES
+    for code in sorted(CODES, key=len, reverse=True):
+        text = text.replace(code, "")
+    return text
+
+
+def sheet_text(path: Path, sheet: str) -> str:
+    from openpyxl import load_workbook
+    book = load_workbook(path, read_only=True)
+    return "\n".join(" ".join(str(v) for v in row if v is not None) for row in book[sheet].iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("lang, foreign", [("zh", ENGLISH_WORDS), ("en", CHINESE_WORDS)])
+def test_a_run_speaks_one_language(week, lang, foreign):
+    (week / "inbox" / "坏.xlsx").write_text("not a workbook", encoding="utf-8")
+    make_workbook(week / "inbox", {"customers": [customer("恒通物流", "B类") | {"phone": "12345"}]}, "李四.xlsx")
+    merged = invoke("merge", "inbox", "--as-of", AS_OF, "--lang", lang)
+    rolled = invoke("rollup", "--as-of", AS_OF, "--lang", lang)
+    assert merged.exit_code == 0 and rolled.exit_code == 0, merged.stderr + rolled.stderr
+    from xltools.master import SHEETS
+    from xltools.summary import SUMMARY_SHEETS
+    seen = {"cli": merged.stdout + rolled.stdout, "log": sheet_text(week / "master.xlsx", SHEETS["log"](lang)),
+            "quality": sheet_text(week / "summary.xlsx", SUMMARY_SHEETS["quality"](lang))}
+    data = {"张三", "李四", "坏.xlsx", "李四.xlsx", "张三.xlsx", "恒通物流", "华络通信", "12345"}   # the reps' own text
+    for where, text in seen.items():
+        for word in data:
+            text = text.replace(word, "")
+        assert not foreign.findall(without_codes(text)), (where, text)
+    assert ("合同审批、商机跟踪" if lang == "zh" else "Contracts, Pipeline") in seen["log"]    # forms by name
+
+
+def every_command():
+    import click
+    found = []
+
+    def walk(command, path):
+        found.append((path, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+    walk(cli, [])
+    return found
+
+
+@pytest.mark.parametrize("path, command", every_command(), ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_help_is_chinese_first(path, command):
+    import click
+    cjk = re.compile(r"^[^a-zA-Z]*[\u4e00-\u9fff]")
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0
+    assert cjk.match(command.help), command.help
+    for option in (p for p in command.params if isinstance(p, click.Option)):
+        assert cjk.match(option.help or ""), (path, option.opts)
+
+
+# Labels that say what they mean
+def test_annotated_copies_show_what_the_rep_typed_and_say_when_all_is_well(tmp_path):
+    import openpyxl
+    from xltools.annotate import annotate
+    from xltools.validate import validate
+    inbox = tmp_path / "inbox"
+    make_workbook(inbox, {"contracts": contract("30万")}, "张三.xlsx")
+    make_workbook(inbox, {"customers": [customer("华络通信", "B类")]}, "李四.xlsx")
+    report = validate([inbox], as_of=dt.date(2024, 4, 1))
+    annotate(report, tmp_path / "checked")
+    flagged = openpyxl.load_workbook(tmp_path / "checked" / "张三.xlsx")["校验结果"]
+    rows = [r for r in flagged.iter_rows(min_row=2, values_only=True) if r[3] == "approval-authority"]
+    assert rows and rows[0][5] == "30万"
+    clean = openpyxl.load_workbook(tmp_path / "checked" / "李四.xlsx")["校验结果"]
+    assert clean["A2"].value == "未发现问题"
+
+
+# The workbooks' 设置 sheet: 指标文件, and rules.yaml beside the store
+def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(week):
+    import shutil
+    from xltools import buttons, workbooks
+    from xltools.writers import FileBookWriter
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_excel import COMMITTED, fill_settings
+    book = week / "wb" / "合并控制台.xlsm"
+    book.parent.mkdir()
+    shutil.copy(COMMITTED / book.name, book)
+    make_workbook(week / "指标", {"targets": [{"rep": "张三", "month": dt.date(2024, 4, 1), "sales_target": 100}]},
+                  "销售指标.xlsx")
+    fill_settings(book, inbox=str(week / "inbox"), targets=str(week / "指标" / "销售指标.xlsx"), as_of=AS_OF)
+    settings = buttons.read_settings(FileBookWriter(book), "console")
+    assert settings.config.approval_gm_threshold == 50.0             # week's rules.yaml, beside the store
+    result = buttons._merge(FileBookWriter(book), settings)
+    assert result.files["read"] == 2 and "approval-authority" not in {f.code for f in result.report.findings}
+    assert "targets" in workbooks.BOOK_SETTINGS["summary"]

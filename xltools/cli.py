@@ -27,7 +27,7 @@ def _remember_lang(ctx, param, value: str) -> str:
 
 LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                     callback=_remember_lang, is_eager=True,
-                    help="Language of labels and messages / 标签与消息的语言.")
+                    help="Language of labels and messages.")
 
 
 class Failure(click.ClickException):
@@ -80,8 +80,8 @@ def as_of_option(f):
 
 def config_option(f):
     return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-                        help="YAML file overriding rule thresholds (see docs/rules.md); default: rules.yaml "
-                             "beside the store when there is one. / 规则设置文件，默认取库旁的 rules.yaml。")(f)
+                        help="YAML file overriding rule thresholds (see docs/rules.md); default: the "
+                             "rules.yaml beside the store, when there is one.")(f)
 
 
 def _config(path: str | None, store: str | Path | None = None) -> Config:
@@ -247,13 +247,15 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
                    "server: postgresql://user@host/db (see docs/shared-store.md).")
 @click.option("--master", "master_path", type=click.Path(dir_okay=False),
               help="Master workbook to write (default: master.xlsx beside the store).")
+@click.option("--targets", "targets_path", type=click.Path(exists=True),
+              help="The targets workbook (销售指标.xlsx), or a folder of them, merged with the inbox.")
 @click.option("--no-master", is_flag=True, help="Update the store only.")
 @as_of_option
 @click.option("--prune", is_flag=True, help="Delete the rows of files gone from the inbox instead of withdrawing them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts as JSON.")
 @LANG
 @config_option
-def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, lang, config_path):
+def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prune, as_json, lang, config_path):
     """Consolidate every rep's workbooks into the store and the master workbook.
 
     Run it again whenever files change: unchanged files are not read again, a changed
@@ -263,11 +265,13 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
     \b
     Example:
         xltools merge inbox/
+        xltools merge inbox/ --targets 销售指标.xlsx
         xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
         xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
     from .merge import default_store, merge as run_merge
     from .store import is_url
+    inboxes = (*inboxes, targets_path) if targets_path else inboxes
     config = _config(config_path, store_path or default_store([Path(p) for p in inboxes]))
     for option, output in (("--master", master_path), ("--store", None if is_url(store_path) else store_path)):
         if output:
@@ -285,12 +289,13 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
 
 
 def _merge_text(result, lang: str) -> str:
+    from .report import counts_text
     d = result.to_dict(lang)
     zh = lang == "zh"
     lines = [result.report.to_text(lang), "",
              ("合并批次 " if zh else "Merge run ") + str(d["run"]),
-             ("文件：" if zh else "Files: ") + ", ".join(f"{k} {v}" for k, v in d["files"].items()),
-             ("行：" if zh else "Rows: ") + ", ".join(f"{k} {v}" for k, v in d["rows"].items()),
+             ("文件：" if zh else "Files: ") + counts_text(d["files"], lang),
+             ("行：" if zh else "Rows: ") + counts_text(d["rows"], lang),
              ("库：" if zh else "Store: ") + str(d["store"])]
     if d["master"]:
         lines.append(("总表：" if zh else "Master: ") + d["master"])
@@ -470,6 +475,7 @@ def demo(folder, store_path, lang):
 
 
 def _demo_text(result, lang: str) -> str:
+    from .report import counts_text
     zh = lang == "zh"
     s = result.report.summary()
     first, last = result.merges[0], result.merges[-1]
@@ -480,9 +486,9 @@ def _demo_text(result, lang: str) -> str:
     lines = [
         ("校验：" if zh else "Validate: ") + (f"{s['files']['total']} 个文件，错误 {s['errors']} 个，警告 {s['warnings']} 个"
                                               if zh else f"{s['files']['total']} files, {s['errors']} errors, {s['warnings']} warnings"),
-        ("第一次合并：" if zh else "First merge: ") + _counts(first.rows),
+        ("第一次合并：" if zh else "First merge: ") + counts_text(first.rows, lang),
         (f"每周再合并 {len(result.merges) - 1} 次，最后一次：" if zh else
-         f"{len(result.merges) - 1} weekly merges after it, the last: ") + _counts(last.files) + " | " + _counts(last.rows),
+         f"{len(result.merges) - 1} weekly merges after it, the last: ") + counts_text(last.files, lang) + " | " + counts_text(last.rows, lang),
         ("在途商机 " if zh else "Open pipeline ") + f"{k['pipeline']['open_amount']:,.2f} 万元, "
         + ("加权 " if zh else "weighted ") + f"{k['pipeline']['weighted_amount']:,.2f} 万元",
         "",
@@ -491,8 +497,9 @@ def _demo_text(result, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _counts(counts: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counts.items())
+from .help_zh import add_chinese_help  # noqa: E402 - once every command above is declared
+
+add_chinese_help(cli)
 
 
 def main():  # pragma: no cover - console entry

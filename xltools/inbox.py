@@ -100,7 +100,9 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
             result.status = "unchanged"
         else:
             todo.append(result)
-    outcomes = run_isolated(partial(_read_one, config=config), [r.abspath for r in todo], on_done=progress)
+    shown = {r.abspath: r.path for r in todo}         # the reader names reps by the path within the inbox
+    outcomes = run_isolated(partial(_read_one, config=config, shown=shown), [r.abspath for r in todo],
+                            on_done=progress)
     for result, outcome in zip(todo, outcomes):
         _take(batch, result, outcome)
     return batch
@@ -124,13 +126,13 @@ def _take(batch: Batch, result: FileResult, outcome) -> None:
     batch.findings += read.findings
 
 
-def _read_one(path: Path, config: Config) -> Verdict | WorkbookRead:
+def _read_one(path: Path, config: Config, shown: dict[Path, str]) -> Verdict | WorkbookRead:
     """In a worker: refuse unsafe files before any parser sees them, then read."""
     verdict = sniff(path, config=config)
     if not verdict.ok:
         return verdict
     try:
-        read = read_workbook(path, config=config, verdict=verdict)
+        read = read_workbook(path, config=config, verdict=verdict, display=shown.get(path))
     except Exception as exc:        # noqa: BLE001 -- any parser failure is this file's problem only
         en, zh, detail = parser_failure(exc)
         return Verdict(False, zh, en, "corrupt", detail=detail)

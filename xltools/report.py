@@ -11,7 +11,7 @@ from .findings import ERROR, INFO, WARNING, Finding, code_title
 from .inbox import FileResult
 from .model import Record
 from .reps import UNKNOWN as UNKNOWN_REP
-from .schema import load_schema
+from .schema import Text, load_schema
 from .templates import text_width
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -75,7 +75,7 @@ class Report:
             found = self.findings_of(file.path)
             if file.status == "ok" and not found:
                 continue
-            head = f"{file.path}  [{t[file.status]}]"
+            head = f"{file.path}  [{STATUS_WORDS[file.status](lang)}]"
             lines.append(head + (f"  {file.reason(lang)}" if file.reason(lang) else ""))
             for f in found:
                 if f.code == "file-unreadable":
@@ -108,13 +108,27 @@ def _col_order(column: str | None) -> tuple[int, str]:
     return (len(column), column) if column else (0, "")
 
 
+# A file's status and the counts of a run, as people read them (JSON keeps the keys).
+STATUS_WORDS = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+    "ok": ("已读取", "read"), "skipped": ("已跳过", "skipped"), "unreadable": ("无法读取", "unreadable"),
+    "unchanged": ("未变化", "unchanged")}.items()}
+COUNT_WORDS = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+    "total": ("共", "total"), "read": ("读取", "read"), "unchanged": ("未变化", "unchanged"),
+    "skipped": ("跳过", "skipped"), "unreadable": ("无法读取", "unreadable"), "merged": ("合并", "merged"),
+    "quarantined": ("待修正", "quarantined"), "withdrawn": ("撤回", "withdrawn")}.items()}
+
+
+def counts_text(counts: dict, lang: str = "zh") -> str:
+    """{"read": 3, "unchanged": 2} as "读取 3，未变化 2" (or "read 3, unchanged 2")."""
+    return ("，" if lang == "zh" else ", ").join(f"{COUNT_WORDS[k](lang)} {v}" for k, v in counts.items()
+                                                if k in COUNT_WORDS)
+
+
 _WORDS = {
-    "zh": {"ok": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "unchanged": "未变化",
-           "error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：", "sep": "，",
+    "zh": {"error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：", "sep": "，",
            "files": "文件 {total} 个：读取 {read}，跳过 {skipped}，无法读取 {unreadable}，未变化 {unchanged}",
            "totals": "数据行 {rows} 行；错误 {errors} 个，警告 {warnings} 个"},
-    "en": {"ok": "read", "skipped": "skipped", "unreadable": "unreadable", "unchanged": "unchanged",
-           "error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ", "sep": ", ",
+    "en": {"error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ", "sep": ", ",
            "files": "Files {total}: read {read}, skipped {skipped}, unreadable {unreadable}, unchanged {unchanged}",
            "totals": "Data rows {rows}; errors {errors}, warnings {warnings}"},
 }

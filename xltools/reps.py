@@ -5,8 +5,9 @@ without one (需求分析, 决策链, 商务谈判) takes its rep, in this order
 
 1. the workbook's properties: a custom property named ``销售代表`` or ``rep``, else the
    "last saved by" name Office and WPS record, unless it is a generic account (Administrator, …);
-2. its file name, once form names (and their short forms such as 商务谈判要点表), dates, months,
-   numbers, "副本"/"copy", "(1)" and separators are dropped: the first word left;
+2. its file name, once form titles and names (with short forms: 商务谈判要点表, 客户回访记录表,
+   商机跟踪表), dates, months,
+   numbers, "副本"/"copy", "(1)" and separators (的 included) are dropped: the first word left;
 3. the folders around it, innermost first, by the same rule, skipping region and team folders
    (names ending in 区, 部, 组 or 分公司).
 
@@ -30,11 +31,12 @@ SOURCES = {"metadata": Text(zh="文件属性", en="the file's properties"),
 _GENERIC_ACCOUNTS = {"", "administrator", "admin", "user", "users", "owner", "microsoft office user", "microsoft office 用户",
                      "openpyxl", "python", "xltools", "apache poi", "作者", "用户", "管理员", "wps", "unknown"}
 _SHORT_FORM_SUFFIXES = ("要点表", "记录表", "登记表", "明细表", "汇总表", "清单", "记录", "表")
-_GENERIC_WORDS = ("销售代表", "销售", "表单", "模板", "工作簿", "最终版", "修改版", "template", "final", "form")
+_GENERIC_WORDS = ("销售表单合集", "销售代表", "销售", "表单", "合集", "模板", "工作簿", "最终版", "修改版", "template",
+                  "final", "forms", "form")
 _COPY = re.compile(r"[（(]\s*\d+\s*[)）]|副本|\bcopy\b|\bof\b", re.IGNORECASE)
 _DATE = re.compile(r"\d{2,4}\s*[-./年]\s*\d{1,2}(\s*[-./月]\s*\d{1,2}\s*日?|\s*月)?|\d{1,2}\s*月(\s*\d{1,2}\s*[日号])?"
                    r"|第?\s*\d+\s*[周季]度?|\bQ\d\b|\d+", re.IGNORECASE)
-_SEPARATORS = re.compile(r"[\s_\-–—.·・、,，;；+&#@()（）\[\]【】《》]+")
+_SEPARATORS = re.compile(r"[\s_\-–—.·・、,，;；+&#@()（）\[\]【】《》的]+")
 _TEAM_FOLDER = re.compile(r"(区|部|组|分公司)$")
 
 
@@ -65,7 +67,7 @@ def rep_from_path(display: str, schema: Schema) -> tuple[str, str] | None:
     path = PurePosixPath(display.replace("\\", "/"))
     if name := _name_in(path.stem, schema):
         return name, "file"
-    for folder in reversed(path.parent.parts):
+    for folder in reversed(path.parent.parts if not path.is_absolute() else ()):   # folders inside the inbox only
         if not _TEAM_FOLDER.search(folder) and (name := _name_in(folder, schema)):
             return name, "folder"
     return None
@@ -81,14 +83,13 @@ def _name_in(text: str, schema: Schema) -> str | None:
 
 
 def _form_words(schema: Schema) -> list[str]:
-    """Form names in both languages with their short forms, longest first (so 商务谈判要点表
-    goes whole before 商务谈判 could leave 要点表 behind)."""
+    """Form titles and sheet names in both languages with their short forms, longest first (so
+    商务谈判要点表 goes whole before 商务谈判 could leave 要点表 behind)."""
     words = set(_GENERIC_WORDS)
-    for sheet in schema.sheets.values():
-        zh = sheet.name.zh
-        stems = {zh, re.sub(r"(清单|处理|跟踪|审批|分析|信息)$", "", zh)}
-        words |= {stem + suffix for stem in stems for suffix in ("", *_SHORT_FORM_SUFFIXES)}
-        words.add(sheet.name.en)
+    for form in schema.forms:
+        for name in (form.title, *(sheet.name for sheet in form.sheets)):
+            stems = {name.zh, re.sub(r"(清单|处理|跟踪|审批|分析|信息)$", "", name.zh)}
+            words |= {stem + suffix for stem in stems for suffix in ("", *_SHORT_FORM_SUFFIXES)} | {name.en}
     return sorted(words, key=len, reverse=True)
 
 

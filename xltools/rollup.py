@@ -36,7 +36,7 @@ Definitions where the process documents leave room:
   last 同意.
 - **Follow-ups** (as the follow-up-overdue rule): each customer row's 下次跟进时间, and each
   customer's latest visit's 下次回访时间. Overdue: before as_of; due: as_of to as_of + 7.
-- **Objections**: open = 状态 未解决 or blank; overdue = open with 解决时间 before as_of.
+- **Objections**: open = 状态 未解决 or blank; overdue = open with 计划解决时间 before as_of.
   A blank category counts as 其他.
 - Satisfaction averages visits dated up to as_of. Findings count for files still active.
 - **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
