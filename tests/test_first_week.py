@@ -303,3 +303,46 @@ def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(wee
     result = buttons._merge(FileBookWriter(book), settings)
     assert result.files["read"] == 2 and "approval-authority" not in {f.code for f in result.report.findings}
     assert "targets" in workbooks.BOOK_SETTINGS["summary"]
+
+
+def test_the_weighted_pipeline_is_rounded_as_the_workbook_shows_it(week):
+    import openpyxl
+    from xltools.rollup import excel_round
+    make_workbook(week / "inbox", {"pipeline": [deal("XM-9", "4 已发展") | {"owner": "李四", "amount": 201.5}]},
+                  "李四.xlsx")
+    assert invoke("merge", "inbox", "--as-of", AS_OF).exit_code == 0
+    data = json.loads(invoke("rollup", "--as-of", AS_OF, "--json").stdout)
+    assert invoke("rollup", "--as-of", AS_OF).exit_code == 0
+    by_stage = {s["stage"]: s["weighted_amount"] for s in data["pipeline"]["by_stage"]}
+    assert by_stage["4 已发展"] == 151.13                # 201.5 × 75% = 151.125: Excel shows 151.13, round() 151.12
+    book = openpyxl.load_workbook(week / "summary.xlsx")
+    cells = [c for row in book.worksheets[0].iter_rows() for c in row if c.value == 151.125]
+    assert cells and all(c.number_format.startswith("#,##0.00") for c in cells)    # shown at 2 places: 151.13
+    assert excel_round(2.675) == 2.68 and excel_round(-0.125) == -0.13 and excel_round(1.005) == 1.01
+
+
+def test_the_text_report_lines_up_under_chinese_sheet_names(tmp_path):
+    from xltools.templates import text_width
+    chain = [{"customer": "华络通信", "date": dt.date(2024, 3, 5), "person": "王明", "role": "决策人", "weight": "很多"}]
+    make_workbook(tmp_path / "inbox", {"customers": [customer("华络通信", "B类") | {"phone": "12345"}],
+                                       "decision_chain": chain}, "张三.xlsx")
+    lines = [line for line in invoke("validate", tmp_path / "inbox", "--as-of", AS_OF).stdout.splitlines()
+             if re.search(r"(客户信息|决策链)!", line)]
+    assert {line.split()[1].split("!")[0] for line in lines} == {"客户信息", "决策链"}   # 4 and 3 wide characters
+    codes = [re.search(r" ([a-z]+(-[a-z]+)*) ", line).start(1) for line in lines]
+    assert len({text_width(line[:at]) for line, at in zip(lines, codes)}) == 1
+
+
+def test_the_objection_date_says_resolve_by_and_the_old_header_still_reads(tmp_path):
+    import openpyxl
+    from xltools.schema import load_schema
+    assert load_schema().sheets["objections"].field("resolve_by").label.zh == "计划解决时间"
+    objection = {"customer": "华络通信", "raised": dt.date(2024, 3, 20), "objection": "报价高于预算", "owner": "张三",
+                 "resolve_by": dt.date(2024, 3, 30), "status": "处理中"}
+    path = make_workbook(tmp_path / "inbox", {"objections": [objection]}, "张三.xlsx")
+    book = openpyxl.load_workbook(path)
+    header = next(c for c in book.worksheets[0][1] if c.value == "计划解决时间")
+    header.value = "解决时间"                                # a workbook from before the rename
+    book.save(path)
+    result = json.loads(invoke("validate", tmp_path / "inbox", "--format", "json", "--as-of", AS_OF).stdout)
+    assert [f["code"] for f in result["findings"] if f["severity"] != "info"] == ["objection-overdue"]

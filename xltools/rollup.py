@@ -48,6 +48,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -336,8 +337,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 2)
+        return None if math.isnan(value) else excel_round(value)
     return value
+
+
+def excel_round(value: float, places: int = 2) -> float:
+    """Rounded as Excel shows it with 0.00 (half away from zero, on the 15 digits Excel keeps), so
+    the JSON says what the summary workbook shows: 151.125 is 151.13, where round() gives 151.12."""
+    exact = Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return float(exact)
 
 
 # Entry point
