@@ -71,7 +71,7 @@ def collect(paths: Iterable[str | Path], home: Callable[[Path], Path] | None = N
     results = []
     for path, root, skip in iter_workbooks(paths):
         if home and path in alone:
-            root = home(path)
+            path, root = path.resolve(), home(path)        # both resolved: shown relative to its inbox
         shown = _relative(path, root)
         result = FileResult(shown, path, root)
         if skip:
