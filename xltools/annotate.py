@@ -17,6 +17,7 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils.escape import unescape
 
 from .atomic import atomic_path
 from .errors import UserError, refuse_inside
@@ -186,7 +187,7 @@ def _as_typed(book, f: Finding) -> str:
     """The finding's value as the rep typed it (30万, not 30.0): the cell's own content where
     the copy has the cell, else the value the reader took."""
     typed = _anchor(book[f.sheet], f.cell).value if f.cell and f.sheet in book.sheetnames else None
-    value = f.value if typed is None else typed
+    value = f.value if typed is None else unescape(typed) if isinstance(typed, str) else typed   # _x001B_ as read
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         value = value.date()
     if isinstance(value, float) and value.is_integer():
