@@ -6,8 +6,8 @@ without one (需求分析, 决策链, 商务谈判) takes its rep, in this order
 1. the workbook's properties: a custom property named ``销售代表`` or ``rep``, else the
    "last saved by" name Office and WPS record, unless it is a generic account (Administrator, …);
 2. its file name, once form titles and names (with short forms: 商务谈判要点表, 客户回访记录表,
-   商机跟踪表), dates, months,
-   numbers, "副本"/"copy", "(1)" and separators (的 included) are dropped: the first word left;
+   商机跟踪表), dates, months, numbers, "副本"/"copy", "(1)" and separators (的 included) are
+   dropped: the first word left;
 3. the folders around it, innermost first, by the same rule, skipping region and team folders
    (names ending in 区, 部, 组 or 分公司).
 
@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import PurePosixPath
-from xml.etree import ElementTree
+
+from defusedxml import DefusedXmlException, ElementTree
 
 from .schema import Schema, Text
 
@@ -47,8 +48,8 @@ def rep_from_metadata(source) -> str | None:
             parts = set(zf.namelist())
             custom = _xml(zf, "docProps/custom.xml") if "docProps/custom.xml" in parts else None
             core = _xml(zf, "docProps/core.xml") if "docProps/core.xml" in parts else None
-    except (zipfile.BadZipFile, OSError, ElementTree.ParseError, KeyError):
-        return None
+    except (zipfile.BadZipFile, OSError, ElementTree.ParseError, DefusedXmlException, KeyError):
+        return None                 # properties are a hint only: a damaged part just gives none
     for prop in custom.iter() if custom is not None else ():
         if prop.get("name", "").strip().lower() in ("销售代表", "rep") and (value := "".join(prop.itertext()).strip()):
             return value
@@ -58,7 +59,7 @@ def rep_from_metadata(source) -> str | None:
     return None
 
 
-def _xml(zf: zipfile.ZipFile, part: str) -> ElementTree.Element:
+def _xml(zf: zipfile.ZipFile, part: str):
     return ElementTree.fromstring(zf.read(part))
 
 
