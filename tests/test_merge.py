@@ -127,7 +127,7 @@ def test_master_workbook(inbox, tmp_path):
     assert {"待修正", "合并日志"} <= set(book.sheetnames)
     customers = book["客户信息"]
     headers = [c.value for c in customers[1]]
-    assert headers[:2] == ["客户名称", "所属行业"] and headers[-5:-1] == ["来源文件", "来源工作表", "来源行", "跟进人"]
+    assert headers[:2] == ["客户名称", "所属行业"] and headers[-5:-1] == ["来源文件", "来源工作表", "来源行", "归属销售"]
     assert customers.freeze_panes == "A2" and customers.auto_filter.ref
     names = [customers.cell(r, 1).value for r in range(2, customers.max_row + 1)]
     assert "天津瑞丰制造" not in names and "北京恒通物流有限公司" in names      # quarantined rows kept out

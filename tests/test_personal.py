@@ -247,4 +247,4 @@ def test_a_missing_store_is_one_sentence(tmp_path, args):
     args = [a.format(missing=tmp_path / "none.db", out=tmp_path / "out") for a in args]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
-    assert "no store at" in result.output and "Traceback" not in result.output
+    assert "没有找到库" in result.output and "Traceback" not in result.output

@@ -92,7 +92,7 @@ def test_english_headers_in_any_order_and_merged_customer_cells(tmp_path):
     result = read_workbook(save(wb, tmp_path / "p.xlsx"))
     assert [r.values["customer"] for r in result.records] == ["华络通信"] * 3
     assert [r.values["module"] for r in result.records] == modules
-    assert result.findings == []
+    assert [(f.code, f.params["rep"]) for f in result.findings] == [("rep-inferred", "p")]   # no 负责人 column
 
 
 def test_error_cells_and_uncalculated_formulas_are_reported(tmp_path):

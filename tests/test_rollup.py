@@ -386,7 +386,7 @@ def test_objections_by_type_and_overdue(summary):
     assert [(t.category, t.count, t.open) for t in o.by_type] == [
         ("价格", 1, 1), ("实施周期", 1, 1), ("功能", 1, 0), ("竞争对手", 0, 0), ("服务", 0, 0),
         ("其他", 1, 1)]                                   # the uncategorised one
-    # Overdue: open and 解决时间 before 04-10: 03-31 -> 10 days, 04-05 -> 5 days
+    # Overdue: open and 计划解决时间 before 04-10: 03-31 -> 10 days, 04-05 -> 5 days
     assert [(x.customer, x.category, x.days_overdue) for x in o.overdue] == [
         ("明月集团", "实施周期", 10), ("华络通信", "价格", 5)]
 

@@ -267,7 +267,7 @@ def test_date_order_objection(tmp_path):
     found = check(tmp_path, {"objections": rows})
     assert cells(found, "date-order") == [("date-order", "H2", SHORT)]
     assert found[0].params["other"] == d(3, 10)
-    assert found[0].message("zh") == "“解决时间”（2024-03-09）不应早于“异议提出时间”（2024-03-10）"
+    assert found[0].message("zh") == "“计划解决时间”（2024-03-09）不应早于“异议提出时间”（2024-03-10）"
 
 
 def test_date_order_visit_next_must_be_after(tmp_path):

@@ -17,6 +17,7 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils.escape import unescape
 
 from .atomic import atomic_path
 from .errors import UserError, refuse_inside
@@ -28,6 +29,7 @@ from .xlsx_stream import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}
+NO_PROBLEMS = {"zh": "未发现问题", "en": "No problems found"}
 _HEADERS = {"zh": ["级别", "工作表", "单元格", "代码", "说明", "值"],
             "en": ["Severity", "Sheet", "Cell", "Code", "Message", "Value"]}
 _SEVERITY = {"zh": {ERROR: "错误", "warning": "警告", INFO: "提示"}, "en": {ERROR: "error", "warning": "warning", INFO: "info"}}
@@ -166,9 +168,11 @@ def _results_sheet(book, findings: list[Finding], lang: str, name: str) -> None:
     for c, (title, width) in enumerate(zip(_HEADERS[lang], [8, 16, 10, 24, 70, 24]), start=1):
         ws.cell(1, c, title).font = Font(bold=True)
         ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width = width
+    if not findings:
+        _text(ws.cell(2, 1), NO_PROBLEMS[lang])
     for r, f in enumerate(findings, start=2):
         values = [_SEVERITY[lang][f.severity], f.sheet or "", f.cell or (str(f.row) if f.row else ""), f.code,
-                  f.message(lang), "" if f.value is None else str(f.value)]
+                  f.message(lang), _as_typed(book, f)]
         for c, value in enumerate(values, start=1):
             _text(ws.cell(r, c), value)
         ws.cell(r, 1).fill = FILLS.get(f.severity, PatternFill())
@@ -182,6 +186,18 @@ def _results_sheet(book, findings: list[Finding], lang: str, name: str) -> None:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+
+
+def _as_typed(book, f: Finding) -> str:
+    """The finding's value as the rep typed it (30万, not 30.0): the cell's own content where
+    the copy has the cell, else the value the reader took."""
+    typed = _anchor(book[f.sheet], f.cell).value if f.cell and f.sheet in book.sheetnames else None
+    value = f.value if typed is None else unescape(typed) if isinstance(typed, str) else typed   # _x001B_ as read
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
 
 
 def _text(cell, value: str) -> None:

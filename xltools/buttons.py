@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import UserError, from_os_error
-from .config import Config, load_config
+from .config import Config, config_beside, load_config
 from .findings import ERROR, INFO, WARNING
-from .report import Report
+from .report import STATUS_WORDS, Report, counts_text
 from .schema import Text, load_schema
 from .summary import SUMMARY_SHEETS, Table, summary_tables
 from .workbooks import (BOOK_SETTINGS, CONSOLE_SHEETS, FIRST_TABLE_ROW, SETTINGS, SETTINGS_TITLE, TABLE_GAP,
@@ -55,6 +55,7 @@ class Settings:
     as_of: dt.date
     config: Config
     lang: str
+    targets: Path | None = None       # the targets workbook or folder, merged with the inbox
 
     def inbox_folder(self) -> Path:
         if self.inbox is None:
@@ -91,7 +92,11 @@ def read_settings(writer: BookWriter, kind: str) -> Settings:
     store = text.get("store", "").strip()
     settings = Settings(inbox=_path(text.get("inbox"), base), store=store if "://" in store else _path(store, base),
                         master=_path(text.get("master"), base), annotated=_path(text.get("annotated"), base),
-                        as_of=_day(text.get("as_of", "")), config=_config(_path(text.get("config"), base)), lang=lang)
+                        as_of=_day(text.get("as_of", "")), config=Config(), lang=lang,
+                        targets=_path(text.get("targets"), base))
+    # Blank: the rules.yaml beside the store, as every command picks it up.
+    beside = config_beside(settings.store_file()) if settings.store or settings.inbox else None
+    settings.config = _config(_path(text.get("config"), base) or beside)
     if settings.master is not None and settings.inbox is not None:
         _outside_inbox(settings.master, settings.inbox, "总表", "The master workbook")
     return settings
@@ -288,7 +293,10 @@ def _merge(writer: BookWriter, s: Settings):
 
     inbox = s.inbox_folder()
     _say(writer, s.lang, "正在合并…", "Merging…")
-    return merge([inbox], s.store, s.master, s.as_of, s.config, lang=s.lang, progress=_progress(writer, s.lang))
+    if s.targets is not None and not s.targets.exists():
+        raise ButtonError(f"指标文件不存在：{s.targets}", f"The targets workbook does not exist: {s.targets}")
+    return merge([inbox, *filter(None, [s.targets])], s.store, s.master, s.as_of, s.config, lang=s.lang,
+                 progress=_progress(writer, s.lang))
 
 
 def _annotate(writer: BookWriter, report: Report, folder: Path, lang: str) -> dict[str, Path]:
@@ -324,7 +332,7 @@ def _runs_table(runs, lang: str) -> Table:
         counts = json.loads(run["counts"]) if run.get("counts") else {}
         rows.append([run["id"], run["as_of"], _time(run["started_at"]), _time(run["finished_at"]),
                      "; ".join(json.loads(run["inboxes"] or "[]")),
-                     _counts(counts.get("files", {}), _FILE_COUNTS, lang), _counts(counts.get("rows", {}), _ROW_COUNTS, lang)])
+                     counts_text(counts.get("files", {}), lang), counts_text(counts.get("rows", {}), lang)])
     return Table("runs", "历次合并" if zh else "Earlier merges",
                  ["批次", "截至日期", "开始", "结束", "收件箱", "文件", "数据行"] if zh else
                  ["Run", "As of", "Started", "Finished", "Inboxes", "Files", "Rows"],
@@ -386,19 +394,6 @@ def _stamp(lang: str, verb: tuple[str, str], as_of: dt.date) -> str:
 
 
 _SEVERITY = {"zh": {ERROR: "错误", WARNING: "警告", INFO: "提示"}, "en": {ERROR: "error", WARNING: "warning", INFO: "info"}}
-_STATUS = {"zh": {"ok": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "unchanged": "未变化"},
-           "en": {"ok": "read", "skipped": "skipped", "unreadable": "unreadable", "unchanged": "unchanged"}}
-_FILE_COUNTS = {"total": ("共", "total"), "read": ("读取", "read"), "unchanged": ("未变化", "unchanged"),
-                "skipped": ("跳过", "skipped"), "unreadable": ("无法读取", "unreadable")}
-_ROW_COUNTS = {"read": ("读取", "read"), "merged": ("合并", "merged"), "quarantined": ("待修正", "quarantined"),
-               "withdrawn": ("撤回", "withdrawn")}
-
-
-def _counts(counts: dict[str, int], words: dict[str, tuple[str, str]], lang: str) -> str:
-    index = 0 if lang == "zh" else 1
-    return ("，" if lang == "zh" else ", ").join(f"{words[k][index]} {counts[k]}" for k in words if k in counts)
-
-
 def _cell_link(copy: Path | None, sheet: str | None, cell: str | None) -> Any:
     """The finding's cell, linked into the annotated copy where there is one."""
     if not cell:
@@ -433,7 +428,7 @@ def _files_table(report: Report, copies: dict[str, Path], lang: str, reps: dict[
     for i, f in enumerate(report.files):
         found = report.findings_of(f.path)
         copy = copies.get(f.path)
-        rows.append([f.path, _STATUS[lang].get(f.status, f.status), f.rep or (reps or {}).get(f.path),
+        rows.append([f.path, STATUS_WORDS[f.status](lang), f.rep or (reps or {}).get(f.path),
                      ("、" if zh else ", ").join(schema.sheets[k].name(lang) if k in schema.sheets else k for k in f.forms),
                      f.rows if f.status == "ok" else None, sum(x.severity == ERROR for x in found), sum(x.severity == WARNING for x in found),
                      f.reason(lang), Link(str(copy), "打开" if zh else "open") if copy else None])
@@ -451,8 +446,8 @@ def _merge_table(result, s: Settings, lang: str) -> Table:
     d = result.to_dict(lang)
     master = d["master_error"] or d["master"] or ("未写（见设置）" if zh else "not written")
     items = [("批次", "Run", d["run"]), ("截至日期", "As of", s.as_of), ("收件箱", "Inbox", str(s.inbox)),
-             ("文件", "Files", _counts(d["files"], _FILE_COUNTS, lang)),
-             ("数据行", "Rows", _counts(d["rows"], _ROW_COUNTS, lang)),
+             ("文件", "Files", counts_text(d["files"], lang)),
+             ("数据行", "Rows", counts_text(d["rows"], lang)),
              ("问题", "Findings", (f"错误 {d['findings']['error']}，警告 {d['findings']['warning']}" if zh
                                    else f"errors {d['findings']['error']}, warnings {d['findings']['warning']}")),
              ("数据库", "Store", d["store"]), ("总表", "Master", master),

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import Config, load_config
+from .config import Config, config_beside, load_config
 from .errors import UserError, from_os_error, refuse_inside
 
 
@@ -27,7 +27,7 @@ def _remember_lang(ctx, param, value: str) -> str:
 
 LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                     callback=_remember_lang, is_eager=True,
-                    help="Language of labels and messages / 标签与消息的语言.")
+                    help="Language of labels and messages.")
 
 
 class Failure(click.ClickException):
@@ -80,11 +80,16 @@ def as_of_option(f):
 
 def config_option(f):
     return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-                        help="YAML file overriding rule thresholds (see docs/rules.md).")(f)
+                        help="YAML file overriding rule thresholds (see docs/rules.md); default: the "
+                             "rules.yaml beside the store, when there is one.")(f)
 
 
-def _config(path: str | None) -> Config:
-    """The rule settings; a file that cannot be used is a usage error (exit 2) in one line."""
+def _config(path: str | None, store: str | Path | None = None) -> Config:
+    """The rule settings: --config, else the rules.yaml beside the store (said on stderr), else the
+    defaults. A file that cannot be used is a usage error (exit 2) in one line."""
+    if path is None and (path := config_beside(store)):
+        zh = click.get_current_context().meta.get("lang", "zh") == "zh"
+        click.echo(f"设置：使用 {path}" if zh else f"Settings: using {path}", err=True)
     try:
         return load_config(path)
     except Exception as exc:  # noqa: BLE001 - bad YAML, unknown or mistyped keys, an unreadable file
@@ -103,9 +108,15 @@ def _store_location(ctx, param, value: str | None) -> str | None:
 
 
 def _require_store(location: str | None, option: str = "--store") -> None:
+    """A usage error naming where the store was looked for, when nothing is there."""
     from .store import is_url
     if location and not is_url(location) and not Path(location).exists():
-        raise click.BadParameter(f"no store at {location}: run `xltools merge` first", param_hint=option)
+        where = Path(location).resolve()
+        lang = click.get_current_context().meta.get("lang", "zh")
+        raise Failure(f"在 {where} 没有找到库：merge 把 xltools.db 写在收件箱文件夹旁，请在收件箱的上一级文件夹运行，"
+                      f"或用 {option} 指明" if lang == "zh" else
+                      f"no store at {where}: merge writes xltools.db beside the inbox folder; run this from the "
+                      f"inbox's parent folder or name it with {option}", exit_code=2)
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
@@ -232,8 +243,9 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         xltools validate inbox/ --format json > report.json
         xltools validate inbox/ --annotate checked/
     """
+    from .merge import default_store
     from .validate import validate as run_validate
-    config = _config(config_path)
+    config = _config(config_path, default_store([Path(p) for p in paths]))
     if annotate_dir:
         refuse_inside("--annotate", Path(annotate_dir), [p for p in paths if Path(p).is_dir()])
     with progress_bar("读取 / reading", quiet=fmt == "json") as progress:
@@ -257,19 +269,21 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
 
 # Merge
 @cli.command()
-@click.argument("inboxes", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.argument("inboxes", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--store", "store_path", metavar="PATH|URL", callback=_store_location,
               help="SQLite store file (default: xltools.db beside the inbox), or a shared store on a "
                    "server: postgresql://user@host/db (see docs/shared-store.md).")
 @click.option("--master", "master_path", type=click.Path(dir_okay=False),
               help="Master workbook to write (default: master.xlsx beside the store).")
+@click.option("--targets", "targets_path", type=click.Path(exists=True),
+              help="The targets workbook (销售指标.xlsx), or a folder of them, merged with the inbox.")
 @click.option("--no-master", is_flag=True, help="Update the store only.")
 @as_of_option
 @click.option("--prune", is_flag=True, help="Delete the rows of files gone from the inbox instead of withdrawing them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts as JSON.")
 @LANG
 @config_option
-def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, lang, config_path):
+def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prune, as_json, lang, config_path):
     """Consolidate every rep's workbooks into the store and the master workbook.
 
     Run it again whenever files change: unchanged files are not read again, a changed
@@ -279,12 +293,14 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
     \b
     Example:
         xltools merge inbox/
+        xltools merge inbox/ --targets 销售指标.xlsx
         xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
         xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
-    from .merge import merge as run_merge
+    from .merge import default_store, merge as run_merge
     from .store import is_url
-    config = _config(config_path)
+    inboxes = (*inboxes, targets_path) if targets_path else inboxes
+    config = _config(config_path, store_path or default_store([Path(p) for p in inboxes]))
     for option, output in (("--master", master_path), ("--store", None if is_url(store_path) else store_path)):
         if output:
             refuse_inside(option, Path(output), inboxes)
@@ -301,12 +317,13 @@ def merge(inboxes, store_path, master_path, no_master, as_of, prune, as_json, la
 
 
 def _merge_text(result, lang: str) -> str:
+    from .report import counts_text
     d = result.to_dict(lang)
     zh = lang == "zh"
     lines = [result.report.to_text(lang), "",
              ("合并批次 " if zh else "Merge run ") + str(d["run"]),
-             ("文件：" if zh else "Files: ") + ", ".join(f"{k} {v}" for k, v in d["files"].items()),
-             ("行：" if zh else "Rows: ") + ", ".join(f"{k} {v}" for k, v in d["rows"].items()),
+             ("文件：" if zh else "Files: ") + counts_text(d["files"], lang),
+             ("行：" if zh else "Rows: ") + counts_text(d["rows"], lang),
              ("库：" if zh else "Store: ") + str(d["store"])]
     if d["master"]:
         lines.append(("总表：" if zh else "Master: ") + d["master"])
@@ -345,11 +362,12 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     from .store import is_url
     from .summary import write_summary
     _require_store(store_path)
+    config = _config(config_path, store_path)
     if into_path:
         from .buttons import rollup_into
-        click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), _config(config_path), lang)))
+        click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), config, lang)))
         return
-    summary = run_rollup(store_path, _day(as_of), _config(config_path), _day(since))
+    summary = run_rollup(store_path, _day(as_of), config, _day(since))
     if as_json:
         print_json(summary.to_dict())
         return
@@ -503,6 +521,7 @@ def demo(folder, store_path, lang):
 
 
 def _demo_text(result, lang: str) -> str:
+    from .report import counts_text
     zh = lang == "zh"
     s = result.report.summary()
     first, last = result.merges[0], result.merges[-1]
@@ -513,9 +532,9 @@ def _demo_text(result, lang: str) -> str:
     lines = [
         ("校验：" if zh else "Validate: ") + (f"{s['files']['total']} 个文件，错误 {s['errors']} 个，警告 {s['warnings']} 个"
                                               if zh else f"{s['files']['total']} files, {s['errors']} errors, {s['warnings']} warnings"),
-        ("第一次合并：" if zh else "First merge: ") + _counts(first.rows),
+        ("第一次合并：" if zh else "First merge: ") + counts_text(first.rows, lang),
         (f"每周再合并 {len(result.merges) - 1} 次，最后一次：" if zh else
-         f"{len(result.merges) - 1} weekly merges after it, the last: ") + _counts(last.files) + " | " + _counts(last.rows),
+         f"{len(result.merges) - 1} weekly merges after it, the last: ") + counts_text(last.files, lang) + " | " + counts_text(last.rows, lang),
         ("在途商机 " if zh else "Open pipeline ") + f"{k['pipeline']['open_amount']:,.2f} 万元, "
         + ("加权 " if zh else "weighted ") + f"{k['pipeline']['weighted_amount']:,.2f} 万元",
         "",
@@ -524,8 +543,9 @@ def _demo_text(result, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _counts(counts: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counts.items())
+from .help_zh import add_chinese_help  # noqa: E402 - once every command above is declared
+
+add_chinese_help(cli)
 
 
 def main():  # pragma: no cover - console entry

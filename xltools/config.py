@@ -1,9 +1,13 @@
 """Thresholds of the business rules, with the seeds' values as defaults.
 
-Override any of them with a YAML file (``--config rules.yaml``), e.g.::
+Override any of them with a YAML file (``--config rules.yaml``, or a ``rules.yaml`` beside the
+store, which every command picks up by itself), e.g.::
 
-    approval_gm_threshold: 50
-    visit_interval_days: {A类: 30, B类: 90, C类: 180}
+    approval_gm_threshold: 50万
+    visit_interval_days: {A类: 14}
+
+Values are read like the forms' cells (``50万``, ``30%``); a mapping overrides only the keys it
+names, the others keep their defaults.
 """
 from __future__ import annotations
 
@@ -13,6 +17,10 @@ from pathlib import Path
 import yaml
 
 from .schema import load_schema
+from .values import parse_number
+
+CONFIG_NAME = "rules.yaml"
+_AMOUNTS = {"approval_gm_threshold"}   # in 万元, so "50万" and "0.5亿" read as the forms read them
 
 
 def _stage_probabilities() -> dict[str, float]:
@@ -57,6 +65,11 @@ class Config:
     max_compression_ratio: int = 200
     """A part that claims to shrink more than this is refused (zip bomb)."""
 
+    def overrides(self) -> dict:
+        """The settings that differ from the defaults, as a run records them."""
+        default = Config()
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
+
 
 def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
     """The rebate % of a contract amount (万元): the highest tier whose floor it reaches."""
@@ -68,17 +81,59 @@ def rebate_rate(amount: float, tiers: tuple = Config().rebate_tiers) -> float:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """The defaults, overridden by a YAML file's keys when one is given."""
+    """The defaults, overridden by a YAML file's keys when one is given (mappings key by key)."""
     config = Config()
     if path is None:
         return config
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"unknown settings {data!r}: expected a mapping of setting names")
     known = {f.name for f in fields(Config)}
     unknown = set(data) - known
     if unknown:
-        raise ValueError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-    for key in ("rebate_tiers", "commit_accuracy_range"):
-        if key in data:
-            data[key] = tuple(tuple(x) if isinstance(x, list) else x for x in data[key])
-    return replace(config, **data)
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    return replace(config, **{name: _setting(name, getattr(config, name), raw) for name, raw in data.items()})
+
+
+def config_beside(store: str | Path | None) -> Path | None:
+    """The rules.yaml beside a store file, when there is one (a server store has no folder)."""
+    if store is None or "://" in str(store):
+        return None
+    candidate = Path(store).parent / CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def _setting(name: str, default, raw):
+    """One setting's YAML value read against its default: numbers as the forms read them."""
+    unit = "万元" if name in _AMOUNTS else None
+    if isinstance(default, dict):
+        if not isinstance(raw, dict):
+            raise ValueError(f"{name}: expected a mapping like {default}")
+        key_type = type(next(iter(default)))
+        merged = dict(default)
+        for key, value in raw.items():
+            key = key_type(key)
+            if key not in default:
+                raise ValueError(f"{name}: unknown key {key!r}; known: {list(default)}")
+            merged[key] = _number(name, value, default[key], unit)
+        return merged
+    if isinstance(default, tuple):
+        if not isinstance(raw, (list, tuple)):
+            raise ValueError(f"{name}: expected a list like {list(default)}")
+        if isinstance(default[0], tuple):      # rebate_tiers: (from 万元, rate %) pairs
+            return tuple((_number(name, low, 0.0, "万元"), _number(name, rate, 0.0)) for low, rate in raw)
+        return tuple(_number(name, value, like) for value, like in zip(raw, default))
+    return _number(name, raw, default, unit)
+
+
+def _number(name: str, raw, like, unit: str | None = None):
+    try:
+        value = parse_number(raw, unit)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}: {raw!r} is not a number") from None
+    if isinstance(like, int):
+        if not value.is_integer():
+            raise ValueError(f"{name}: {raw!r} is not a whole number")
+        return int(value)
+    return value

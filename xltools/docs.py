@@ -155,7 +155,10 @@ def rules_markdown() -> str:
     blocks += ["## Keys", _row(["Key", "What it is"]) + "\n" + _row(["---"] * 2)]
     for key in {k.name: k for k in related_keys()}.values():
         blocks[-1] += "\n" + _row([f"`{key.name}`", _escape(key.description)])
-    blocks += ["## Settings", "Override any of them with `--config rules.yaml` (a YAML mapping of these names).",
+    blocks += ["## Settings", "Override any of them in a `rules.yaml` (a YAML mapping of these names): the one beside "
+               "the store is used by every command, `--config FILE` names another. Values are read like the "
+               "forms' cells (`50万`); a mapping overrides only the keys it names. A commented example: "
+               "[快速上手.md](快速上手.md) §5.",
                _row(["Setting", "Default", "Meaning"]) + "\n" + _row(["---"] * 3)]
     for name, default, meaning in _settings():
         blocks[-1] += "\n" + _row([f"`{name}`", f"`{_escape(default)}`", _escape(meaning)])

@@ -36,6 +36,8 @@ _CATALOGUE = [
          "Form sheet '{sheet}' goes beyond the limits; only what lies within them was read: {reason}"),
     Code("form-sheet-unreadable", ERROR, "表单工作表“{sheet}”的行未读取：{reason}",
          "The rows of form sheet '{sheet}' were not read: {reason}"),
+    Code("rep-inferred", INFO, "表内没有填写销售代表的列：销售代表按{source}取为“{rep}”",
+         "No column of this workbook names its rep: taken from {source} as '{rep}'"),
     Code("form-unknown", WARNING, "工作表“{sheet}”不像任何一张表单，已忽略", "Sheet '{sheet}' matches no form and was ignored"),
     Code("column-missing", ERROR, "缺少必填列“{label}”", "Required column '{label}' is missing"),
     Code("column-extra", INFO, "多余的列“{label}”，已忽略", "Extra column '{label}' ignored"),
@@ -86,6 +88,7 @@ TITLES = {k: Text(zh=zh, en=en) for k, (zh, en) in {
     "file-extension-wrong": ("扩展名与内容不符", "Wrong file extension"), "sheet-skipped": ("工作表未读取", "Sheet skipped"),
     "form-sheet-too-large": ("表单工作表超出上限", "Form sheet too large"),
     "form-sheet-unreadable": ("表单工作表无法读取", "Form sheet unreadable"),
+    "rep-inferred": ("销售代表由文件推断", "Rep inferred from the file"),
 }.items()}
 
 

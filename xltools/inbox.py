@@ -61,10 +61,17 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def collect(paths: Iterable[str | Path]) -> list[FileResult]:
-    """Every file under the given files and folders, recursively, in a stable order."""
+def collect(paths: Iterable[str | Path], home: Callable[[Path], Path] | None = None) -> list[FileResult]:
+    """Every file under the given files and folders, recursively, in a stable order.
+
+    :param home: the folder a file given alone is shown relative to (default: its own folder).
+    """
+    paths = [Path(p) for p in paths]
+    alone = {p for p in paths if not p.is_dir()}
     results = []
-    for path, root, skip in iter_workbooks([Path(p) for p in paths]):
+    for path, root, skip in iter_workbooks(paths):
+        if home and path in alone:
+            path, root = path.resolve(), home(path)        # both resolved: shown relative to its inbox
         shown = _relative(path, root)
         result = FileResult(shown, path, root)
         if skip:
@@ -75,15 +82,15 @@ def collect(paths: Iterable[str | Path]) -> list[FileResult]:
 
 def read_batch(paths: Iterable[str | Path], config: Config | None = None,
                unchanged: Callable[[FileResult], bool] | None = None,
-               progress: Progress | None = None) -> Batch:
-    """Read every workbook under ``paths``.
+               progress: Progress | None = None, home: Callable[[Path], Path] | None = None) -> Batch:
+    """Read every workbook under ``paths`` (``home``: see ``collect``).
 
     :param unchanged: told each file (with its sha256), says whether it can be left unread
         because the store already holds this very content.
     :param progress: called with (files done, files to read).
     """
     config = config or Config()
-    batch = Batch(collect(paths))
+    batch = Batch(collect(paths, home))
     todo = []
     for result in batch.files:
         if result.status != "ok":
@@ -93,7 +100,9 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
             result.status = "unchanged"
         else:
             todo.append(result)
-    outcomes = run_isolated(partial(_read_one, config=config), [r.abspath for r in todo], on_done=progress)
+    shown = {r.abspath: r.path for r in todo}         # the reader names reps by the path within the inbox
+    outcomes = run_isolated(partial(_read_one, config=config, shown=shown), [r.abspath for r in todo],
+                            on_done=progress)
     for result, outcome in zip(todo, outcomes):
         _take(batch, result, outcome)
     return batch
@@ -117,13 +126,13 @@ def _take(batch: Batch, result: FileResult, outcome) -> None:
     batch.findings += read.findings
 
 
-def _read_one(path: Path, config: Config) -> Verdict | WorkbookRead:
+def _read_one(path: Path, config: Config, shown: dict[Path, str]) -> Verdict | WorkbookRead:
     """In a worker: refuse unsafe files before any parser sees them, then read."""
     verdict = sniff(path, config=config)
     if not verdict.ok:
         return verdict
     try:
-        read = read_workbook(path, config=config, verdict=verdict)
+        read = read_workbook(path, config=config, verdict=verdict, display=shown.get(path))
     except Exception as exc:        # noqa: BLE001 -- any parser failure is this file's problem only
         en, zh, detail = parser_failure(exc)
         return Verdict(False, zh, en, "corrupt", detail=detail)

@@ -17,6 +17,8 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .findings import WARNING
+from .report import STATUS_WORDS, counts_text
+from .reps import UNKNOWN as UNKNOWN_REP
 from .schema import SheetSpec, Text, load_schema
 from .store import QUARANTINED
 from .xlsx_stream import BOLD, DATE, DEFAULT, HEADER, MONEY, NUMBER, WARN, StreamBook
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from .merge import MergeResult
 
 LINEAGE_LABELS = {"file": Text(zh="来源文件", en="Source file"), "row": Text(zh="来源行", en="Source row"),
-                  "rep": Text(zh="跟进人", en="Rep"), "sheet": Text(zh="来源工作表", en="Source sheet"),
+                  "rep": Text(zh="归属销售", en="Row's rep"), "sheet": Text(zh="来源工作表", en="Source sheet"),
                   "flags": Text(zh="校验提示", en="Warnings")}
 SHEETS = {"quarantine": Text(zh="待修正", en="To fix"), "log": Text(zh="合并日志", en="Merge log")}
 LINEAGE = ["_file", "_sheet", "_row", "_rep"]
@@ -100,12 +102,15 @@ def _log_sheet(book: StreamBook, result: "MergeResult", lang: str) -> None:
     ws.row([("截至日期 " if zh else "As of ") + result.report.as_of.isoformat()])
     for title, counts in [("文件" if zh else "Files", result.files), ("行" if zh else "Rows", result.rows),
                           ("库内行" if zh else "Rows in store", result.store_rows)]:
-        ws.row([f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items())])
+        ws.row([f"{title}{'：' if zh else ': '}" + counts_text(counts, lang)])
     ws.row([])
-    ws.row(["文件", "状态", "跟进人", "行数", "表单", "原因"] if zh else ["File", "Status", "Rep", "Rows", "Forms", "Reason"],
+    ws.row(["文件", "状态", "销售代表", "行数", "表单", "原因"] if zh else ["File", "Status", "Rep", "Rows", "Forms", "Reason"],
            HEADER)
+    forms = load_schema().sheets
     for f in result.report.files:
-        ws.row([f.path, f.status, f.rep, f.rows, "、".join(f.forms), f.reason(lang) or None])
+        ws.row([f.path, STATUS_WORDS[f.status](lang), f.rep or UNKNOWN_REP(lang), f.rows,
+                ("、" if zh else ", ").join(forms[k].name(lang) if k in forms else k for k in f.forms),
+                f.reason(lang) or None])
     ws.close(autofilter=False)
 
 

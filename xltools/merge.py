@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -56,9 +57,13 @@ class MergeResult:
 
 
 def default_store(inboxes: list[Path]) -> Path:
-    """xltools.db beside the (first) inbox folder."""
+    """xltools.db beside the (first) inbox folder. For a file given alone, the inbox is the
+    innermost folder around it with a store beside it, else the file's own folder."""
     first = inboxes[0].resolve()
-    return (first.parent if first.is_dir() else first.parent.parent) / "xltools.db"
+    if first.is_dir():
+        return first.parent / "xltools.db"
+    stores = [folder.parent / "xltools.db" for folder in first.parents if folder != folder.parent]
+    return next((store for store in stores if store.is_file()), first.parent.parent / "xltools.db")
 
 
 def merge(inboxes: Iterable[str | Path], store: str | Path | None = None, master: str | Path | None = None,
@@ -102,13 +107,16 @@ def _default_master(store: str | Path, inboxes: list[Path]) -> Path:
 
 def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
     known = db.files()
-    inbox_of = {p.resolve(): _inbox_key(p) for p in inboxes}
+    folders = [p for p in inboxes if p.is_dir()]
+    home = partial(_home, {Path(inbox) for inbox, _ in known} | {p.resolve() for p in folders})
+    inbox_of = {folder: _inbox_key(folder) for folder in {p.resolve() for p in folders} | {
+        home(p) for p in inboxes if not p.is_dir()}}
 
     def unchanged(f: FileResult) -> bool:
         stored = known.get((inbox_of.get(_root(f)), f.path))
         return bool(stored and stored.sha256 == f.sha256 and stored.status == "active")
 
-    batch = read_batch(inboxes, config, unchanged=unchanged, progress=progress)
+    batch = read_batch(inboxes, config, unchanged=unchanged, progress=progress, home=home)
     fingerprint = _fingerprint(inboxes, config)
     last = db.last_run()
     incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
@@ -118,11 +126,12 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
         run = db.start_run(as_of, [str(p) for p in inboxes])
         changed = _changed_keys(db, batch, known, inbox_of) if incremental else None
         ids, seen = _store_files(db, batch, known, inbox_of, run)
-        withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, set(inbox_of.values()), seen, prune)
+        withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, {_inbox_key(p) for p in folders}, seen, prune)
         report = _check(db, run, batch, ids, as_of, config, changed, day_before)
         db.snapshot_pipeline(run, as_of)
         result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files)
-        db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint})
+        db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint,
+                            "settings": config.overrides()})   # the thresholds this run's findings used
     return result
 
 
@@ -354,6 +363,13 @@ def _finding_from_row(row: tuple, paths: dict[int, str]) -> Finding:
     return Finding(d["code"], paths.get(d["file_id"], ""), d["form"], d["sheet"], d["row"], d["column_letter"],
                    d["field"], d["customer"], d["value"], d["rep"], severity=d["severity"],
                    fixed_message={"zh": d["message_zh"], "en": d["message_en"]})
+
+
+def _home(inboxes: set[Path], file: Path) -> Path:
+    """A file merged alone belongs to the innermost inbox folder it lies in, as a merge of that
+    folder would store it (so the two update one record); else to its own folder."""
+    file = file.resolve()
+    return max((p for p in inboxes if p in file.parents), key=lambda p: len(p.parts), default=file.parent)
 
 
 def _root(f: FileResult) -> Path | None:

@@ -41,7 +41,7 @@ CUSTOMER_SHEET = "customers"
 CUSTOMER_NAMES = "xl_customer_names"
 REP_NAMES = "xl_rep_names"
 REP_COLUMN = 4                  # on the metadata sheet, beside its key-value pairs
-OWNER_KEYS = frozenset({"owner", "submitter", "visitor", "rep"})
+OWNER_KEYS = frozenset({"owner", "submitter", "visitor", "rep"})   # besides each form's own rep field
 
 UI = {
     "zh": {"register_first": "先在客户信息中登记该客户",
@@ -72,7 +72,7 @@ def personal_workbook(rep: str, lang: Lang = "zh", colleagues: Iterable[str] = (
     for key, ws in sheets.items():
         spec = schema.sheets[key]
         for col, field in enumerate(spec.fields, start=1):
-            if field.key in OWNER_KEYS:
+            if field.key in OWNER_KEYS or field.key == spec.rep_field:
                 _replace_validation(ws, col, _list_validation(field, lang, REP_NAMES, "rep_list"))
             elif field.key == spec.customer_field and key != CUSTOMER_SHEET:
                 _replace_validation(ws, col, _list_validation(field, lang, CUSTOMER_NAMES, "register_first"))

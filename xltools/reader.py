@@ -33,6 +33,7 @@ import python_calamine
 from .config import Config
 from .findings import EXPECTED, Finding, column_letter
 from .model import Record, SheetData
+from .reps import SOURCES as REP_SOURCES, infer_rep
 from .schema import Schema, SheetSpec, Text, load_schema, norm_label
 from .sniff import FORMAT_SUFFIXES, Verdict, decrypted, parser_failure
 from .values import clean_text, coerce, is_blank, parse_size, to_text
@@ -99,7 +100,7 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
                                            params={"reason": cut[xml.parts[meta.name]]}))
         _fill_merged(grid, sheet.merged_cell_ranges or [])
         _read_sheet(result, schema, meta.name, grid, xml, xml.forms.get(meta.name))
-    _assign_reps(result, schema, Path(display).stem)
+    _assign_reps(result, schema, source if verdict.kind == "xlsx" else None)
     return result
 
 
@@ -439,8 +440,9 @@ def _fill_merged(grid: list[list[Any]], ranges) -> None:
                     row[c] = value
 
 
-def _assign_reps(result: WorkbookRead, schema: Schema, fallback: str) -> None:
-    """Each row's rep is its own owner field; the file's rep is the one most rows name.
+def _assign_reps(result: WorkbookRead, schema: Schema, source) -> None:
+    """Each row's rep is its own owner field; the file's rep is the one most rows name, else
+    inferred by ``reps.infer_rep`` (said with an info finding).
 
     Findings learn their row's rep and subject (customer, contract or project) here.
     """
@@ -451,7 +453,13 @@ def _assign_reps(result: WorkbookRead, schema: Schema, fallback: str) -> None:
         if value:
             r.rep = clean_text(value)
             counts[r.rep] += 1
-    result.rep = counts.most_common(1)[0][0] if counts else fallback
+    if counts:
+        result.rep = counts.most_common(1)[0][0]
+    else:
+        result.rep, origin = infer_rep(result.path, source, schema)
+        if result.records and origin:
+            result.findings.append(Finding("rep-inferred", result.path,
+                                           params={"rep": result.rep, "source": REP_SOURCES[origin]}))
     for r in result.records:
         r.rep = r.rep or result.rep
     by_place = {(r.sheet, r.row): r for r in result.records}

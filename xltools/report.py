@@ -7,10 +7,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .errors import escape_controls
-from .findings import ERROR, INFO, WARNING, Finding
+from .findings import ERROR, INFO, WARNING, Finding, code_title
 from .inbox import FileResult
 from .model import Record
-from .schema import load_schema
+from .reps import UNKNOWN as UNKNOWN_REP
+from .schema import Text, load_schema
+from .templates import text_width
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 _FORM_ORDER = {key: i for i, key in enumerate(load_schema().sheets)}
@@ -73,22 +75,27 @@ class Report:
             found = self.findings_of(file.path)
             if file.status == "ok" and not found:
                 continue
-            head = f"{file.path}  [{t[file.status]}]"
+            head = f"{file.path}  [{STATUS_WORDS[file.status](lang)}]"
             lines.append(head + (f"  {file.reason(lang)}" if file.reason(lang) else ""))
             for f in found:
                 if f.code == "file-unreadable":
                     continue
                 where = "!".join(filter(None, [f.sheet, f.cell or (f"{t['row']} {f.row}" if f.row else None)]))
-                lines.append(f"  {t[f.severity]:<4} {where:<18} {f.code:<24} {f.message(lang)}")
+                lines.append(f"  {_pad(t[f.severity], 4)} {_pad(where, 18)} {f.code:<24} {f.message(lang)}")
         s = self.summary()
         lines.append("")
         lines.append(t["files"].format(**s["files"]))
         lines.append(t["totals"].format(rows=s["rows"], errors=s["errors"], warnings=s["warnings"]))
         if s["by_code"]:
-            lines.append(t["by_code"] + ", ".join(f"{k} {v}" for k, v in s["by_code"].items()))
+            lines.append(t["by_code"] + t["sep"].join(f"{code_title(k, lang)} {v}" for k, v in s["by_code"].items()))
         for rep, c in s["by_rep"].items():
-            lines.append(f"  {rep or '-'}: {t['error']} {c['error']}, {t['warning']} {c['warning']}")
+            lines.append(f"  {rep or UNKNOWN_REP(lang)}: {t['error']} {c['error']}{t['sep']}{t['warning']} {c['warning']}")
         return "\n".join(escape_controls(line) for line in lines)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` filled to ``width`` terminal columns (a Chinese character takes two)."""
+    return text + " " * max(0, width - text_width(text))
 
 
 def _finding_order(f: Finding):
@@ -101,13 +108,27 @@ def _col_order(column: str | None) -> tuple[int, str]:
     return (len(column), column) if column else (0, "")
 
 
+# A file's status and the counts of a run, as people read them (JSON keeps the keys).
+STATUS_WORDS = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+    "ok": ("已读取", "read"), "skipped": ("已跳过", "skipped"), "unreadable": ("无法读取", "unreadable"),
+    "unchanged": ("未变化", "unchanged")}.items()}
+COUNT_WORDS = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+    "total": ("共", "total"), "read": ("读取", "read"), "unchanged": ("未变化", "unchanged"),
+    "skipped": ("跳过", "skipped"), "unreadable": ("无法读取", "unreadable"), "merged": ("合并", "merged"),
+    "quarantined": ("待修正", "quarantined"), "withdrawn": ("撤回", "withdrawn")}.items()}
+
+
+def counts_text(counts: dict, lang: str = "zh") -> str:
+    """{"read": 3, "unchanged": 2} as "读取 3，未变化 2" (or "read 3, unchanged 2")."""
+    return ("，" if lang == "zh" else ", ").join(f"{COUNT_WORDS[k](lang)} {v}" for k, v in counts.items()
+                                                if k in COUNT_WORDS)
+
+
 _WORDS = {
-    "zh": {"ok": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "unchanged": "未变化",
-           "error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：",
+    "zh": {"error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：", "sep": "，",
            "files": "文件 {total} 个：读取 {read}，跳过 {skipped}，无法读取 {unreadable}，未变化 {unchanged}",
            "totals": "数据行 {rows} 行；错误 {errors} 个，警告 {warnings} 个"},
-    "en": {"ok": "read", "skipped": "skipped", "unreadable": "unreadable", "unchanged": "unchanged",
-           "error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ",
+    "en": {"error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ", "sep": ", ",
            "files": "Files {total}: read {read}, skipped {skipped}, unreadable {unreadable}, unchanged {unchanged}",
            "totals": "Data rows {rows}; errors {errors}, warnings {warnings}"},
 }

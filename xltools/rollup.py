@@ -36,7 +36,7 @@ Definitions where the process documents leave room:
   last 同意.
 - **Follow-ups** (as the follow-up-overdue rule): each customer row's 下次跟进时间, and each
   customer's latest visit's 下次回访时间. Overdue: before as_of; due: as_of to as_of + 7.
-- **Objections**: open = 状态 未解决 or blank; overdue = open with 解决时间 before as_of.
+- **Objections**: open = 状态 未解决 or blank; overdue = open with 计划解决时间 before as_of.
   A blank category counts as 其他.
 - Satisfaction averages visits dated up to as_of. Findings count for files still active.
 - **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
@@ -48,6 +48,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -331,8 +332,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 2)
+        return None if math.isnan(value) else excel_round(value)
     return value
+
+
+def excel_round(value: float, places: int = 2) -> float:
+    """Rounded as Excel shows it with 0.00 (half away from zero, on the 15 digits Excel keeps), so
+    the JSON says what the summary workbook shows: 151.125 is 151.13, where round() gives 151.12."""
+    exact = Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return float(exact)
 
 
 # Entry point

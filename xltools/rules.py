@@ -437,7 +437,7 @@ DATE_ORDER = (
 
 
 @rule("date-order", ERROR,
-       'objections: 解决时间 before 异议提出时间; visits: 下次回访时间 not after 回访时间; contracts: 审批时间 before 提交时间. On '
+       'objections: 计划解决时间 before 异议提出时间; visits: 下次回访时间 not after 回访时间; contracts: 审批时间 before 提交时间. On '
        "the later date's cell.",
        zh='“{label}”（{value}）不应早于“{other_label}”（{other}）',
        en="'{label}' ({value}) must not be before '{other_label}' ({other})",
@@ -454,8 +454,8 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
 
 
 @rule("objection-overdue", WARNING,
-       'status 未解决 or empty, and 解决时间 before as_of.',
-       zh='异议未解决且已过解决时间 {value}',
+       'status 未解决 or empty, and 计划解决时间 before as_of.',
+       zh='异议未解决且已过计划解决时间 {value}',
        en='The objection is open past its resolve-by date {value}',
        forms=("objections",), as_of={"objections": "resolve_by"})
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:

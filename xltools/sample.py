@@ -1141,7 +1141,7 @@ def _remove(rows: list, row: Row) -> None:
 
 
 def _plant_objection_overdue(book: _Book) -> list[_Mark]:
-    """An open objection whose 解决时间 passed before as_of."""
+    """An open objection whose 计划解决时间 passed before as_of."""
     row = _pick(book, "objections", "resolve_by", lambda r: r["status"] == "未解决") or \
         _pick(book, "objections", "resolve_by")
     if row is None:

@@ -198,7 +198,7 @@ def _objection_overdue_table(s: Summary, t: _Words) -> Table:
              o.days_overdue, o.objection] for o in s.objections.overdue]
     return Table("objections_overdue", t("逾期未解决的异议", "Overdue objections"),
                  [t("客户", "Customer"), t("异议类型", "Category"), t("责任人", "Owner"), t("提出时间", "Raised"),
-                  t("解决时间", "Resolve by"), t("逾期天数", "Days overdue"), t("异议内容", "Objection")],
+                  t("计划解决时间", "Resolve by"), t("逾期天数", "Days overdue"), t("异议内容", "Objection")],
                  rows, ["text", "text", "text", "date", "date", "int", "text"])
 
 

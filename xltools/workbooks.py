@@ -67,6 +67,10 @@ SETTINGS = {s.key: s for s in [
             Text(zh="各销售交来的表格所在的文件夹（含子文件夹），如 D:\\销售\\收件箱。相对路径从本工作簿所在的文件夹算起。",
                  en="Folder holding the reps' workbooks (subfolders included), e.g. D:\\sales\\inbox. "
                     "A relative path starts from this workbook's folder.")),
+    Setting("targets", Text(zh="指标文件", en="Targets workbook"),
+            Text(zh="可选：销售指标工作簿（或放指标的文件夹），每次与收件箱一起合并；留空则只合并收件箱。",
+                 en="Optional: the targets workbook (or a folder of them), merged with the inbox each time; "
+                    "blank: the inbox only.")),
     Setting("store", Text(zh="数据库", en="Store"),
             Text(zh="合并结果存放的数据库文件；留空则为收件箱旁的 xltools.db。",
                  en="The store file merges write to; blank: xltools.db beside the inbox folder.")),
@@ -81,13 +85,14 @@ SETTINGS = {s.key: s for s in [
             Text(zh="规则和汇总以这一天为准，如 2024-04-10；留空则为今天。",
                  en="The day rules and the summary count from, e.g. 2024-04-10; blank: today.")),
     Setting("config", Text(zh="规则设置文件", en="Rule settings file"),
-            Text(zh="可选：改写规则阈值的 YAML 文件（见 docs/rules.md）；留空用默认值。",
-                 en="Optional YAML file overriding rule thresholds (see docs/rules.md); blank: defaults.")),
+            Text(zh="可选：改写规则阈值的 YAML 文件（见 docs/rules.md）；留空则用数据库旁的 rules.yaml（如有），否则用默认值。",
+                 en="Optional YAML file overriding rule thresholds (see docs/rules.md); blank: the rules.yaml "
+                    "beside the store if there is one, else the defaults.")),
     Setting("lang", Text(zh="语言", en="Language"),
             Text(zh="结果用的语言：zh 或 en；留空为 zh。", en="Language of the results: zh or en; blank: zh.")),
 ]}
-BOOK_SETTINGS = {"summary": ["inbox", "store", "master", "as_of", "config", "lang"],
-                 "console": ["inbox", "store", "master", "annotated", "as_of", "config", "lang"]}
+BOOK_SETTINGS = {"summary": ["inbox", "targets", "store", "master", "as_of", "config", "lang"],
+                 "console": ["inbox", "targets", "store", "master", "annotated", "as_of", "config", "lang"]}
 SETTINGS_FIRST_ROW = 5       # row 4 is the header 项目 | 值 | 说明
 
 # xlwings reads its settings from A1 down to the first empty cell of column A (GetConfigFromSheet):
