@@ -107,6 +107,8 @@ def config_beside(store: str | Path | None) -> Path | None:
 def _setting(name: str, default, raw):
     """One setting's YAML value read against its default: numbers as the forms read them."""
     unit = "万元" if name in _AMOUNTS else None
+    if isinstance(default, bool):
+        return _switch(name, raw)
     if isinstance(default, dict):
         if not isinstance(raw, dict):
             raise ValueError(f"{name}: expected a mapping like {default}")
@@ -125,6 +127,17 @@ def _setting(name: str, default, raw):
             return tuple((_number(name, low, 0.0, "万元"), _number(name, rate, 0.0)) for low, rate in raw)
         return tuple(_number(name, value, like) for value, like in zip(raw, default))
     return _number(name, raw, default, unit)
+
+
+_SWITCH_WORDS = {"是": True, "否": False, "yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+
+
+def _switch(name: str, raw) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if str(raw).strip().lower() in _SWITCH_WORDS:
+        return _SWITCH_WORDS[str(raw).strip().lower()]
+    raise ValueError(f"{name}: {raw!r} is not true/false (是/否)")
 
 
 def _number(name: str, raw, like, unit: str | None = None):
