@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import MEETING as D  # noqa: E402
 from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
 
-from xltools.merge import merge  # noqa: E402
+from xltools.merge import InboxShrunk, merge  # noqa: E402
 from xltools.store import open_store  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
@@ -167,7 +167,8 @@ def test_a_folder_with_nothing_readable_fails(tmp_path):
     box = tmp_path / "inbox"
     box.mkdir()
     (box / "坏的.xlsx").write_bytes(b"")
-    assert not run(box, tmp_path).ok
+    with pytest.raises(InboxShrunk):
+        run(box, tmp_path)
 
 
 def test_inputs_are_never_modified(inbox, tmp_path):

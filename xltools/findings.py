@@ -31,6 +31,8 @@ _CATALOGUE = [
     Code("file-unreadable", ERROR, "无法读取文件：{reason}", "Cannot read the file: {reason}"),
     Code("file-extension-wrong", INFO, "文件实际是 {format} 格式，扩展名却是 {suffix}：已按 {format} 读取",
          "The file is a {format} workbook named {suffix}: read as {format}"),
+    Code("file-duplicate", INFO, "与 {original} 内容完全相同（重复发送的副本），已跳过",
+         "Identical to {original} (a re-sent copy): skipped"),
     Code("sheet-skipped", INFO, "工作表“{sheet}”未读取：{reason}", "Sheet '{sheet}' was not read: {reason}"),
     Code("form-sheet-too-large", ERROR, "表单工作表“{sheet}”超出上限，只读取了上限以内的内容：{reason}",
          "Form sheet '{sheet}' goes beyond the limits; only what lies within them was read: {reason}"),
@@ -80,7 +82,8 @@ TITLES = {k: Text(zh=zh, en=en) for k, (zh, en) in {
     "delivery-followup-missing": ("交付后未回访", "No follow-up after delivery"),
     "entry-late": ("录入不及时", "Entered late"), "duplicate-claim": ("撞单", "Duplicate claim"),
     "follow-up-overdue": ("跟进逾期", "Follow-up overdue"),
-    "file-extension-wrong": ("扩展名与内容不符", "Wrong file extension"), "sheet-skipped": ("工作表未读取", "Sheet skipped"),
+    "file-extension-wrong": ("扩展名与内容不符", "Wrong file extension"),
+    "file-duplicate": ("重复发送的副本", "Re-sent copy"), "sheet-skipped": ("工作表未读取", "Sheet skipped"),
     "form-sheet-too-large": ("表单工作表超出上限", "Form sheet too large"),
     "form-sheet-unreadable": ("表单工作表无法读取", "Form sheet unreadable"),
 }.items()}
