@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import customer, make_workbook  # noqa: E402
+from factory import customer, make_workbook, visit  # noqa: E402
 
 from xltools.atomic import backups  # noqa: E402
 from xltools.cli import cli  # noqa: E402
@@ -152,3 +152,41 @@ def test_merge_exits_1_only_when_it_reported_errors(tmp_path, rows, code):
     make_workbook(tmp_path / "inbox", {"pipeline": rows}, "张三.xlsx")
     result = merge(tmp_path / "inbox", tmp_path / "out", "--json")
     assert result.exit_code == code, result.output
+
+
+# 4. Who claimed a customer first
+def _claims(box: Path) -> tuple[Path, Path]:
+    """王芳 claimed 恒达机械 first (her file is older) but her file sorts after 李娜's."""
+    first = make_workbook(box, {"customers": [customer("苏州恒达机械制造有限公司", "王芳", grade="A类")],
+                                "visits": [visit("恒达机械", "王芳", dt.date(2024, 3, 1),
+                                                 next_visit=dt.date(2024, 4, 10))]}, "王芳.xlsx")
+    later = make_workbook(box, {"customers": [customer("恒达机械", "李娜", grade="B类")],
+                                "visits": [visit("恒达机械", "李娜", dt.date(2024, 3, 2),
+                                                 next_visit=dt.date(2024, 4, 11))]}, "李娜.xlsx")
+    os.utime(first, (0, 1_700_000_000))
+    os.utime(later, (0, 1_700_003_600))
+    return first, later
+
+
+def _flagged(output: str, code: str) -> list[tuple[str, str]]:
+    return sorted((f["file"], f["cell"]) for f in json.loads(output)["findings"] if f["code"] == code)
+
+
+def test_the_first_claim_stays_with_the_first_claimant_across_edits(tmp_path):
+    box = tmp_path / "inbox"
+    first, later = _claims(box)
+    report = invoke("validate", box, "--format", "json", "--as-of", AS_OF).output
+    assert _flagged(report, "duplicate-claim") == [("李娜.xlsx", "A2")]
+    # Each rep's own grade: 王芳's A类 visit 40 days apart is over 31; 李娜's B类 40 days is within 92.
+    assert _flagged(report, "visit-interval") == [("王芳.xlsx", "J2")]
+    out = tmp_path / "out"
+    assert merge(box, out).exit_code == 0
+    # 王芳 edits her file (now the newer one): the claim stays hers.
+    make_workbook(box, {"customers": [customer("苏州恒达机械制造有限公司", "王芳", grade="A类", contact="李明")]},
+                  "王芳.xlsx")
+    result = invoke("merge", box, "--store", out / "s.db", "--no-master", "--as-of", AS_OF, "--json")
+    assert result.exit_code == 0
+    with sqlite3.connect(out / "s.db") as db:
+        claims = db.execute("SELECT f.path FROM findings x JOIN files f ON f.id = x.file_id "
+                            "WHERE x.code = 'duplicate-claim'").fetchall()
+    assert claims == [("李娜.xlsx",)]

@@ -23,6 +23,7 @@ from .report import Report
 from .model import Record
 from .rules import EVERYTHING, RULES, Key, Rule, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
+from .validate import file_times
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
 
@@ -264,7 +265,9 @@ def _store_files(db, batch: Batch, known, inbox_of, run) -> tuple[dict[str, int]
     by_file: dict[str, list] = {}
     for r in batch.records:
         by_file.setdefault(r.file, []).append(r)
-    for f in batch.files:
+    times = file_times(batch)
+    # New files get their ids in modification-time order: the rank of "who came first" (file_order).
+    for f in sorted(batch.files, key=lambda f: (times.get(f.path, 0.0), f.path)):
         if f.status == "skipped":
             continue
         inbox = inbox_of.get(_root(f))
@@ -311,7 +314,7 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: d
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
     known = None if changed is None else db.customer_keys(list(ids.values()), ["customers"])
-    context = RuleContext(load_schema(), config, as_of, since, known)
+    context = RuleContext(load_schema(), config, as_of, since, known, file_order=ids)
     rule_findings = run_rules(records, context)
     db.replace_findings(run, "read", reread, [_finding_row(f, ids) for f in batch.findings if ids.get(f.file) in reread])
     checked = _places(records, ids)
