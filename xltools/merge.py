@@ -41,7 +41,8 @@ class MergeResult:
 
     @property
     def ok(self) -> bool:
-        """Exit status: a merge fails only when no file at all could be read."""
+        """Some file could be read (with --allow-shrink a merge may read none). The CLI also
+        exits 1 when the report has errors."""
         return self.files["read"] + self.files["unchanged"] > 0 or self.files["unreadable"] == 0
 
     def to_dict(self, lang: str = "zh") -> dict:
