@@ -64,7 +64,7 @@ def test_validate_annotate_writes_copies(inbox, tmp_path):
 
 def test_merge_json_matches_the_library(inbox, tmp_path):
     result = invoke("merge", inbox, "--store", tmp_path / "a.db", "--as-of", AS_OF, "--json", "--no-master")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output          # 12345 and the broken file are errors
     printed = json.loads(result.output)
     library = merge([inbox], tmp_path / "b.db", as_of=dt.date(2024, 4, 1), write_master_file=False).to_dict()
     for key in ("files", "rows", "findings"):

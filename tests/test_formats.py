@@ -86,12 +86,14 @@ def test_annotated_copy_of_an_xls_is_an_xlsx_and_the_original_is_untouched(libre
 @pytest.mark.libreoffice
 def test_wrong_extension_is_read_by_content_with_a_note(libreoffice, tmp_path):
     original = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "李四")]}, "李四.xlsx")
-    (xls,) = libreoffice([original], "xls", tmp_path / "conv")
+    # A second workbook for the .et: a byte-identical copy would be skipped as a re-sent file.
+    other = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "王五")]}, "王五.xlsx")
+    xls, other_xls = libreoffice([original, other], "xls", tmp_path / "conv")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(xls, inbox / "xls内容.xlsx")
     shutil.copy(original, inbox / "xlsx内容.xls")
-    shutil.copy(xls, inbox / "WPS.et")             # WPS saves .xls content under its own extension
+    shutil.copy(other_xls, inbox / "WPS.et")       # WPS saves .xls content under its own extension
     batch = read_batch([inbox])
     assert [f.status for f in batch.files] == ["ok"] * 3
     assert sorted(r.values["customer"] for r in batch.records) == ["北京恒通物流有限公司"] * 3

@@ -544,7 +544,7 @@ def test_finding_codes_never_change():
         "probability-mismatch", "close-date-stale", "won-inconsistent", "customer-unknown", "amount-mismatch",
         "below-floor", "confirmation-late", "confirmation-missing", "delivery-followup-missing", "entry-late",
         "duplicate-claim", "follow-up-overdue", "file-extension-wrong", "sheet-skipped", "form-sheet-too-large",
-        "form-sheet-unreadable"])
+        "form-sheet-unreadable", "file-duplicate"])
     assert {code: CODES[code].severity for code in ("required", "duplicate-row", "approval-order")} == {
         "required": "error", "duplicate-row": "warning", "approval-order": "error"}
 

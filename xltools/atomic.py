@@ -50,10 +50,10 @@ def is_temporary(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | Path, backup: bool = False) -> Iterator[Path]:
+def atomic_path(target: str | Path, keep: int = 0) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target`` in one move.
 
-    :param backup: keep the previous file as ``<name>.bak<suffix>``.
+    :param keep: keep this many previous versions as ``<name>.bak-<its date-time><suffix>``.
     :raises FileInUse: the target is open in Excel; nothing is replaced.
     :raises UserError: no permission, no such folder, or a full disk; nothing is replaced.
     """
@@ -66,12 +66,8 @@ def atomic_path(target: str | Path, backup: bool = False) -> Iterator[Path]:
         with _temporary(target) as tmp:
             yield tmp
             _settle(tmp, target)
-            if backup and target.exists():
-                bak = target.with_name(f"{target.stem}.bak{target.suffix}")
-                with _temporary(bak) as bak_tmp:
-                    shutil.copy2(target, bak_tmp)
-                    _settle(bak_tmp, bak)
-                    os.replace(bak_tmp, bak)
+            if keep and target.exists():
+                _keep_previous(target, keep)
             try:
                 os.replace(tmp, target)
             except PermissionError as exc:      # Windows refuses to replace a file open elsewhere
@@ -79,6 +75,23 @@ def atomic_path(target: str | Path, backup: bool = False) -> Iterator[Path]:
         _sync_folder(target.parent)
     except OSError as exc:
         raise (from_os_error(exc, target) or exc) from exc
+
+
+def backups(target: Path) -> list[Path]:
+    """The kept previous versions of ``target``, oldest first (the dated names sort by time)."""
+    return sorted(target.parent.glob(glob.escape(f"{target.stem}.bak-") + "*" + glob.escape(target.suffix)))
+
+
+def _keep_previous(target: Path, keep: int) -> None:
+    """Copy ``target`` to a name dated by its modification time; drop all but the newest ``keep``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(target.stat().st_mtime))
+    bak = target.with_name(f"{target.stem}.bak-{stamp}{target.suffix}")
+    with _temporary(bak) as bak_tmp:
+        shutil.copy2(target, bak_tmp)
+        _settle(bak_tmp, bak)
+        os.replace(bak_tmp, bak)
+    for old in backups(target)[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:

@@ -235,7 +235,8 @@ def templates_docs(out_dir: str):
 def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
     """Check rep workbooks (files or folders) against every rule of the sales process.
 
-    Exits 0 when there are no errors (warnings allowed), 1 when there are errors.
+    Exits 0 when there are no errors (warnings allowed), 1 when there are errors or
+    nothing given is a readable workbook.
 
     \b
     Example:
@@ -264,6 +265,9 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         click.echo(report.to_text(lang))
     if failed:
         raise failed
+    if not any(f.status == "ok" for f in report.files):
+        click.echo("没有可读取的工作簿。" if lang == "zh" else "Nothing readable: no workbook could be read.", err=True)
+        sys.exit(1)
     sys.exit(0 if report.valid else 1)
 
 
@@ -280,15 +284,22 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
 @click.option("--no-master", is_flag=True, help="Update the store only.")
 @as_of_option
 @click.option("--prune", is_flag=True, help="Delete the rows of files gone from the inbox instead of withdrawing them.")
+@click.option("--allow-shrink", is_flag=True,
+              help="Merge even an inbox with no readable workbook or with more than shrink_limit % of its files gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts as JSON.")
 @LANG
 @config_option
-def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prune, as_json, lang, config_path):
+def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prune, allow_shrink, as_json, lang,
+          config_path):
     """Consolidate every rep's workbooks into the store and the master workbook.
 
     Run it again whenever files change: unchanged files are not read again, a changed
     file's rows replace its old ones, and a removed file's rows are kept as withdrawn.
-    Rows with errors are kept aside in the master's 待修正 sheet.
+    Rows with errors are kept aside in the master's 待修正 sheet. An inbox with no readable
+    workbook, or with more than half its merged files gone, is refused unless --allow-shrink.
+
+    Exits 0 when clean or with warnings only, 1 when errors were reported (rows quarantined)
+    or the merge was refused.
 
     \b
     Example:
@@ -306,14 +317,15 @@ def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prun
             refuse_inside(option, Path(output), inboxes)
     with progress_bar("合并 / merging", quiet=as_json) as progress:
         result = run_merge(inboxes, store_path, master_path, _day(as_of), config, prune,
-                           write_master_file=not no_master, lang=lang, progress=progress)
+                           write_master_file=not no_master, lang=lang, progress=progress,
+                           allow_shrink=allow_shrink)
     if as_json:
         print_json(result.to_dict(lang))
     else:
         click.echo(_merge_text(result, lang))
     if result.master_error:
         click.echo(result.master_error.message(lang), err=True)
-    sys.exit(0 if result.ok else 1)
+    sys.exit(0 if result.ok and not result.report.errors else 1)
 
 
 def _merge_text(result, lang: str) -> str:

@@ -56,6 +56,11 @@ class Config:
     """Healthy commit accuracy (%)."""
     stall_days: dict = field(default_factory=lambda: {1: 30, 2: 30, 3: 45, 4: 30, 5: 14})
     """An open deal longer than this many days in one stage (by stage number) is stalled."""
+    shrink_limit: float = 50.0
+    """merge refuses to withdraw more than this share (%) of the store's files of an inbox at once
+    (an unmounted share, a half-done sync) unless given --allow-shrink."""
+    masters_kept: int = 5
+    """Previous master workbooks kept beside it with dated names (master.bak-<date-time>.xlsx)."""
     max_rows: int = 100_000
     """A sheet with a value beyond this row is not read (no rep form is that long): skipped with a note; a form sheet is read up to the limit, with an error. Formatted empty cells do not count."""
     max_columns: int = 200

@@ -91,11 +91,14 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
     """
     config = config or Config()
     batch = Batch(collect(paths, home))
+    for result in batch.files:
+        if result.status == "ok":
+            result.sha256 = file_hash(result.abspath)
+    _skip_copies(batch)
     todo = []
     for result in batch.files:
         if result.status != "ok":
             continue
-        result.sha256 = file_hash(result.abspath)
         if unchanged and unchanged(result):
             result.status = "unchanged"
         else:
@@ -106,6 +109,19 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
     for result, outcome in zip(todo, outcomes):
         _take(batch, result, outcome)
     return batch
+
+
+def _skip_copies(batch: Batch) -> None:
+    """A file with the very bytes of another (a re-sent copy such as ``5月(1).xlsx``) is skipped
+    with a note naming the original: the earliest by modification time, then by name."""
+    originals: dict[str, FileResult] = {}
+    candidates = [r for r in batch.files if r.status == "ok"]
+    for result in sorted(candidates, key=lambda r: (r.abspath.stat().st_mtime, r.path)):
+        original = originals.setdefault(result.sha256, result)
+        if original is not result:
+            result.status = "skipped"
+            result.reason_zh, result.reason_en = f"与 {original.path} 内容相同", f"identical to {original.path}"
+            batch.findings.append(Finding("file-duplicate", result.path, params={"original": original.path}))
 
 
 def _take(batch: Batch, result: FileResult, outcome) -> None:

@@ -3,7 +3,7 @@
 
 Written by the streaming writer in ``xlsx_stream`` (rows go straight to disk, so 400k rows
 stay small in memory) to a temporary file that replaces the old master in one move, the
-previous master kept as a backup. Every text from a rep is written as a string: "=1+1"
+previous masters kept with dated names (``masters_kept``). Every text from a rep is written as a string: "=1+1"
 stays text, never a formula.
 """
 from __future__ import annotations
@@ -34,11 +34,12 @@ LINEAGE = ["_file", "_sheet", "_row", "_rep"]
 _MAX_CELL = 32767
 
 
-def write_master(db, target: Path, result: "MergeResult", lang: str = "zh") -> Path:
-    """Write the master workbook for the store's current state. Returns the path written."""
+def write_master(db, target: Path, result: "MergeResult", lang: str = "zh", keep: int = 5) -> Path:
+    """Write the master workbook for the store's current state, keeping ``keep`` previous ones.
+    Returns the path written."""
     schema = load_schema()
     warnings = _warnings_by_row(result, lang)
-    with atomic_path(target, backup=True) as tmp:
+    with atomic_path(target, keep=keep) as tmp:
         book = StreamBook(tmp)
         for spec in schema.sheets.values():
             _form_sheet(book, spec, db.frame(spec.key), warnings, lang)

@@ -17,12 +17,14 @@ from typing import Iterable, Iterator
 
 from .atomic import FileInUse
 from .config import Config
+from .errors import UserError
 from .findings import ERROR, Finding
 from .inbox import Batch, FileResult, Progress, read_batch
 from .report import Report
 from .model import Record
 from .rules import EVERYTHING, RULES, Key, Rule, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
+from .validate import file_times
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
 
@@ -40,7 +42,8 @@ class MergeResult:
 
     @property
     def ok(self) -> bool:
-        """Exit status: a merge fails only when no file at all could be read."""
+        """Some file could be read (with --allow-shrink a merge may read none). The CLI also
+        exits 1 when the report has errors."""
         return self.files["read"] + self.files["unchanged"] > 0 or self.files["unreadable"] == 0
 
     def to_dict(self, lang: str = "zh") -> dict:
@@ -69,12 +72,14 @@ def default_store(inboxes: list[Path]) -> Path:
 def merge(inboxes: Iterable[str | Path], store: str | Path | None = None, master: str | Path | None = None,
           as_of: dt.date | None = None, config: Config | None = None, prune: bool = False,
           write_master_file: bool = True, lang: str = "zh", progress: Progress | None = None,
-          lock_wait: float = 30.0) -> MergeResult:
+          lock_wait: float = 30.0, allow_shrink: bool = False) -> MergeResult:
     """Consolidate the workbooks under ``inboxes`` into ``store`` and write the master workbook.
 
     :param store: SQLite file (default: xltools.db beside the inbox) or a ``postgresql://`` URL.
     :param master: master workbook path (default: master.xlsx beside the store).
     :param prune: delete, instead of withdraw, the rows of files gone from the inbox.
+    :param allow_shrink: withdraw however many files are gone (see ``refuse_shrink``).
+    :raises InboxShrunk: nothing readable, or too many files gone; nothing was changed.
     :raises StoreBusy: another merge held the store for longer than ``lock_wait`` seconds.
     """
     inboxes = [Path(p) for p in inboxes]
@@ -85,13 +90,13 @@ def merge(inboxes: Iterable[str | Path], store: str | Path | None = None, master
     try:
         # Merges of other inboxes may run at once (on a server store); this inbox waits for its own.
         with db.lock([_inbox_key(p) for p in inboxes], lock_wait):
-            result = _merge_locked(db, inboxes, as_of, config, prune, progress)
+            result = _merge_locked(db, inboxes, as_of, config, prune, progress, allow_shrink)
         if write_master_file:
             from .master import write_master
             target = Path(master) if master else _default_master(store_path, inboxes)
             try:
                 with db.reading():
-                    result.master = write_master(db, target, result, lang)
+                    result.master = write_master(db, target, result, lang, config.masters_kept)
             except FileInUse as exc:
                 result.master_error = exc
     finally:
@@ -105,7 +110,7 @@ def _default_master(store: str | Path, inboxes: list[Path]) -> Path:
     return (default_store(inboxes) if is_url(store) else Path(store)).with_name("master.xlsx")
 
 
-def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
+def _merge_locked(db, inboxes, as_of, config, prune, progress, allow_shrink) -> MergeResult:
     known = db.files()
     folders = [p for p in inboxes if p.is_dir()]
     home = partial(_home, {Path(inbox) for inbox, _ in known} | {p.resolve() for p in folders})
@@ -117,6 +122,7 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
         return bool(stored and stored.sha256 == f.sha256 and stored.status == "active")
 
     batch = read_batch(inboxes, config, unchanged=unchanged, progress=progress, home=home)
+    refuse_shrink(batch, known, inbox_of, config.shrink_limit, allow_shrink)
     fingerprint = _fingerprint(inboxes, config)
     last = db.last_run()
     incremental = bool(last and last["counts"].get("fingerprint") == fingerprint)
@@ -133,6 +139,32 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress) -> MergeResult:
         db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint,
                             "settings": config.overrides()})   # the thresholds this run's findings used
     return result
+
+
+class InboxShrunk(UserError):
+    """The inbox looks unmounted or half synced: merging it would wipe the manager's numbers."""
+
+
+def refuse_shrink(batch: Batch, known, inbox_of, limit: float, allow: bool) -> None:
+    """Refuse, before anything is written, an inbox with no readable workbook, or one that would
+    withdraw more than ``limit`` % of the store's active files of these inboxes."""
+    if allow:
+        return
+    folders = "、".join(inbox_of.values())
+    if not any(f.status in ("ok", "unchanged") for f in batch.files):
+        raise InboxShrunk(f"收件箱 {folders} 里没有可读取的工作簿（共享文件夹未挂载？），未作任何改动。"
+                          "确认无误后可加 --allow-shrink 再合并。",
+                          f"The inbox {folders} holds no readable workbook (is the share mounted?); nothing was "
+                          "changed. If that is right, merge again with --allow-shrink.")
+    seen = {(inbox_of.get(_root(f)), f.path) for f in batch.files if f.status != "skipped"}
+    active = [key for key, s in known.items() if key[0] in set(inbox_of.values()) and s.status == "active"]
+    gone = [key for key in active if key not in seen]
+    if active and len(gone) * 100 > limit * len(active):
+        raise InboxShrunk(f"收件箱 {folders} 少了 {len(gone)}/{len(active)} 个已合并的文件（超过 {limit:g}%，"
+                          "共享文件夹未挂载或同步未完成？），未作任何改动。确认无误后可加 --allow-shrink 再合并。",
+                          f"{len(gone)} of the {len(active)} merged files are gone from the inbox {folders} (over "
+                          f"{limit:g}%: is the share mounted, the sync done?); nothing was changed. If that is "
+                          "right, merge again with --allow-shrink.")
 
 
 def _fingerprint(inboxes, config: Config) -> str:
@@ -243,7 +275,9 @@ def _store_files(db, batch: Batch, known, inbox_of, run) -> tuple[dict[str, int]
     by_file: dict[str, list] = {}
     for r in batch.records:
         by_file.setdefault(r.file, []).append(r)
-    for f in batch.files:
+    times = file_times(batch)
+    # New files get their ids in modification-time order: the rank of "who came first" (file_order).
+    for f in sorted(batch.files, key=lambda f: (times.get(f.path, 0.0), f.path)):
         if f.status == "skipped":
             continue
         inbox = inbox_of.get(_root(f))
@@ -290,7 +324,7 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: d
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
     known = None if changed is None else db.customer_keys(list(ids.values()), ["customers"])
-    context = RuleContext(load_schema(), config, as_of, since, known)
+    context = RuleContext(load_schema(), config, as_of, since, known, file_order=ids)
     rule_findings = run_rules(records, context)
     db.replace_findings(run, "read", reread, [_finding_row(f, ids) for f in batch.findings if ids.get(f.file) in reread])
     checked = _places(records, ids)

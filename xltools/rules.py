@@ -68,6 +68,10 @@ class RuleContext:
     """File -> when the store first saw it. Rows already there then have no known entry time."""
     known_customers: set[str] | None = None
     """Every customer in customer information, when the rules see only part of the rows."""
+    file_order: dict[str, float] = field(default_factory=dict)
+    """File -> its rank in "who came first" between rows first seen together: its modification time
+    (validate), or its id in the store (merge records new files in modification-time order, so an
+    edit never moves a file's rank)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +233,20 @@ class Rows:
             if _cust(r) and r.get("grade"):
                 grades.setdefault(_cust(r), r.get("grade"))
         return grades
+
+    @cached_property
+    def grades_by_owner(self) -> dict[tuple[str, str], str]:
+        """(customer key, owner) -> grade: two reps claiming one customer may grade it apart."""
+        grades: dict[tuple[str, str], str] = {}
+        for r in self.of("customers"):
+            if _cust(r) and r.get("grade") and r.get("owner"):
+                grades.setdefault((_cust(r), clean_text(r.get("owner"))), r.get("grade"))
+        return grades
+
+    def grade(self, record: Record, rep: Any) -> str | None:
+        """The grade ``rep`` gave the record's customer, else the customer's first grade."""
+        own = self.grades_by_owner.get((_cust(record), clean_text(rep))) if rep else None
+        return own or self.grades.get(_cust(record))
 
     @cached_property
     def visit_dates(self) -> dict[str, list[dt.date]]:
@@ -598,8 +616,8 @@ def check_approval_authority(rows: Rows) -> Iterator[Finding]:
 
 # Visits and follow-ups
 @rule("visit-interval", WARNING,
-       '下次回访时间 - 回访时间 > visit_interval_days[grade], the grade from customer information; no grade known '
-       '-> no finding.',
+       '下次回访时间 - 回访时间 > visit_interval_days[grade], the grade the visitor gave the customer in customer '
+       'information (else its first grade there); no grade known -> no finding.',
        zh='{grade}客户的回访间隔 {days} 天，超过 {limit} 天',
        en="A {grade} customer's next visit is {days} days away, over {limit}",
        forms=("visits", "customers"), relates_by=(CUSTOMER,), settings=("visit_interval_days",))
@@ -607,7 +625,7 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
     limits = rows.ctx.config.visit_interval_days
     for r in rows.of("visits"):
         date, next_visit = r.get("date"), r.get("next_visit")
-        grade = rows.grades.get(_cust(r))
+        grade = rows.grade(r, r.get("visitor") or r.rep)
         if date is None or next_visit is None or grade not in limits or next_visit <= date:
             continue
         days = (next_visit - date).days
@@ -825,8 +843,9 @@ def check_entry_late(rows: Rows) -> Iterator[Finding]:
 
 
 @rule("duplicate-claim", WARNING,
-       "one customer in customer information owned by two or more reps; the first claim (store's "
-       "first_seen, else row order) stands, each other rep's row is reported.",
+       "one customer in customer information owned by two or more reps; the first claim stands (the "
+       "store's first sighting; between rows first seen together, or without a store, the file modified "
+       "earlier, then row order), so an edit never moves it; each other rep's row is reported.",
        zh='客户“{value}”同时由 {reps} 跟进（撞单）',
        en="Customer '{value}' is claimed by {reps}",
        forms=("customers",), relates_by=(CUSTOMER,))
@@ -836,9 +855,9 @@ def check_duplicate_claim(rows: Rows) -> Iterator[Finding]:
         reps = sorted({clean_text(r.get("owner")) for r in group})
         if len(reps) < 2:
             continue
-        # The first claim stands: the store's first sighting, else the order of the run.
         ranked = sorted(group, key=lambda r: (r.first_seen is None, _naive(r.first_seen) if r.first_seen
-                                              else dt.datetime.min, rows.order[id(r)]))
+                                              else dt.datetime.min, rows.ctx.file_order.get(r.file, math.inf),
+                                              rows.order[id(r)]))
         owner = clean_text(ranked[0].get("owner"))
         for r in group:
             if clean_text(r.get("owner")) != owner:

@@ -41,7 +41,7 @@ from .schema import FieldSpec, Schema, SheetSpec, load_schema
 from .values import is_blank
 
 MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
 LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
            "_columns", "_unread", "_customer_key"]
@@ -881,10 +881,14 @@ def _v2_customer_key(store: Store) -> None:
         if table not in tables or "_customer_key" in store._columns(table):
             continue
         store._run(f"ALTER TABLE {table} ADD COLUMN _customer_key TEXT")
-        if spec.customer_field and spec.customer_field in store._columns(table):
-            rows = store._rows(f'SELECT _id, "{spec.customer_field}" FROM {table}')
-            store._run_many(f"UPDATE {table} SET _customer_key=? WHERE _id=?",
-                            [(customer_key(name), row_id) for row_id, name in rows])
+        _fill_customer_keys(store, spec, table)
+
+
+def _fill_customer_keys(store: Store, spec, table: str) -> None:
+    if spec.customer_field and spec.customer_field in store._columns(table):
+        rows = store._rows(f'SELECT _id, "{spec.customer_field}" FROM {table}')
+        store._run_many(f"UPDATE {table} SET _customer_key=? WHERE _id=?",
+                        [(customer_key(name), row_id) for row_id, name in rows])
 
 
 def _v3_identity(store: Store) -> None:
@@ -903,5 +907,16 @@ def _v3_identity(store: Store) -> None:
                         [(identity_hash(spec, dict(zip(keys, row[1:]))), row[0]) for row in rows])
 
 
-MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key, 3: _v3_identity}
+def _v4_loose_customer_key(store: Store) -> None:
+    """v4: customer names match more loosely (cities without 市, industry words: see
+    ``customer_key``); every row's ``_customer_key`` and identity are computed again."""
+    tables = store._tables()
+    for spec in store.schema.sheets.values():
+        if f"rows_{spec.key}" in tables:
+            _fill_customer_keys(store, spec, f"rows_{spec.key}")
+    _v3_identity(store)
+
+
+MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key, 3: _v3_identity,
+                                                  4: _v4_loose_customer_key}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "one migration per schema version"

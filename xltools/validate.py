@@ -27,12 +27,17 @@ def validate(paths: Iterable[str | Path], as_of: dt.date | None = None, config: 
     return check_batch(batch, as_of or dt.date.today(), config)
 
 
+def file_times(batch: Batch) -> dict[str, float]:
+    """Each file's modification time: the rules' tie-breaker for "who came first"."""
+    return {f.path: f.abspath.stat().st_mtime for f in batch.files if f.abspath.exists()}
+
+
 def check_batch(batch: Batch, as_of: dt.date, config: Config,
                 watched_since: dict[str, dt.datetime] | None = None) -> Report:
     """Run the rules over rows already read (merge reuses this with the store's rows).
 
     :param watched_since: file -> when the store first saw it (for the timeliness rule).
     """
-    context = RuleContext(load_schema(), config, as_of, watched_since or {})
+    context = RuleContext(load_schema(), config, as_of, watched_since or {}, file_order=file_times(batch))
     findings = batch.findings + run_rules(batch.records, context)
     return Report(as_of, batch.files, findings, batch.records)
