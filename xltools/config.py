@@ -42,6 +42,8 @@ class Config:
     """Pipeline coverage (%) below this is flagged."""
     commit_accuracy_range: tuple = (95.0, 110.0)
     """Healthy commit accuracy (%)."""
+    stage_gates: dict = field(default_factory=lambda: {"decision-chain": 2, "budget": 3, "solution": 4, "commit": 5})
+    """The funnel's exit conditions (seed 001), by the lowest stage each applies at: decision-chain (a decision chain for the customer), budget (a needs analysis with a budget), solution (all six modules 是), commit (forecast 承诺 only from this stage). A gate left out or null is off."""
     stall_days: dict = field(default_factory=lambda: {1: 30, 2: 30, 3: 45, 4: 30, 5: 14})
     """An open deal longer than this many days in one stage (by stage number) is stalled."""
     max_rows: int = 100_000
