@@ -131,7 +131,7 @@ def test_trend_chart_shows_commit_and_closed_per_week(written, book, summary):
 
 # Sheets, KPIs, tables
 def test_sheets_in_order(book):
-    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量"]
+    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量", "客户分析"]
 
 
 def kpis(ws) -> dict[str, object]:
@@ -238,7 +238,7 @@ def test_print_setup_and_widths(book):
 def test_english_labels(summary, tmp_path):
     path = write_summary(summary, tmp_path / "summary_en.xlsx", lang="en")
     book = load_workbook(path)
-    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality"]
+    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality", "Accounts"]
     assert kpis(book["Summary"])["Open pipeline (10k CNY)"][0] == 133
     funnel = chart_series(path)[0]
     assert funnel["series"][0]["val"].startswith("Summary!$C$")

@@ -41,6 +41,8 @@ Definitions where the process documents leave room:
 - Satisfaction averages visits dated up to as_of. Findings count for files still active.
 - **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
   waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
+- **Accounts** by RAD type (buying power, share of wallet, untapped wallet, TOP 10 发展型) are defined in
+  ``accounts.py``.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .accounts import Accounts, account_analysis
 from .config import Config
 from .model import customer_key
 from .schema import load_schema, vocabulary
@@ -303,6 +306,8 @@ class Summary:
     quality: list[QualityRow]
     changes: Changes | None = None
     """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
+    accounts: Accounts | None = None
+    """Accounts by RAD type (``accounts.py``); always set by ``rollup``."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
@@ -386,7 +391,7 @@ def _load(store: Store) -> _Data:
     return _Data(
         pipeline=_typed(store.frame("pipeline"), ["expected_close", "delivered"],
                         ["amount", "win_probability"], "owner"),
-        customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power"], "owner"),
+        customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power", "share_of_wallet"], "owner"),
         visits=_typed(store.frame("visits"), ["date", "next_visit"], ["satisfaction"], "visitor"),
         targets=_typed(store.frame("targets"), ["month"], ["sales_target"], "rep"),
         objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
@@ -442,6 +447,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         rebates=_rebates(states, config),
         quality=_quality(data.findings),
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
+        accounts=account_analysis(data.customers, pipe),
         config=config,
     )
 

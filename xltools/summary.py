@@ -29,7 +29,8 @@ from .schema import Text, load_schema
 SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
                   "changes": Text(zh="商机变化", en="Pipeline changes"),
                   "follow_ups": Text(zh="待跟进", en="Follow-ups"),
-                  "quality": Text(zh="数据质量", en="Data quality")}
+                  "quality": Text(zh="数据质量", en="Data quality"),
+                  "accounts": Text(zh="客户分析", en="Accounts")}
 
 # Number formats by column kind; amounts are 万元 throughout.
 NUMBER_FORMATS = {"money": "#,##0.00", "pct": '0.0"%"', "int": "0", "num": "0.0", "date": "yyyy-mm-dd"}
@@ -63,7 +64,8 @@ def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
             _trend_table(summary, t), _win_table(summary, t), _top_table(summary, t), _objection_type_table(summary, t),
             _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
             _slipped_table(summary, t), _lost_table(summary, t),
-            *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t)]
+            *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t),
+            *_account_tables(summary, t)]
 
 
 class _Words:
@@ -287,6 +289,31 @@ def _quality_tables(s: Summary, t: _Words) -> list[Table]:
     ]
 
 
+def _account_tables(s: Summary, t: _Words) -> list[Table]:
+    """Accounts by RAD type, the TOP 10 发展型 and the untapped wallet per account (``accounts.py``)."""
+    if s.accounts is None:
+        return []
+    headers = [t("客户", "Customer"), t("跟进人", "Owner"), t("客户类型", "Account type"),
+               t("年度采购量(万元)", "Buying power"), t("我方份额(%)", "Share of wallet (%)"),
+               t("未开发份额(万元)", "Untapped wallet"), t("在途商机(万元)", "Open pipeline")]
+    formats = ["text", "text", "text", "money", "pct", "money", "money"]
+
+    def rows(accounts):
+        return [[a.customer, a.owner, t.choice("customers", "account_type", a.type), a.buying_power,
+                 a.share_of_wallet, a.untapped, a.open_pipeline] for a in accounts]
+    by_type = [[t.choice("customers", "account_type", g.type) or t("未填类型", "No type"), g.accounts, g.buying_power,
+                g.share_of_wallet, g.untapped, g.open_pipeline] for g in s.accounts.by_type]
+    return [Table("accounts_by_type", t("按客户类型（RAD）", "Accounts by type (RAD)"),
+                  [t("客户类型", "Account type"), t("客户数", "Accounts"), t("年度采购量(万元)", "Buying power"),
+                   t("我方份额(%)", "Share of wallet (%)"), t("未开发份额(万元)", "Untapped wallet"),
+                   t("在途商机(万元)", "Open pipeline")],
+                  by_type, ["text", "int", "money", "pct", "money", "money"], sheet="accounts"),
+            Table("top_development", t("TOP 10 发展型客户（总监直接介入）", "Top 10 development accounts (the director's own)"),
+                  headers, rows(s.accounts.top_development), formats, sheet="accounts"),
+            Table("untapped", t("未开发份额 = 年度采购量 × (1 − 我方份额)", "Untapped wallet = buying power × (1 − share)"),
+                  headers, rows(s.accounts.untapped), formats, sheet="accounts")]
+
+
 def _num(value: float) -> str:
     """A threshold as a label shows it: 150, 95.5."""
     return f"{value:g}"
@@ -449,7 +476,7 @@ class Placement:
 
 # Column widths per sheet (Excel character units). Column A holds names and customers.
 _WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
-           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13]}
+           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13], "accounts": [32, 12, 16, 16, 14, 16, 14]}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
