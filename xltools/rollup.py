@@ -43,6 +43,8 @@ Definitions where the process documents leave room:
   waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
 - **Accounts** by RAD type (buying power, share of wallet, untapped wallet, TOP 10 发展型) are defined in
   ``accounts.py``.
+- **Conversion** between stages, days per stage, the sales cycle and the open pipeline's monthly growth, from the
+  snapshots, are defined in ``conversion.py``.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ import pandas as pd
 
 from .accounts import Accounts, account_analysis
 from .config import Config
+from .conversion import Conversion, funnel_conversion
 from .model import customer_key
 from .schema import load_schema, vocabulary
 from .store import Store, is_url, open_store
@@ -308,6 +311,8 @@ class Summary:
     """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
     accounts: Accounts | None = None
     """Accounts by RAD type (``accounts.py``); always set by ``rollup``."""
+    conversion: Conversion | None = None
+    """Stage-to-stage conversion, days per stage, sales cycle, pipeline growth (``conversion.py``); set by ``rollup``."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
@@ -448,6 +453,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         quality=_quality(data.findings),
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
         accounts=account_analysis(data.customers, pipe),
+        conversion=funnel_conversion(snaps, as_of),
         config=config,
     )
 
