@@ -43,6 +43,7 @@ Definitions where the process documents leave room:
   waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
 - **Accounts** by RAD type (buying power, share of wallet, untapped wallet, TOP 10 发展型) are defined in
   ``accounts.py``.
+- **Activity** against the targets' visit, new-customer and sales goals per rep and period: ``activity.py``.
 - **Conversion** between stages, days per stage, the sales cycle and the open pipeline's monthly growth, from the
   snapshots, are defined in ``conversion.py``.
 """
@@ -58,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .accounts import Accounts, account_analysis
+from .activity import ActivityRow, activity
 from .config import Config
 from .conversion import Conversion, funnel_conversion
 from .model import customer_key
@@ -311,6 +313,8 @@ class Summary:
     """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
     accounts: Accounts | None = None
     """Accounts by RAD type (``accounts.py``); always set by ``rollup``."""
+    activity: list[ActivityRow] = field(default_factory=list)
+    """Visits, new customers and closed against the targets per rep, by month, quarter, year (``activity.py``)."""
     conversion: Conversion | None = None
     """Stage-to-stage conversion, days per stage, sales cycle, pipeline growth (``conversion.py``); set by ``rollup``."""
     config: Config = field(default_factory=Config)
@@ -398,7 +402,7 @@ def _load(store: Store) -> _Data:
                         ["amount", "win_probability"], "owner"),
         customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power", "share_of_wallet"], "owner"),
         visits=_typed(store.frame("visits"), ["date", "next_visit"], ["satisfaction"], "visitor"),
-        targets=_typed(store.frame("targets"), ["month"], ["sales_target"], "rep"),
+        targets=_typed(store.frame("targets"), ["month"], ["sales_target", "visits", "new_customers"], "rep"),
         objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
         contracts=_typed(store.frame("contracts"), ["submitted", "decided"], ["amount"], "submitter"),
         findings=findings.assign(rep=findings["rep"].fillna("").astype(str)),
@@ -454,6 +458,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
         accounts=account_analysis(data.customers, pipe),
         conversion=funnel_conversion(snaps, as_of),
+        activity=activity(data.customers, data.visits, data.targets, pipe, data.runs, as_of),
         config=config,
     )
 

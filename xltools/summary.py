@@ -31,7 +31,8 @@ SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
                   "follow_ups": Text(zh="待跟进", en="Follow-ups"),
                   "quality": Text(zh="数据质量", en="Data quality"),
                   "accounts": Text(zh="客户分析", en="Accounts"),
-                  "conversion": Text(zh="转化分析", en="Conversion")}
+                  "conversion": Text(zh="转化分析", en="Conversion"),
+                  "activity": Text(zh="活动与指标", en="Activity vs targets")}
 
 # Number formats by column kind; amounts are 万元 throughout.
 NUMBER_FORMATS = {"money": "#,##0.00", "pct": '0.0"%"', "int": "0", "num": "0.0", "date": "yyyy-mm-dd"}
@@ -66,7 +67,7 @@ def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
             _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
             _slipped_table(summary, t), _lost_table(summary, t),
             *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t),
-            *_account_tables(summary, t), *_conversion_tables(summary, t)]
+            *_account_tables(summary, t), *_conversion_tables(summary, t), _activity_table(summary, t)]
 
 
 class _Words:
@@ -336,6 +337,18 @@ def _conversion_tables(s: Summary, t: _Words) -> list[Table]:
                   flags={(i, 2) for i, g in enumerate(c.growth) if g.healthy is False})]
 
 
+def _activity_table(s: Summary, t: _Words) -> Table:
+    """Visits, new customers and closed against the targets, per rep: month, then quarter, then year."""
+    rows = [[r.label, r.rep, r.visits, r.visits_target, r.visits_pct, r.new_customers, r.new_customers_target,
+             r.new_customers_pct, r.closed, r.sales_target, r.sales_pct] for r in s.activity]
+    return Table("activity", t("拜访、新客户与成交对比指标（本月、本季、本年）", "Visits, new customers and closed against targets"),
+                 [t("期间", "Period"), t("销售", "Rep"), t("拜访", "Visits"), t("拜访指标", "Visit target"),
+                  t("完成率", "Done"), t("新客户", "New customers"), t("新客户指标", "New-customer target"),
+                  t("完成率", "Done"), t("成交(万元)", "Closed"), t("销售指标(万元)", "Sales target"), t("完成率", "Done")],
+                 rows, ["text", "text", "int", "num", "pct", "int", "num", "pct", "money", "money", "pct"],
+                 sheet="activity")
+
+
 def _num(value: float) -> str:
     """A threshold as a label shows it: 150, 95.5."""
     return f"{value:g}"
@@ -499,7 +512,7 @@ class Placement:
 # Column widths per sheet (Excel character units). Column A holds names and customers.
 _WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
            "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13], "accounts": [32, 12, 16, 16, 14, 16, 14],
-           "conversion": [40, 16, 16, 10, 12, 12, 14]}
+           "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 9}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
@@ -535,6 +548,8 @@ def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Pat
                 placed = _stack(ws, styles, mine, 3, name(lang))
                 if key == "conversion":
                     _conversion_chart(book, ws, placed["conversion"], lang)
+                if key == "activity":
+                    _activity_chart(book, ws, placed["activity"], summary, lang)
         book.close()
     return target
 
@@ -760,6 +775,20 @@ def _conversion_chart(book, ws, p: Placement, lang: str) -> None:
     chart = _column_chart(book, p, [4, 5], title, _value_axis(False))
     chart.set_size({"width": 560, "height": _CHART_HEIGHT})
     ws.insert_chart(p.header_row, p.first_col + p.columns + 1, chart, {"x_offset": 6, "object_position": 1})
+
+
+def _activity_chart(book, ws, p: Placement, summary: Summary, lang: str) -> None:
+    """This month's visits against the visit target per rep, under the table (the month's rows come first)."""
+    months = sum(r.period == "month" for r in summary.activity)
+    month = Placement(p.sheet, p.header_row, p.first_row, p.first_row + max(months, 1) - 1, p.first_col, p.columns)
+    chart = book.add_chart({"type": "column"})
+    for col, color in ((2, BLUE), (3, ORANGE)):
+        chart.add_series({"name": _name_ref(month, col), "categories": _ref(month, 1), "values": _ref(month, col),
+                          "fill": {"color": color}})
+    chart.set_y_axis(_value_axis(not months))
+    _style_chart(chart, "本月拜访与拜访指标" if lang == "zh" else "Visits vs target this month")
+    chart.set_size({"width": 640, "height": _CHART_HEIGHT})
+    ws.insert_chart(p.last_row + 3, 0, chart, {"x_offset": 6, "object_position": 1})
 
 
 def _no_data(table: Table, columns: list[int]) -> bool:
