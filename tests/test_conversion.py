@@ -22,12 +22,13 @@ def deal(pid, stage, amount, forecast=None):
             "amount": amount, "expected_close": dt.date(2024, 6, 30), "forecast": forecast}
 
 
-# P1 moves 1 → 2 and stays; P2 moves 2 → 3 → won; P3 is lost at stage 2.
+# P1 moves 1 → 2 and stays; P2 moves 2 → 3 → won; P3 is lost at stage 2; P4 was won before the first snapshot.
+P4 = deal("P4", "6 收回全款", 50, "已成交")
 STATES = [
-    (dt.date(2024, 3, 1), [deal("P1", "1 确定", 10), deal("P2", "2 接触", 20), deal("P3", "2 接触", 5)]),
-    (dt.date(2024, 3, 15), [deal("P1", "2 接触", 10), deal("P2", "3 有资格", 20), deal("P3", "2 接触", 5, "丢单")]),
+    (dt.date(2024, 3, 1), [deal("P1", "1 确定", 10), deal("P2", "2 接触", 20), deal("P3", "2 接触", 5), P4]),
+    (dt.date(2024, 3, 15), [deal("P1", "2 接触", 10), deal("P2", "3 有资格", 20), deal("P3", "2 接触", 5, "丢单"), P4]),
     (dt.date(2024, 4, 5), [deal("P1", "2 接触", 10), deal("P2", "6 收回全款", 20, "已成交"),
-                           deal("P3", "2 接触", 5, "丢单")]),
+                           deal("P3", "2 接触", 5, "丢单"), P4]),
 ]
 
 
@@ -61,7 +62,7 @@ def test_stage_to_stage_conversion_and_days_per_stage(summary):
 
 def test_sales_cycle_and_pipeline_growth(summary):
     c = summary.conversion
-    assert (c.won_deals, c.avg_cycle_days) == (1, 35)               # P2: first seen 03-01, won 04-05
+    assert (c.won_deals, c.avg_cycle_days) == (1, 35)               # P2: first seen 03-01, won 04-05; not P4
     # March ends with P1 + P2 open (30), April with P1 (10): -66.7%, below the 5% minimum.
     assert [(g.month, g.open_pipeline, g.growth, g.healthy) for g in c.growth] == [
         ("2024-03", 30, None, None), ("2024-04", 10, pytest.approx(-200 / 3), False)]

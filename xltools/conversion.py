@@ -8,7 +8,8 @@ Definitions (a deal is one 项目编号; each snapshot day counts once, with its
   Deals still at stage n are neither.
 - **Days per stage**: from the first snapshot showing a deal at stage n to the first showing it beyond; only
   deals that left the stage count (a snapshot dates the move, so weekly merges give weekly precision).
-- **Sales cycle**: from a won deal's first sighting to the first snapshot showing it won.
+- **Sales cycle**: from a won deal's first sighting to the first snapshot showing it won; deals already won when
+  first seen do not count.
 - **Pipeline growth**: the open pipeline of each month's last snapshot against the month before's, in percent;
   the documents call 10% good and 5% the minimum (``GROWTH_GOOD``, ``GROWTH_MINIMUM``).
 """
@@ -89,8 +90,11 @@ def _stage(n: int, deals) -> StageConversion:
 
 
 def _cycle(deal: pd.DataFrame) -> int | None:
+    """Days from first sighting to won; None for a deal not won, or already won when first seen (no start known)."""
     won = deal[deal["won"]]
-    return None if won.empty else (won["as_of"].iloc[0] - deal["as_of"].iloc[0]).days
+    if won.empty or bool(deal["won"].iloc[0]):
+        return None
+    return (won["as_of"].iloc[0] - deal["as_of"].iloc[0]).days
 
 
 def _growth(days: pd.DataFrame) -> list[GrowthMonth]:
