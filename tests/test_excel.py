@@ -48,7 +48,7 @@ REBUILD = ("run `xltools excel build --out workbook_templates` (or `python -c \"
 BOOKS = {"summary": "销售汇总.xlsm", "console": "合并控制台.xlsm"}
 SETTINGS = "设置"
 AS_OF = dt.date(2024, 4, 10)
-SUMMARY_PARTS = {"汇总", "商机变化", "待跟进", "数据质量", "回款"}
+SUMMARY_PARTS = {s.zh for s in SUMMARY_SHEETS.values()}       # 汇总, 商机变化, 待跟进, 数据质量, 客户分析 ...
 
 
 # --- Built workbooks ----------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def valid_forms():
         "visits": [visit(date=d(3, 1), next_visit=d(3, 29)), visit()],
         "pipeline": [opportunity(project_id="XM-2024-001", stage="6 收回全款", win_probability=100,
                                  forecast="已成交", expected_close=d(3, 22), delivered=d(3, 27)),
-                     opportunity(project_id="XM-2024-002", project="云帆科技项目", customer=OTHER,
+                     opportunity(project_id="XM-2024-002", project="云帆科技项目", customer=OTHER, stage="1 确定",
                                  win_probability=None, delivered=None)],
     }
 
@@ -410,7 +410,8 @@ def test_probability_mismatch(tmp_path):
             opportunity(project_id="P4", win_probability=0, forecast="丢单")]
     found = check(tmp_path, {"pipeline": rows})
     assert cells(found, "probability-mismatch") == [("probability-mismatch", "G2", "P1")]
-    assert found[0].params["expected"] == 50 and found[0].params["stage"].zh == "3 有资格"
+    mismatch = next(f for f in found if f.code == "probability-mismatch")
+    assert mismatch.params["expected"] == 50 and mismatch.params["stage"].zh == "3 有资格"
 
 
 def test_close_date_stale(tmp_path):
@@ -544,7 +545,8 @@ def test_finding_codes_never_change():
         "probability-mismatch", "close-date-stale", "won-inconsistent", "customer-unknown", "amount-mismatch",
         "below-floor", "confirmation-late", "confirmation-missing", "delivery-followup-missing", "entry-late",
         "duplicate-claim", "follow-up-overdue", "file-extension-wrong", "sheet-skipped", "form-sheet-too-large",
-        "form-sheet-unreadable", "file-duplicate"])
+        "form-sheet-unreadable", "file-duplicate", "stage-gate-decision-chain", "stage-gate-budget", "stage-gate-solution",
+        "stage-gate-commit"])
     assert {code: CODES[code].severity for code in ("required", "duplicate-row", "approval-order")} == {
         "required": "error", "duplicate-row": "warning", "approval-order": "error"}
 
@@ -553,3 +555,62 @@ def test_a_code_is_declared_once():
     from xltools.rules import rule
     with pytest.raises(ValueError, match="declared twice"):
         rule("required", "error", "again", zh="", en="", forms=("*",))
+
+
+# Stage gates: the funnel's exit conditions
+def gated(stage, **kw):
+    return opportunity(stage=stage, win_probability=None, **kw)
+
+
+GATE_EVIDENCE = {"decision_chain": [person("李总 总经理", "决策", 100)],
+                 "needs": [need(budget="15-20")],
+                 "solution": [module(m) for m in MODULES]}
+
+
+def gate_codes(found):
+    return sorted((f.code, f.cell, f.params.get("client", SHORT), f.params.get("project")) for f in found if f.code.startswith("stage-gate"))
+
+
+@pytest.mark.parametrize("gate, stage, evidence, without", [
+    ("decision-chain", "2 接触", "decision_chain", None),
+    ("budget", "3 有资格", "needs", [need()]),                                  # a needs record, no budget
+    ("solution", "4 已发展", "solution", [module(m) for m in MODULES[:5]] + [module(MODULES[5], done="否")]),
+])
+def test_stage_gate_fires_from_its_stage_without_the_evidence(tmp_path, gate, stage, evidence, without):
+    """P1 has reached the gate's stage without the evidence; P0 is one stage before it; OTHER's deal has it all."""
+    previous = f"{int(stage[0]) - 1} " + {"2": "确定", "3": "接触", "4": "有资格"}[stage[0]]
+    sheets = {k: list(v) for k, v in GATE_EVIDENCE.items()}
+    sheets[evidence] = without or []
+    others = {k: [{**row, "customer": OTHER} for row in rows] for k, rows in GATE_EVIDENCE.items()}
+    for k in sheets:
+        sheets[k] = sheets[k] + others[k]
+    sheets["pipeline"] = [gated(stage, project_id="P1"), gated(previous, project_id="P0"),
+                          gated(stage, project_id="P2", customer=OTHER)]
+    found = check(tmp_path, sheets)
+    assert gate_codes(found) == [(f"stage-gate-{gate}", "F2", SHORT, "P1")]
+    gate_finding = next(f for f in found if f.code == f"stage-gate-{gate}")
+    assert "P1" in gate_finding.message("zh") and "P1" in gate_finding.message("en")
+
+    off = check(tmp_path, sheets, config=Config(stage_gates={}))
+    assert gate_codes(off) == []
+
+
+def test_stage_gate_needs_only_open_deals(tmp_path):
+    sheets = {"pipeline": [gated("4 已发展", project_id="P1", forecast="丢单")]}
+    assert gate_codes(check(tmp_path, sheets)) == []
+
+
+def test_a_stage_gate_applies_from_the_configured_stage(tmp_path):
+    sheets = {"pipeline": [gated("2 接触", project_id="P1")]}
+    assert gate_codes(check(tmp_path, sheets, config=Config(stage_gates={"budget": 2}))) == [
+        ("stage-gate-budget", "F2", SHORT, "P1")]
+
+
+def test_commit_needs_stage_5(tmp_path):
+    sheets = {**GATE_EVIDENCE, "pipeline": [gated("4 已发展", project_id="P1", forecast="承诺"),
+                                            gated("5 已承诺", project_id="P2", forecast="承诺"),
+                                            gated("4 已发展", project_id="P3", forecast="争取")]}
+    found = check(tmp_path, sheets)
+    assert gate_codes(found) == [("stage-gate-commit", "M2", SHORT, "P1")]
+    assert found[0].params["needed"].zh == "5 已承诺"
+    assert gate_codes(check(tmp_path, sheets, config=Config(stage_gates={"commit": None}))) == []

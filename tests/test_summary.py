@@ -90,7 +90,9 @@ def test_there_are_four_native_charts(written):
     assert [(c["kind"], c["dir"]) for c in chart_series(written)] == [
         ("barChart", "bar"), ("barChart", "col"), ("barChart", "col"), ("lineChart", None),
         # 商机变化: the bridge (stacked columns), commit accuracy with its band, pipeline by week
-        ("barChart", "col"), ("lineChart", None), ("lineChart", None)]
+        ("barChart", "col"), ("lineChart", None), ("lineChart", None),
+        ("barChart", "col"),                                           # 转化分析: conversion and loss by stage
+        ("barChart", "col")]                                           # 活动与指标: visits against target
 
 
 def test_funnel_chart_shows_the_amount_by_stage(written, book, summary):
@@ -131,7 +133,7 @@ def test_trend_chart_shows_commit_and_closed_per_week(written, book, summary):
 
 # Sheets, KPIs, tables
 def test_sheets_in_order(book):
-    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量", "回款"]
+    assert book.sheetnames == [s.zh for s in SUMMARY_SHEETS.values()] == ["汇总", "商机变化", "待跟进", "数据质量", "回款", "客户分析", "转化分析", "活动与指标"]
 
 
 def kpis(ws) -> dict[str, object]:
@@ -238,7 +240,7 @@ def test_print_setup_and_widths(book):
 def test_english_labels(summary, tmp_path):
     path = write_summary(summary, tmp_path / "summary_en.xlsx", lang="en")
     book = load_workbook(path)
-    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality", "Collections"]
+    assert book.sheetnames == ["Summary", "Pipeline changes", "Follow-ups", "Data quality", "Collections", "Accounts", "Conversion", "Activity vs targets"]
     assert kpis(book["Summary"])["Open pipeline (10k CNY)"][0] == 133
     funnel = chart_series(path)[0]
     assert funnel["series"][0]["val"].startswith("Summary!$C$")
@@ -269,7 +271,7 @@ def test_empty_summary_still_has_every_chart(tmp_path):
     open_store(tmp_path / "empty.db").close()
     summary = rollup(tmp_path / "empty.db", AS_OF)
     path = write_summary(summary, tmp_path / "empty.xlsx")
-    assert len(chart_series(path)) == 4
+    assert len(chart_series(path)) == 6        # the summary sheet's four, conversion, activity
     assert table_rows(load_workbook(path)["待跟进"], "逾期未跟进")[1] == [["（无）", None, None, None, None]]
 
 

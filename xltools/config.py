@@ -54,6 +54,8 @@ class Config:
     """Pipeline coverage (%) below this is flagged."""
     commit_accuracy_range: tuple = (95.0, 110.0)
     """Healthy commit accuracy (%)."""
+    stage_gates: dict = field(default_factory=lambda: {"decision-chain": 2, "budget": 3, "solution": 4, "commit": 5})
+    """The funnel's exit conditions (seed 001), by the lowest stage each applies at: decision-chain (a decision chain for the customer), budget (a needs analysis with a budget), solution (all six modules 是), commit (forecast 承诺 only from this stage). A gate set to null is off."""
     stall_days: dict = field(default_factory=lambda: {1: 30, 2: 30, 3: 45, 4: 30, 5: 14})
     """An open deal longer than this many days in one stage (by stage number) is stalled."""
     shrink_limit: float = 50.0
@@ -123,7 +125,7 @@ def _setting(name: str, default, raw):
             key = key_type(key)
             if key not in default:
                 raise ValueError(f"{name}: unknown key {key!r}; known: {list(default)}")
-            merged[key] = _number(name, value, default[key], unit)
+            merged[key] = None if value is None and name in _SWITCHED_OFF_BY_NULL else _number(name, value, default[key], unit)
         return merged
     if isinstance(default, tuple):
         if not isinstance(raw, (list, tuple)):
@@ -134,6 +136,7 @@ def _setting(name: str, default, raw):
     return _number(name, raw, default, unit)
 
 
+_SWITCHED_OFF_BY_NULL = {"stage_gates"}    # settings whose entries a null turns off
 _SWITCH_WORDS = {"是": True, "否": False, "yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 
 

@@ -41,6 +41,11 @@ Definitions where the process documents leave room:
 - Satisfaction averages visits dated up to as_of. Findings count for files still active.
 - **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
   waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
+- **Accounts** by RAD type (buying power, share of wallet, untapped wallet, TOP 10 发展型) are defined in
+  ``accounts.py``.
+- **Activity** against the targets' visit, new-customer and sales goals per rep and period: ``activity.py``.
+- **Conversion** between stages, days per stage, the sales cycle and the open pipeline's monthly growth, from the
+  snapshots, are defined in ``conversion.py``.
 """
 from __future__ import annotations
 
@@ -54,7 +59,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .accounts import Accounts, account_analysis
+from .activity import ActivityRow, activity
 from .config import Config, rebate_rate  # noqa: F401  (rebate_rate: its home was here)
+from .conversion import Conversion, funnel_conversion
 from .model import customer_key
 from .schema import load_schema, vocabulary
 from .store import Store, is_url, open_store
@@ -299,6 +307,12 @@ class Summary:
     """Contracted, received, receivable and overdue money (``receivables.py``); always set by ``rollup``."""
     changes: Changes | None = None
     """What moved since the reference snapshot (the weekly review); always set by ``rollup``."""
+    accounts: Accounts | None = None
+    """Accounts by RAD type (``accounts.py``); always set by ``rollup``."""
+    activity: list[ActivityRow] = field(default_factory=list)
+    """Visits, new customers and closed against the targets per rep, by month, quarter, year (``activity.py``)."""
+    conversion: Conversion | None = None
+    """Stage-to-stage conversion, days per stage, sales cycle, pipeline growth (``conversion.py``); set by ``rollup``."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
@@ -391,9 +405,9 @@ def _load(store: Store) -> _Data:
     return _Data(
         pipeline=_typed(store.frame("pipeline"), ["expected_close", "delivered"],
                         ["amount", "win_probability"], "owner"),
-        customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power"], "owner"),
+        customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power", "share_of_wallet"], "owner"),
         visits=_typed(store.frame("visits"), ["date", "next_visit"], ["satisfaction"], "visitor"),
-        targets=_typed(store.frame("targets"), ["month"], ["sales_target"], "rep"),
+        targets=_typed(store.frame("targets"), ["month"], ["sales_target", "visits", "new_customers"], "rep"),
         objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
         contracts=_typed(store.frame("contracts"), ["submitted", "decided"], ["amount"], "submitter"),
         collections=_typed(store.frame("collections"), ["planned_date", "received_date"],
@@ -452,6 +466,9 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         collections=collections(data.collections, states, as_of),
         quality=_quality(data.findings),
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
+        accounts=account_analysis(data.customers, pipe),
+        conversion=funnel_conversion(snaps, as_of),
+        activity=activity(data.customers, data.visits, data.targets, pipe, data.runs, as_of),
         config=config,
     )
 

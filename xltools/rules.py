@@ -701,6 +701,85 @@ def check_won(rows: Rows) -> Iterator[Finding]:
             yield _finding("won-inconsistent", r, "forecast", stage=stage)
 
 
+# Stage gates: the funnel's exit conditions (seed 001). Each gate is a rule of its own with the code
+# stage-gate-<gate>; config.stage_gates says from which stage each applies, and switches gates off.
+COMMIT = vocabulary("pipeline", "forecast", "commit")
+
+
+def _stage_number(rows: Rows, stage: str | None) -> int | None:
+    """A funnel stage's place in the schema's order (1 确定 -> 1)."""
+    values = rows.field("pipeline", "stage").choice_values()
+    return values.index(stage) + 1 if stage in values else None
+
+
+def _gated(rows: Rows, gate: str) -> Iterator[Record]:
+    """The open opportunities at or beyond the stage from which ``gate`` applies."""
+    from_stage = rows.ctx.config.stage_gates.get(gate)
+    if not from_stage:
+        return
+    for r in rows.of("pipeline"):
+        stage = _stage_number(rows, r.get("stage"))
+        if stage is not None and stage >= from_stage and _is_open(r) and _cust(r):
+            yield r
+
+
+def _stage_gate(gate: str, description: str, *, zh: str, en: str, form: str,
+                passed: Callable[[Rows, list[Record]], bool]) -> None:
+    """Register the gate requiring, from its stage on, that the customer's rows of ``form`` pass ``passed``."""
+    code = f"stage-gate-{gate}"
+
+    @rule(code, WARNING, description + " On the stage cell; only open deals; the stage is set in stage_gates.",
+          zh=zh, en=en, forms=("pipeline", form), relates_by=(CUSTOMER.on("pipeline", form),),
+          settings=("stage_gates",))
+    def check(rows: Rows) -> Iterator[Finding]:
+        evidence = _group(rows.of(form), _cust)
+        for r in _gated(rows, gate):
+            if not passed(rows, evidence.get(_cust(r), [])):
+                yield _finding(code, r, "stage", project=r.get("project_id") or r.get("project"), client=r.get("customer"),
+                               stage=rows.choice("pipeline", "stage", r.get("stage")))
+
+
+def _solution_done(rows: Rows, checklist: list[Record]) -> bool:
+    done = {r.get("module") for r in checklist if r.get("done") == DONE}
+    return done >= set(rows.field("solution", "module").choice_values())
+
+
+_stage_gate("decision-chain", "an open deal at the gate's stage (default 2 接触) whose customer has no decision chain.",
+            zh='商机 {project} 已到阶段“{stage}”，但客户“{client}”没有决策链记录',
+            en="Deal {project} is at stage '{stage}' but {client} has no decision chain",
+            form="decision_chain", passed=lambda rows, chain: bool(chain))
+_stage_gate("budget", "an open deal at the gate's stage (default 3 有资格) whose customer has no needs-analysis "
+            "record with a 预算范围.",
+            zh='商机 {project} 已到阶段“{stage}”，但客户“{client}”的需求分析没有预算范围',
+            en="Deal {project} is at stage '{stage}' but no needs analysis of {client} gives a budget",
+            form="needs", passed=lambda rows, needs: any(not is_blank(r.get("budget")) for r in needs))
+_stage_gate("solution", "an open deal at the gate's stage (default 4 已发展) whose customer's solution checklist "
+            "does not have all six modules marked 是.",
+            zh='商机 {project} 已到阶段“{stage}”，但客户“{client}”的方案六个模块未全部完成',
+            en="Deal {project} is at stage '{stage}' but the proposal for {client} does not have all six "
+               "modules done",
+            form="solution", passed=_solution_done)
+
+
+@rule("stage-gate-commit", WARNING,
+       "an open deal forecast 承诺 below the gate's stage (default 5 已承诺): a commitment is reliable from 90% "
+       "on (seed 002). On the forecast cell.",
+       zh='商机 {project} 预测为“承诺”，但阶段“{stage}”尚未达到“{needed}”',
+       en="Deal {project} is forecast Commit at stage '{stage}', before '{needed}'",
+       forms=("pipeline",), settings=("stage_gates",))
+def check_commit_gate(rows: Rows) -> Iterator[Finding]:
+    from_stage = rows.ctx.config.stage_gates.get("commit")
+    if not from_stage:
+        return
+    stages = rows.field("pipeline", "stage").choice_values()
+    for r in rows.of("pipeline"):
+        stage = _stage_number(rows, r.get("stage"))
+        if r.get("forecast") == COMMIT and stage is not None and stage < from_stage:
+            yield _finding("stage-gate-commit", r, "forecast", project=r.get("project_id") or r.get("project"),
+                           stage=rows.choice("pipeline", "stage", r.get("stage")),
+                           needed=rows.choice("pipeline", "stage", stages[min(from_stage, len(stages)) - 1]))
+
+
 # Across forms
 @rule("customer-unknown", WARNING,
        'a row of any form but customers/targets names a customer not in customer information; only when '

@@ -147,7 +147,7 @@ GAPS = {"needs": (3, 10), "solution": (3, 7), "solution_done": (3, 12), "present
 # Days between visits by grade; the longest plus a weekend stays inside Config.visit_interval_days.
 CADENCE = {"A类": (14, 27), "B类": (30, 80), "C类": (60, 150)}
 # The forecast a rep gives an open deal at each stage number.
-FORECAST_OF_STAGE = {1: "管道", 2: "管道", 3: "争取", 4: "承诺", 5: "承诺"}
+FORECAST_OF_STAGE = {1: "管道", 2: "管道", 3: "争取", 4: "争取", 5: "承诺"}   # 承诺 from stage 5 on (stage-gate-commit)
 GRADES = {"won_large": "A类", "won_small": "A类", "committed": "A类", "developed": "A类",
           "qualified": "B类", "contacted": "B类", "identified": "C类", "lost": "C类"}
 
@@ -470,6 +470,7 @@ def _build_book(spec: SampleSpec, plan: _RepPlan) -> _Book:
     if cap:
         _pad(book, cap, full)
         _drop_unvisited_deliveries(book)
+        _hold_back_ungated(book)
     return book
 
 
@@ -508,6 +509,21 @@ def _drop_unvisited_deliveries(book: _Book) -> None:
         if "visits" not in story.rows:
             for row in story.rows.get("pipeline", ()):
                 row["delivered"] = None
+
+
+def _hold_back_ungated(book: _Book) -> None:
+    """An open deal whose decision chain, needs analysis or proposal did not fit into a capped sheet stays
+    before the stage gate that needs it (stage-gate-*)."""
+    gates = Config().stage_gates
+    stages = _stage_values()
+    for story in book.stories:
+        missing = [gates[g] for g, key in (("decision-chain", "decision_chain"), ("budget", "needs"),
+                                          ("solution", "solution")) if key not in story.rows]
+        for row in story.rows.get("pipeline", ()):
+            if missing and row["forecast"] not in ("已成交", "丢单") and stages.index(row["stage"]) + 1 >= min(missing):
+                stage = min(missing) - 1
+                row.update(stage=stages[stage - 1], win_probability=_stage_probability(stages[stage - 1]),
+                           forecast=FORECAST_OF_STAGE[stage])
 
 
 def _archetypes(rng: random.Random, count: int) -> list[str]:
@@ -564,7 +580,7 @@ def _stage_of(rng: random.Random, arc: str, path_name: str) -> tuple[int, str]:
     if arc == "lost":
         return (3 if path_name == "lost3" else 4), "丢单"
     return {"identified": (1, "管道"), "contacted": (2, "管道"), "qualified": (3, "争取"),
-            "developed": (4, rng.choice(("承诺", "争取"))), "committed": (5, "承诺"),
+            "developed": (4, "争取"), "committed": (5, "承诺"),
             "won_small": (5, "已成交"), "won_large": (6, "已成交")}[arc]
 
 

@@ -24,14 +24,17 @@ import xlsxwriter
 from .atomic import atomic_path
 from .changes import BAD_KINDS, KINDS
 from .findings import code_title
-from .rollup import FORECASTS, Summary
+from .rollup import FORECASTS, Summary, stages
 from .schema import Text, load_schema
 
 SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
                   "changes": Text(zh="商机变化", en="Pipeline changes"),
                   "follow_ups": Text(zh="待跟进", en="Follow-ups"),
                   "quality": Text(zh="数据质量", en="Data quality"),
-                  "collections": Text(zh="回款", en="Collections")}
+                  "collections": Text(zh="回款", en="Collections"),
+                  "accounts": Text(zh="客户分析", en="Accounts"),
+                  "conversion": Text(zh="转化分析", en="Conversion"),
+                  "activity": Text(zh="活动与指标", en="Activity vs targets")}
 
 # Number formats by column kind; amounts are 万元 throughout.
 NUMBER_FORMATS = {"money": "#,##0.00", "pct": '0.0"%"', "int": "0", "num": "0.0", "date": "yyyy-mm-dd"}
@@ -66,7 +69,9 @@ def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
             _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
             _slipped_table(summary, t), _lost_table(summary, t),
             *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t),
-            *_collections_tables(summary, t)]
+            *_collections_tables(summary, t),
+
+            *_account_tables(summary, t), *_conversion_tables(summary, t), _activity_table(summary, t)]
 
 
 class _Words:
@@ -328,6 +333,64 @@ def _collections_tables(s: Summary, t: _Words) -> list[Table]:
     ]
 
 
+def _account_tables(s: Summary, t: _Words) -> list[Table]:
+    """Accounts by RAD type, the TOP 10 发展型 and the untapped wallet per account (``accounts.py``)."""
+    if s.accounts is None:
+        return []
+    headers = [t("客户", "Customer"), t("跟进人", "Owner"), t("客户类型", "Account type"),
+               t("年度采购量(万元)", "Buying power"), t("我方份额(%)", "Share of wallet (%)"),
+               t("未开发份额(万元)", "Untapped wallet"), t("在途商机(万元)", "Open pipeline")]
+    formats = ["text", "text", "text", "money", "pct", "money", "money"]
+
+    def rows(accounts):
+        return [[a.customer, a.owner, t.choice("customers", "account_type", a.type), a.buying_power,
+                 a.share_of_wallet, a.untapped, a.open_pipeline] for a in accounts]
+    by_type = [[t.choice("customers", "account_type", g.type) or t("未填类型", "No type"), g.accounts, g.buying_power,
+                g.share_of_wallet, g.untapped, g.open_pipeline] for g in s.accounts.by_type]
+    return [Table("accounts_by_type", t("按客户类型（RAD）", "Accounts by type (RAD)"),
+                  [t("客户类型", "Account type"), t("客户数", "Accounts"), t("年度采购量(万元)", "Buying power"),
+                   t("我方份额(%)", "Share of wallet (%)"), t("未开发份额(万元)", "Untapped wallet"),
+                   t("在途商机(万元)", "Open pipeline")],
+                  by_type, ["text", "int", "money", "pct", "money", "money"], sheet="accounts"),
+            Table("top_development", t("TOP 10 发展型客户（总监直接介入）", "Top 10 development accounts (the director's own)"),
+                  headers, rows(s.accounts.top_development), formats, sheet="accounts"),
+            Table("untapped", t("未开发份额 = 年度采购量 × (1 − 我方份额)", "Untapped wallet = buying power × (1 − share)"),
+                  headers, rows(s.accounts.untapped), formats, sheet="accounts")]
+
+
+def _conversion_tables(s: Summary, t: _Words) -> list[Table]:
+    """Stage-to-stage conversion with days per stage, and the open pipeline's monthly growth (``conversion.py``)."""
+    c = s.conversion
+    if c is None:
+        return []
+    names = stages()
+    rows = [[t.choice("pipeline", "stage", names[r.stage - 1]), r.deals, r.reached, r.lost, r.conversion, r.loss_rate,
+             r.avg_days] for r in c.by_stage]
+    cycle = t(f"平均销售周期（首次出现到成交，{c.won_deals} 个成交）", f"Average sales cycle (first seen to won, {c.won_deals} won)")
+    growth = [[g.month, g.open_pipeline, g.growth] for g in c.growth]
+    return [Table("conversion", t("阶段转化率与停留天数", "Stage conversion and days per stage"),
+                  [t("阶段", "Stage"), t("曾处于该阶段", "Deals at stage"), t("推进到下一阶段", "Moved on"),
+                   t("丢单", "Lost"), t("转化率", "Conversion"), t("丢单率", "Loss rate"), t("平均停留天数", "Avg days")],
+                  rows, ["text", "int", "int", "int", "pct", "pct", "num"], sheet="conversion",
+                  total=[cycle, None, None, None, None, None, c.avg_cycle_days]),
+            Table("pipeline_growth", t("在途商机月环比（10% 为好，5% 为底线）", "Open pipeline month over month (10% good, 5% minimum)"),
+                  [t("月份", "Month"), t("月末在途商机(万元)", "Open pipeline at month end"), t("环比增长", "Growth")],
+                  growth, ["text", "money", "pct"], sheet="conversion",
+                  flags={(i, 2) for i, g in enumerate(c.growth) if g.healthy is False})]
+
+
+def _activity_table(s: Summary, t: _Words) -> Table:
+    """Visits, new customers and closed against the targets, per rep: month, then quarter, then year."""
+    rows = [[r.label, r.rep, r.visits, r.visits_target, r.visits_pct, r.new_customers, r.new_customers_target,
+             r.new_customers_pct, r.closed, r.sales_target, r.sales_pct] for r in s.activity]
+    return Table("activity", t("拜访、新客户与成交对比指标（本月、本季、本年）", "Visits, new customers and closed against targets"),
+                 [t("期间", "Period"), t("销售", "Rep"), t("拜访", "Visits"), t("拜访指标", "Visit target"),
+                  t("完成率", "Done"), t("新客户", "New customers"), t("新客户指标", "New-customer target"),
+                  t("完成率", "Done"), t("成交(万元)", "Closed"), t("销售指标(万元)", "Sales target"), t("完成率", "Done")],
+                 rows, ["text", "text", "int", "num", "pct", "int", "num", "pct", "money", "money", "pct"],
+                 sheet="activity")
+
+
 def _num(value: float) -> str:
     """A threshold as a label shows it: 150, 95.5."""
     return f"{value:g}"
@@ -491,7 +554,9 @@ class Placement:
 # Column widths per sheet (Excel character units). Column A holds names and customers.
 _WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
            "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13],
-           "collections": [14, 30, 16, 14, 13, 13, 12]}
+           "collections": [14, 30, 16, 14, 13, 13, 12],
+           "accounts": [32, 12, 16, 16, 14, 16, 14],
+           "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 9}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
@@ -527,7 +592,11 @@ def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Pat
                 _collections_sheet(book, ws, styles, summary, mine, lang)
             else:
                 _heading(ws, styles, 0, name(lang), summary.as_of, lang)
-                _stack(ws, styles, mine, 3, name(lang))
+                placed = _stack(ws, styles, mine, 3, name(lang))
+                if key == "conversion":
+                    _conversion_chart(book, ws, placed["conversion"], lang)
+                if key == "activity":
+                    _activity_chart(book, ws, placed["activity"], summary, lang)
         book.close()
     return target
 
@@ -768,6 +837,28 @@ def _charts(book, ws, sheet: str, placed: dict[str, Placement], tables: list[Tab
         chart.set_size({"width": (left if i % 2 == 0 else right) - 12, "height": _CHART_HEIGHT})
         ws.insert_chart(_CHART_TOP + (i // 2) * _CHART_ROWS, 0 if i % 2 == 0 else _CHART_COLUMNS, chart,
                         {"x_offset": 6, "y_offset": 4, "object_position": 1})
+
+
+def _conversion_chart(book, ws, p: Placement, lang: str) -> None:
+    """The conversion funnel: each stage's conversion and loss rate, beside the table."""
+    title = "各阶段转化率与丢单率（%）" if lang == "zh" else "Conversion and loss rate by stage (%)"
+    chart = _column_chart(book, p, [4, 5], title, _value_axis(False))
+    chart.set_size({"width": 560, "height": _CHART_HEIGHT})
+    ws.insert_chart(p.header_row, p.first_col + p.columns + 1, chart, {"x_offset": 6, "object_position": 1})
+
+
+def _activity_chart(book, ws, p: Placement, summary: Summary, lang: str) -> None:
+    """This month's visits against the visit target per rep, under the table (the month's rows come first)."""
+    months = sum(r.period == "month" for r in summary.activity)
+    month = Placement(p.sheet, p.header_row, p.first_row, p.first_row + max(months, 1) - 1, p.first_col, p.columns)
+    chart = book.add_chart({"type": "column"})
+    for col, color in ((2, BLUE), (3, ORANGE)):
+        chart.add_series({"name": _name_ref(month, col), "categories": _ref(month, 1), "values": _ref(month, col),
+                          "fill": {"color": color}})
+    chart.set_y_axis(_value_axis(not months))
+    _style_chart(chart, "本月拜访与拜访指标" if lang == "zh" else "Visits vs target this month")
+    chart.set_size({"width": 640, "height": _CHART_HEIGHT})
+    ws.insert_chart(p.last_row + 3, 0, chart, {"x_offset": 6, "object_position": 1})
 
 
 def _no_data(table: Table, columns: list[int]) -> bool:

@@ -1,0 +1,83 @@
+"""Activity against targets: per rep, for the month, quarter and year of as_of (seed 001's 销售任务书).
+
+Definitions:
+
+- **Visits**: visit records (客户回访记录表) dated in the period up to as_of, by their 回访人; against the sum of the
+  targets' 拜访指标 of the period's months.
+- **New customers**: customers whose earliest row in customer information was first seen by a merge whose as-of day
+  falls in the period, by their owner; against the sum of 新客户指标. (The customers of the very first merge all
+  count as new in its month.)
+- **Closed**: won deals with a closed date in the period (as ``rollup`` dates them); against the sum of 销售指标.
+- A rep is listed when the targets name them or they have any of these in the period. Attainment is None without a
+  target.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+PERIODS = ("month", "quarter", "year")
+
+
+@dataclass
+class ActivityRow:
+    period: str                      # month | quarter | year
+    label: str                       # 2024-04 | 2024Q2 | 2024
+    rep: str
+    visits: int
+    visits_target: float | None
+    visits_pct: float | None
+    new_customers: int
+    new_customers_target: float | None
+    new_customers_pct: float | None
+    closed: float
+    sales_target: float | None
+    sales_pct: float | None
+
+
+def activity(customers: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataFrame, pipe: pd.DataFrame,
+             runs: pd.DataFrame, as_of: dt.date) -> list[ActivityRow]:
+    """The rows for each period of as_of, each period's reps by name."""
+    run_day = dict(zip(runs["started_at"].astype(str), pd.to_datetime(runs["as_of"], errors="coerce")))
+    new = customers[customers["ckey"] != ""].sort_values("_first_seen", kind="stable").drop_duplicates("ckey")
+    new = new.assign(seen=pd.to_datetime(pd.Series([run_day.get(str(s)) for s in new["_first_seen"]],
+                                                   index=new.index, dtype=object)))
+    rows = []
+    for period in PERIODS:
+        start, end, label = _period(as_of, period)
+        until = min(end, pd.Timestamp(as_of))
+        done = visits[visits["date"].between(start, until)].groupby("rep").size()
+        gained = new[new["seen"].between(start, end)].groupby("rep").size()
+        won = pipe[pipe["won"] & pipe["closed_on"].between(start, end)].groupby("rep")["amount"].sum()
+        goal = targets[targets["month"].between(start, end)].groupby("rep")[["visits", "new_customers",
+                                                                           "sales_target"]].sum(min_count=1)
+        for rep in sorted((set(goal.index) | set(done.index) | set(gained.index) | set(won.index)) - {""}):
+            target = goal.loc[rep] if rep in goal.index else None
+            rows.append(_row(period, label, rep, int(done.get(rep, 0)), int(gained.get(rep, 0)),
+                             float(won.get(rep, 0.0)), target))
+    return rows
+
+
+def _row(period: str, label: str, rep: str, visits: int, new: int, closed: float, target) -> ActivityRow:
+    def goal(key):
+        return None if target is None or pd.isna(target[key]) else float(target[key])
+    return ActivityRow(period, label, rep, visits, goal("visits"), _pct(visits, goal("visits")), new,
+                       goal("new_customers"), _pct(new, goal("new_customers")), closed, goal("sales_target"),
+                       _pct(closed, goal("sales_target")))
+
+
+def _period(day: dt.date, period: str) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    if period == "month":
+        start = pd.Timestamp(day.year, day.month, 1)
+        return start, start + pd.offsets.MonthEnd(0), f"{day:%Y-%m}"
+    if period == "quarter":
+        quarter = (day.month - 1) // 3
+        start = pd.Timestamp(day.year, 3 * quarter + 1, 1)
+        return start, start + pd.offsets.QuarterEnd(0), f"{day.year}Q{quarter + 1}"
+    return pd.Timestamp(day.year, 1, 1), pd.Timestamp(day.year, 12, 31), str(day.year)
+
+
+def _pct(part: float, whole: float | None) -> float | None:
+    return part / whole * 100 if whole else None
