@@ -248,3 +248,23 @@ def test_a_missing_store_is_one_sentence(tmp_path, args):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "没有找到库" in result.output and "Traceback" not in result.output
+
+
+def test_one_handout_that_cannot_be_written_never_stops_the_others(demo, tmp_path, monkeypatch):
+    """A rep whose handout cannot be written is named; every other rep still gets theirs (exit 1)."""
+    import xltools.handout as handout_module
+    inbox, store = demo.inbox, demo.outputs["store"]
+    real = handout_module.personal_workbook
+    calls = []
+
+    def failing_first(rep, *args, **kwargs):
+        calls.append(rep)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real(rep, *args, **kwargs)
+    monkeypatch.setattr(handout_module, "personal_workbook", failing_first)
+    result = CliRunner().invoke(cli, ["handout", str(inbox), "--store", str(store), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    written = sorted((tmp_path / "out").rglob("*.xlsx"))
+    assert len(written) == len(calls) - 1 >= 1
+    assert "未能写入发回工作簿" in result.output and "Traceback" not in result.output

@@ -11,6 +11,7 @@ values taken over sheet by sheet; one encrypted with Excel's default password is
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.escape import unescape
 
 from .atomic import atomic_path
-from .errors import UserError, refuse_inside
+from .errors import refuse_inside, write_each
 from .findings import ERROR, INFO, Finding
 from .reader import open_calamine
 from .report import Report
@@ -35,42 +36,17 @@ _HEADERS = {"zh": ["级别", "工作表", "单元格", "代码", "说明", "值"
 _SEVERITY = {"zh": {ERROR: "错误", "warning": "警告", INFO: "提示"}, "en": {ERROR: "error", "warning": "warning", INFO: "info"}}
 
 
-class AnnotateFailed(UserError):
-    """Some copies could not be written; the others were (``written``)."""
-
-    def __init__(self, failures: list[tuple[Path, str, str]], written: list[Path]):
-        path, zh, en = failures[0]
-        more_zh, more_en = (f"（另有 {len(failures) - 1} 个）", f" (and {len(failures) - 1} more)") \
-            if len(failures) > 1 else ("", "")
-        super().__init__(f"未能写入批注副本 {path}{more_zh}：{zh}", f"Could not write the annotated copy {path}{more_en}: {en}")
-        self.written = written
-
-
 def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     """Write an annotated copy of every readable input into ``out_dir``; returns the paths.
 
     :raises UsageError: ``out_dir`` is inside a folder being read (a copy could replace an input).
-    :raises AnnotateFailed: after every other copy was written, when some could not be.
+    :raises SomeNotWritten: after every other copy was written, when some could not be.
     """
-    inputs = [f for f in report.files if f.status == "ok"]
     refuse_inside("--annotate", out_dir, {f.root for f in report.files if f.root and f.root.is_dir()})
-    written, failures = [], []
-    for file in inputs:
-        target = copy_path(out_dir, file.path)
-        try:
-            annotate_file(file.abspath, target, report.findings_of(file.path), lang)
-            written.append(target)
-        except Exception as exc:  # noqa: BLE001 - one bad file never stops the other copies
-            failures.append((target, *_reason(exc)))
-    if failures:
-        raise AnnotateFailed(failures, written)
-    return written
-
-
-def _reason(exc: Exception) -> tuple[str, str]:
-    if isinstance(exc, UserError):
-        return exc.message("zh"), exc.message("en")
-    return (f"{type(exc).__name__}: {exc}",) * 2
+    jobs = [(copy_path(out_dir, f.path), partial(annotate_file, f.abspath, copy_path(out_dir, f.path),
+                                                 report.findings_of(f.path), lang))
+            for f in report.files if f.status == "ok"]
+    return write_each(jobs, ("批注副本", "annotated copy"))
 
 
 def copy_path(out_dir: Path, shown: str) -> Path:

@@ -253,10 +253,11 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         report = run_validate(paths, _day(as_of), config, progress=progress)
     failed = None
     if annotate_dir:
-        from .annotate import AnnotateFailed, annotate
+        from .annotate import annotate
+        from .errors import SomeNotWritten
         try:
             written = annotate(report, Path(annotate_dir), lang)
-        except AnnotateFailed as exc:
+        except SomeNotWritten as exc:
             written, failed = exc.written, exc
         click.echo("\n".join(str(p) for p in written), err=True)
     if fmt == "json":
@@ -407,8 +408,14 @@ def handout(inbox, store_path, out_dir, lang):
     """
     from .handout import handout as write_handouts
     _require_store(store_path)
-    for path in write_handouts(Path(inbox), store_path, Path(out_dir), lang):
-        click.echo(str(path))
+    from .errors import SomeNotWritten
+    try:
+        written, failed = write_handouts(Path(inbox), store_path, Path(out_dir), lang), None
+    except SomeNotWritten as exc:
+        written, failed = exc.written, exc
+    click.echo("\n".join(str(p) for p in written))
+    if failed:
+        raise failed
 
 
 # Excel workbooks with buttons

@@ -7,6 +7,7 @@ same sentence in its message box. ``from_os_error`` names the common file-system
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -27,6 +28,36 @@ class UsageError(UserError):
     """The command was asked something it must refuse (a bad --config, an output over an input)."""
 
     exit_code = 2
+
+
+class SomeNotWritten(UserError):
+    """Some outputs of a batch could not be written; the others were (``written``)."""
+
+    def __init__(self, what: tuple[str, str], failures: list[tuple[Path, str, str]], written: list[Path]):
+        path, zh, en = failures[0]
+        more_zh, more_en = (f"（另有 {len(failures) - 1} 个）", f" (and {len(failures) - 1} more)") \
+            if len(failures) > 1 else ("", "")
+        super().__init__(f"未能写入{what[0]} {path}{more_zh}：{zh}", f"Could not write the {what[1]} {path}{more_en}: {en}")
+        self.written = written
+
+
+def write_each(jobs: Iterable[tuple[Path, Callable[[], object]]], what: tuple[str, str]) -> list[Path]:
+    """Run each (target, write) job; one that fails never stops the others.
+
+    :raises SomeNotWritten: after every other output was written, when some could not be.
+    """
+    written, failures = [], []
+    for target, write in jobs:
+        try:
+            write()
+            written.append(target)
+        except Exception as exc:  # noqa: BLE001 - one bad output never stops the batch
+            said = exc if isinstance(exc, UserError) else from_os_error(exc, target) if isinstance(exc, OSError) else None
+            failures.append((target, *((said.message("zh"), said.message("en")) if said
+                                       else (f"{type(exc).__name__}: {exc}",) * 2)))
+    if failures:
+        raise SomeNotWritten(what, failures, written)
+    return written
 
 
 def permission_denied(path) -> UserError:

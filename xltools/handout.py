@@ -13,6 +13,7 @@ path of the file holding most of their rows; the admin removes the others from t
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from .annotate import copy_path, mark_findings
 from .atomic import atomic_path
-from .errors import refuse_inside
+from .errors import refuse_inside, write_each
 from .findings import Finding
 from .merge import _inbox_key
 from .personal import current_rows, frame_values, personal_workbook, reps_of
@@ -36,6 +37,7 @@ def handout(inbox: str | Path, store: str | Path, out_dir: str | Path, lang: Lan
     """Write each rep's handout into ``out_dir``, at their file's path in ``inbox``; return the paths.
 
     :raises UsageError: ``out_dir`` is inside the inbox (a handout would replace a rep's file).
+    :raises SomeNotWritten: after every other rep's handout was written, when some could not be.
     """
     inbox, out_dir = Path(inbox), Path(out_dir)
     refuse_inside("--out", out_dir, [inbox])
@@ -47,19 +49,18 @@ def handout(inbox: str | Path, store: str | Path, out_dir: str | Path, lang: Lan
         schema = db.schema
     for frame in frames.values():                    # a file's rows go back to whoever sent the file
         frame["_sender"] = frame["_file_id"].map(sender)
-    written = []
-    for rep, path in _rep_files(frames).items():
+    def write(rep: str, path: str, target: Path) -> None:
         mine = {key: frame[frame["_sender"] == rep] for key, frame in frames.items()}
         book = personal_workbook(rep, lang, colleagues,
                                  {key: frame_values(frame, schema.sheets[key]) for key, frame in mine.items()}, schema)
         titles = {key: title for title, key in template_metadata(book).items()}
-        placed = _placed_findings(findings, mine, titles, schema, path)
-        mark_findings(book, placed, lang, TO_FIX(lang))
-        target = copy_path(out_dir, path)
+        mark_findings(book, _placed_findings(findings, mine, titles, schema, path), lang, TO_FIX(lang))
         with atomic_path(target) as tmp:
             book.save(tmp)
-        written.append(target)
-    return written
+
+    jobs = [(copy_path(out_dir, path), partial(write, rep, path, copy_path(out_dir, path)))
+            for rep, path in _rep_files(frames).items()]
+    return write_each(jobs, ("发回工作簿", "handout"))
 
 
 def _rep_files(frames: dict[str, pd.DataFrame]) -> dict[str, str]:
