@@ -221,3 +221,24 @@ def test_collections_template_round_trips_through_libreoffice(tmp_path, libreoff
     assert any("TODAY()" in f and "N(" in f for f in _unpaid_rule(converted))
     rows = read_workbook(converted).records
     assert rows == []                                                         # a blank form: nothing to read
+
+
+def test_money_received_counts_its_contract_even_before_approval():
+    """A contract already collecting money is contracted, approved in the files or not: the rate stays
+    received ÷ what it was received for (the demo once showed a rep at 174%)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from xltools.receivables import collections
+    contracts = [SimpleNamespace(contract_id="HT-1", amount=25.0, submitter="李娜", state="approved"),
+                 SimpleNamespace(contract_id="HT-2", amount=18.5, submitter="李娜", state="pending"),
+                 SimpleNamespace(contract_id="HT-3", amount=40.0, submitter="李娜", state="pending")]
+    instalments = pd.DataFrame({
+        "contract_id": ["HT-1", "HT-2"], "customer": ["星盛软件", "明通投资"], "milestone": ["预付款", "预付款"],
+        "planned_date": pd.to_datetime(["2024-03-01", "2024-03-01"]), "planned_amount": [25.0, 18.5],
+        "received_amount": [25.0, 18.5], "rep": ["李娜", "李娜"]})
+    c = collections(instalments, contracts, d(4, 10))
+    # HT-1 (approved) and HT-2 (collecting) are contracted; HT-3 (pending, nothing collected) is not.
+    assert (c.contracted, c.received, c.rate) == (43.5, 43.5, 100)
+    assert [(r.rep, r.contracted, r.rate) for r in c.by_rep] == [("李娜", 43.5, 100)]

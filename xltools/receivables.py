@@ -82,9 +82,15 @@ class Rebate:
 
 
 def collections(instalments: pd.DataFrame, contracts: Iterable[Any], as_of: dt.date) -> Collections:
-    """The receivables as of a day; ``contracts`` are the rollup's approval states."""
-    signed = [c for c in contracts if c.state == "approved"]
+    """The receivables as of a day; ``contracts`` are the rollup's approval states.
+
+    Contracted money is every approved contract's, and every contract already collecting money (its
+    approval still on its way in the files): what is received is always set against what it was
+    received for, so a rate never passes 100% because a contract's approval is missing.
+    """
     rows = _outstanding(instalments, as_of)
+    collecting = set(rows["contract_id"])
+    signed = [c for c in contracts if c.state == "approved" or c.contract_id in collecting]
     late = rows[rows["late"] > 0]
     reps = sorted({c.submitter for c in signed} | set(rows["rep"]))
     contracted = sum(c.amount for c in signed)
