@@ -26,7 +26,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import python_calamine
 
@@ -314,19 +314,17 @@ class _Table:
                 raws[pos] = None
 
     def check_text(self, key: str, col: str, raws: list[Any]) -> None:
-        texts = [(pos, v) for pos, v in enumerate(raws) if type(v) is str]
-        if not texts or (max(len(v) for _, v in texts) <= MAX_TEXT
-                         and not _CONTROL.search("\n".join(v for _, v in texts))):
-            return
-        for pos, raw in texts:
+        texts = [v for v in raws if type(v) is str]
+        if not texts or (max(map(len, texts)) <= MAX_TEXT and not _CONTROL.search("\n".join(texts))):
+            return      # the usual column, checked whole
+        for pos, raw in ((pos, v) for pos, v in enumerate(raws) if type(v) is str):
             for f in _text_findings(self.result.path, self.spec, self.sheet, self.numbers[pos], col,
                                     key.split("+")[0], raw):
                 self.result.findings.append(f)
 
     def convert(self, key: str, col: str, raws: list[Any]) -> None:
         fld = self.spec.field(key)
-        fast = _fast_path(fld)
-        values = [fast(v) for v in raws]
+        values = _fast_column(fld)(raws)
         for pos, value in enumerate(values):
             if value is _SLOW:
                 values[pos], problem = coerce(fld, raws[pos])
@@ -364,11 +362,23 @@ class _Table:
                 for pos, (number, values) in enumerate(zip(self.numbers, rows))]
 
 
-def _shared_text(text: str) -> str | None:
-    return (sys.intern(text) if len(text) <= 40 else text) if text else None
+def _text_column(raws: list[Any]) -> list[Any]:
+    """A text field's fast path over its whole column, with no call per cell (most cells are text).
+    Short texts are interned: repeated names then share one object."""
+    intern = sys.intern
+    return [((text if len(text) > 40 else intern(text)) if (text := v.strip()) else None) if type(v) is str
+            else None if v is None or v == "" else _SLOW for v in raws]
 
 
-def _fast_path(fld) -> Any:
+def _fast_column(fld) -> Callable[[list[Any]], list[Any]]:
+    """A function typing a column: the values of the cells that need no parsing, _SLOW for the others."""
+    if fld.type == "text":
+        return _text_column
+    cell = _fast_cell(fld)
+    return lambda raws: [cell(v) for v in raws]
+
+
+def _fast_cell(fld) -> Any:
     """A function taking the cells that need no parsing, and returning _SLOW for the others."""
     def blank_or_slow(v):
         return None if v is None or v == "" else _SLOW
@@ -381,9 +391,7 @@ def _fast_path(fld) -> Any:
         return low < v <= high if fld.min_exclusive else low <= v <= high
 
     # Repeated values share one object (names, listed values, dates repeat all the time):
-    # 400k rows then fit in a fraction of the memory.
-    if fld.type == "text":
-        return lambda v: _shared_text(v.strip()) if type(v) is str else blank_or_slow(v)
+    # 400k rows then fit in a fraction of the memory. Text: see _text_column.
     if fld.type == "date":
         days: dict[dt.date, dt.date] = {}
         return lambda v: days.setdefault(v, v) if type(v) is dt.date else (

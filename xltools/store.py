@@ -140,8 +140,11 @@ def open_store(location: str | Path, schema: Schema | None = None, read_only: bo
 # --- Values -----------------------------------------------------------------------------------------------
 
 
+_PLAIN = frozenset({type(None), str, float, int})    # stored as they are
+
+
 def _to_sql(value: Any) -> Any:
-    if value is None or type(value) in (str, float, int):
+    if type(value) in _PLAIN:
         return value
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
@@ -166,10 +169,14 @@ def identity_hash(spec: SheetSpec, values: dict[str, Any]) -> str:
     return _hash_values(key)
 
 
+# json.dumps with these options would build an encoder per call; the text is the same.
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def _hash_values(values: list) -> str:
     # The format is part of the store: a row keeps its first_seen across merges only while
     # its hash is the same, so a change here needs a migration (see _v3_identity).
-    text = json.dumps(values, ensure_ascii=False, default=str)
+    text = _HASH_JSON.encode(values)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -480,11 +487,14 @@ class Store(abc.ABC):
     def replace_rows(self, file_id: int, records: list[Record], run_id: int) -> None:
         """A changed file's rows replace its previous ones; a row seen before keeps its first_seen."""
         stamp = self.stamp()
+        by_form: dict[str, list[Record]] = {}
+        for r in records:
+            by_form.setdefault(r.form, []).append(r)
         for spec in self.schema.sheets.values():
             table = f"rows_{spec.key}"
             first_seen = dict(self._rows(f"SELECT _row_hash, _first_seen FROM {table} WHERE _file_id=?", (file_id,)))
             self._run(f"DELETE FROM {table} WHERE _file_id=?", (file_id,))
-            mine = [r for r in records if r.form == spec.key]
+            mine = by_form.get(spec.key)
             if mine:
                 self._insert_rows(spec, file_id, mine, run_id, stamp, first_seen)
 
@@ -493,10 +503,16 @@ class Store(abc.ABC):
         keys = [f.key for f in spec.fields]
         names = ", ".join(LINEAGE + [f'"{k}"' for k in keys])
         stamp_time = dt.datetime.fromisoformat(stamp)
+        dated = [i for i, f in enumerate(spec.fields) if f.type in ("date", "month")]
         columns_json: dict[int, str] = {}          # the column map is shared by a sheet's rows: dump it once
         rows = []
         for r in records:
-            values = [_to_sql(r.values.get(k)) for k in keys]
+            values = list(map(r.values.get, keys))
+            for i in dated:
+                if values[i] is not None:
+                    values[i] = _to_sql(values[i])
+            if not _PLAIN.issuperset(map(type, values)):     # anything else unusual: one check in C
+                values = list(map(_to_sql, values))
             digest = identity_hash(spec, r.values)
             seen = first_seen.get(digest)
             r.first_seen = dt.datetime.fromisoformat(seen) if seen else stamp_time
