@@ -132,7 +132,7 @@ def test_master_workbook(inbox, tmp_path):
     names = [customers.cell(r, 1).value for r in range(2, customers.max_row + 1)]
     assert "天津瑞丰制造" not in names and "北京恒通物流有限公司" in names      # quarantined rows kept out
     fix = book["待修正"]
-    assert any(row[1] == "华北/李四.xlsx" and row[6] == "format" for row in fix.iter_rows(min_row=2, values_only=True))
+    assert any(row[1] == "华北/李四.xlsx" and row[7] == "format" for row in fix.iter_rows(min_row=2, values_only=True))
     visits = book["客户回访"]
     cells = [visits.cell(r, 5) for r in range(2, visits.max_row + 1)]
     formula_like = next(c for c in cells if c.value and str(c.value).startswith("="))

@@ -100,7 +100,8 @@ def check(tmp_path, sheets=None, *, files=None, as_of=AS_OF, config=None, first_
 
 
 def cells(findings, code):
-    return [(f.code, f.cell, f.customer) for f in findings if f.code == code]
+    """(code, cell, what the row is): its own key (contract, project) where it has one, else its customer."""
+    return [(f.code, f.cell, f.key or f.customer) for f in findings if f.code == code]
 
 
 # No false alarms
@@ -380,8 +381,8 @@ def test_visit_interval_by_grade(tmp_path):
     found = check(tmp_path, sheets)
     assert cells(found, "visit-interval") == [("visit-interval", "J3", SHORT), ("visit-interval", "J5", OTHER)]
     assert [(f.params["days"], f.params["limit"]) for f in found if f.code == "visit-interval"] == [(32, 31), (93, 92)]
-    assert found[0].message("zh") == "A类客户的回访间隔 32 天，超过 31 天"
-    assert found[0].message("en") == "A A customer's next visit is 32 days away, over 31"
+    assert found[0].message("zh") == "华络通信：A类客户的回访间隔 32 天，超过 31 天"
+    assert found[0].message("en") == "华络通信: A A customer's next visit is 32 days away, over 31"
 
 
 def test_visit_interval_needs_a_grade(tmp_path):
