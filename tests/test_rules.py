@@ -502,6 +502,24 @@ def test_delivery_followup(tmp_path, visit_on, as_of, flagged):
                                                          if flagged else [])
 
 
+def test_findings_keep_the_customer_and_the_row_key_apart(tmp_path):
+    target = {"rep": "张三", "month": d(3, 1), "sales_target": 100}
+    found = check(tmp_path, {"pipeline": [opportunity(delivered=d(3, 1), expected_close=d(12, 31))],
+                             "targets": [target, dict(target)]})
+    followup = next(f for f in found if f.code == "delivery-followup-missing")
+    assert (followup.customer, followup.key) == (SHORT, "XM-2024-001")
+    duplicate = next(f for f in found if f.code == "duplicate-row")
+    assert (duplicate.customer, duplicate.key) == (None, "张三 2024-03")      # targets: no customer, rep and month
+
+
+def test_a_customer_level_message_without_a_customer_is_the_rest_alone():
+    found = Finding("delivery-followup-missing", "a.xlsx", value=d(3, 1), params={"limit": 3})
+    assert found.message("zh") == "交付（2024-03-01）后 3 个工作日内没有回访"
+    found.customer = "苏州园区精密制造有限公司"
+    assert found.message("zh") == "苏州园区精密制造有限公司：交付（2024-03-01）后 3 个工作日内没有回访"
+    assert found.message("en").startswith("苏州园区精密制造有限公司: No follow-up visit within 3 working days")
+
+
 def test_entry_late(tmp_path):
     sheets = {"needs": [need(date=d(3, 5)), need(date=d(3, 6))],
               "negotiations": [negotiation(date=d(3, 20))]}
