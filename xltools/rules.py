@@ -980,7 +980,7 @@ def check_collection_plan(rows: Rows) -> Iterator[Finding]:
        "an instalment's 计划回款日期 is before as_of and less than its 计划金额 has been received; ``days`` "
        "= as_of - 计划回款日期, ``missing`` the amount still to come.",
        zh='{customer}：{value} 应回款，已逾期 {days} 天，尚欠 {missing} 万元',
-       en='{customer}: Due on {value}: {days} days overdue, {missing} (10k CNY) still to come',
+       en='{customer}: Due on {value}, {days} days overdue, {missing} (10k CNY) still to come',
        forms=("collections",), as_of={"collections": "planned_date"}, daily=True)
 def check_collection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("collections"):
