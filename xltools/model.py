@@ -80,7 +80,7 @@ class Record:
     def customer(self) -> str | None:
         """The customer the row is about, as read (a display name, not ``customer_key``); None when none."""
         name = self.values.get("customer")
-        return str(name).strip() or None if name else None
+        return (str(name).strip() or None) if name else None
 
     @property
     def key(self) -> str | None:
