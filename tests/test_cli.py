@@ -109,3 +109,21 @@ def test_every_command_has_help_with_an_example(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.output and "xltools" in result.output
+
+
+def test_json_findings_name_the_customer_and_the_row_key_apart(tmp_path):
+    box = tmp_path / "box"
+    deal = {"project_id": "XM-2024-007", "project": "园区MES项目", "customer": "苏州园区精密制造有限公司",
+            "owner": "张三", "stage": "5 已承诺", "win_probability": 80, "amount": 30,
+            "expected_close": dt.date(2024, 5, 30), "forecast": "承诺", "delivered": dt.date(2024, 3, 15)}
+    contract = {"contract_id": "HT-202403009", "customer": "杭州明通投资有限公司", "amount": 60, "submitter": "张三",
+                "submitted": dt.date(2024, 3, 1), "step": "销售经理审核", "decision": "同意",
+                "decided": dt.date(2024, 3, 2)}
+    make_workbook(box, {"pipeline": [deal], "contracts": [contract]}, "张三.xlsx")
+    findings = json.loads(invoke("validate", box, "--format", "json", "--as-of", AS_OF).output)["findings"]
+    by_code = {f["code"]: f for f in findings}
+    followup, authority = by_code["delivery-followup-missing"], by_code["approval-authority"]
+    assert (followup["customer"], followup["key"]) == ("苏州园区精密制造有限公司", "XM-2024-007")
+    assert followup["message"] == "苏州园区精密制造有限公司：交付（2024-03-15）后 3 个工作日内没有回访"
+    assert (authority["customer"], authority["key"]) == ("杭州明通投资有限公司", "HT-202403009")
+    assert authority["message"] == "合同 HT-202403009 金额 60 万元，需总经理审批"

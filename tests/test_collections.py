@@ -68,7 +68,7 @@ def test_overdue_instalment_counts_the_days(tmp_path):
                               instalment("验收款", due=d(4, 1))]}             # due today: not late
     found = [f for f in check(tmp_path, sheets) if f.code == "collection-overdue"]
     assert [(f.cell, f.params["days"], f.params["missing"]) for f in found] == [("D2", 30, 7)]
-    assert found[0].message("en") == "Due on 2024-03-02: 30 days overdue, 7 (10k CNY) still to come"
+    assert found[0].message("en") == "华络通信: Due on 2024-03-02, 30 days overdue, 7 (10k CNY) still to come"
 
 
 @pytest.mark.parametrize("exclude_retention, expected", [(False, [("won-not-collected", "F2", "XM-2024-001")]),

@@ -506,8 +506,11 @@ def test_validate_button_lists_findings_and_files_with_annotated_copies(console_
     from xltools.validate import validate
     report = validate([inbox], AS_OF)
     findings = sheet_values(console_book, "校验结果", workbooks.FIRST_TABLE_ROW)
-    assert findings[1] == ["级别", "文件", "工作表", "单元格", "代码", "说明", "值", "销售", "客户"]
+    assert findings[1] == ["级别", "文件", "工作表", "单元格", "代码", "说明", "值", "销售", "客户", "编号"]
     assert [row[4] for row in findings[2:]] == [f.code for f in report.findings]
+    customer_and_key = [row[8:] + [None] * (10 - len(row)) for row in findings[2:]]   # trailing blanks are cut
+    assert customer_and_key == [[f.customer, f.key] for f in report.findings]
+    assert ["天津瑞丰制造", "P3"] in customer_and_key             # a pipeline finding: its customer, its project
     copies = inbox.parent / "校验批注"
     assert sorted(p.name for p in copies.rglob("*.xlsx")) == ["张三.xlsx", "李四.xlsx"]
 

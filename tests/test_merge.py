@@ -132,13 +132,27 @@ def test_master_workbook(inbox, tmp_path):
     names = [customers.cell(r, 1).value for r in range(2, customers.max_row + 1)]
     assert "天津瑞丰制造" not in names and "北京恒通物流有限公司" in names      # quarantined rows kept out
     fix = book["待修正"]
-    assert any(row[1] == "华北/李四.xlsx" and row[6] == "format" for row in fix.iter_rows(min_row=2, values_only=True))
+    assert any(row[1] == "华北/李四.xlsx" and row[7] == "format" for row in fix.iter_rows(min_row=2, values_only=True))
     visits = book["客户回访"]
     cells = [visits.cell(r, 5) for r in range(2, visits.max_row + 1)]
     formula_like = next(c for c in cells if c.value and str(c.value).startswith("="))
     assert formula_like.data_type == "s"                                         # text, never a formula
     dates = [visits.cell(r, 2) for r in range(2, visits.max_row + 1)]
     assert all(isinstance(c.value, dt.datetime) for c in dates)
+
+
+def test_to_fix_sheet_shows_the_customer_and_the_row_key(tmp_path):
+    box = tmp_path / "box"
+    contract = {"contract_id": "HT-202403009", "customer": "杭州明通投资有限公司", "amount": 60, "submitter": "张三",
+                "submitted": dt.date(2024, 3, 1), "step": "销售经理审核", "decision": "同意",
+                "decided": dt.date(2024, 3, 2)}
+    make_workbook(box, {"contracts": [contract]}, "张三.xlsx")
+    for _ in range(2):                      # the second run keeps the unchanged file's findings from the store
+        run(box, tmp_path)
+        fix = openpyxl.load_workbook(tmp_path / "out" / "master.xlsx")["待修正"]
+        rows = list(fix.iter_rows(values_only=True))
+        assert rows[0][5:8] == ("客户", "编号", "问题代码")
+        assert ("杭州明通投资有限公司", "HT-202403009", "approval-authority") in [r[5:8] for r in rows[1:]]
 
 
 def test_an_open_master_is_left_intact(inbox, tmp_path):

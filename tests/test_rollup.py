@@ -156,10 +156,10 @@ def merge_state(store, as_of: dt.date, pipeline: list[dict]) -> tuple[int, dict[
     return run, ids
 
 
-def finding(file_id, code, severity, rep):
-    row = {"file_id": file_id, "form": "pipeline", "sheet": "商机跟踪", "row": 2, "column_letter": "A",
-           "field": "project", "code": code, "severity": severity, "customer": None, "rep": rep, "value": None,
-           "message_zh": code, "message_en": code}
+def finding(file_id, code, severity, rep, customer=None, key=None, at_row=2):
+    row = {"file_id": file_id, "form": "pipeline", "sheet": "商机跟踪", "row": at_row, "column_letter": "A",
+           "field": "project", "code": code, "severity": severity, "customer": customer, "rep": rep, "value": None,
+           "message_zh": code, "message_en": code, "row_key": key}
     return tuple(row[c] for c in FINDING_COLUMNS)
 
 
@@ -172,10 +172,10 @@ def build_store(path: Path):
     runs.append(run)
     store.replace_findings(run, "rule", [ids["张三.xlsx"], ids["李四.xlsx"]], [
         finding(ids["张三.xlsx"], "required", "error", ZHANG), finding(ids["张三.xlsx"], "required", "error", ZHANG),
-        finding(ids["张三.xlsx"], "close-date-stale", "warning", ZHANG),
-        finding(ids["李四.xlsx"], "follow-up-overdue", "warning", LI),
+        finding(ids["张三.xlsx"], "close-date-stale", "warning", ZHANG, "华络通信", "XM-001"),
+        finding(ids["李四.xlsx"], "follow-up-overdue", "warning", LI, "明月集团"),
         finding(ids["李四.xlsx"], "column-extra", "info", LI),                  # info is not counted
-        finding(ids["李四.xlsx"], "form-unknown", "warning", None)])           # a whole-sheet finding: no rep
+        finding(ids["李四.xlsx"], "form-unknown", "warning", None, at_row=None)])   # a whole-sheet finding: no rep
     # A file that left the inbox: its old findings no longer count.
     gone = store.upsert_file("inbox", "old.xlsx", "old", ZHANG, "withdrawn", run)
     store.replace_findings(run, "rule", [gone], [finding(gone, "required", "error", ZHANG)])

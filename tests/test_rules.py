@@ -100,7 +100,8 @@ def check(tmp_path, sheets=None, *, files=None, as_of=AS_OF, config=None, first_
 
 
 def cells(findings, code):
-    return [(f.code, f.cell, f.customer) for f in findings if f.code == code]
+    """(code, cell, what the row is): its own key (contract, project) where it has one, else its customer."""
+    return [(f.code, f.cell, f.key or f.customer) for f in findings if f.code == code]
 
 
 # No false alarms
@@ -380,8 +381,8 @@ def test_visit_interval_by_grade(tmp_path):
     found = check(tmp_path, sheets)
     assert cells(found, "visit-interval") == [("visit-interval", "J3", SHORT), ("visit-interval", "J5", OTHER)]
     assert [(f.params["days"], f.params["limit"]) for f in found if f.code == "visit-interval"] == [(32, 31), (93, 92)]
-    assert found[0].message("zh") == "A类客户的回访间隔 32 天，超过 31 天"
-    assert found[0].message("en") == "A A customer's next visit is 32 days away, over 31"
+    assert found[0].message("zh") == "华络通信：A类客户的回访间隔 32 天，超过 31 天"
+    assert found[0].message("en") == "华络通信: A A customer's next visit is 32 days away, over 31"
 
 
 def test_visit_interval_needs_a_grade(tmp_path):
@@ -499,6 +500,24 @@ def test_delivery_followup(tmp_path, visit_on, as_of, flagged):
     found = check(tmp_path, sheets, as_of=as_of)
     assert cells(found, "delivery-followup-missing") == ([("delivery-followup-missing", "N2", "XM-2024-001")]
                                                          if flagged else [])
+
+
+def test_findings_keep_the_customer_and_the_row_key_apart(tmp_path):
+    target = {"rep": "张三", "month": d(3, 1), "sales_target": 100}
+    found = check(tmp_path, {"pipeline": [opportunity(delivered=d(3, 1), expected_close=d(12, 31))],
+                             "targets": [target, dict(target)]})
+    followup = next(f for f in found if f.code == "delivery-followup-missing")
+    assert (followup.customer, followup.key) == (SHORT, "XM-2024-001")
+    duplicate = next(f for f in found if f.code == "duplicate-row")
+    assert (duplicate.customer, duplicate.key) == (None, "张三 2024-03")      # targets: no customer, rep and month
+
+
+def test_a_customer_level_message_without_a_customer_is_the_rest_alone():
+    found = Finding("delivery-followup-missing", "a.xlsx", value=d(3, 1), params={"limit": 3})
+    assert found.message("zh") == "交付（2024-03-01）后 3 个工作日内没有回访"
+    found.customer = "苏州园区精密制造有限公司"
+    assert found.message("zh") == "苏州园区精密制造有限公司：交付（2024-03-01）后 3 个工作日内没有回访"
+    assert found.message("en").startswith("苏州园区精密制造有限公司: No follow-up visit within 3 working days")
 
 
 def test_entry_late(tmp_path):

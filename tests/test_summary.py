@@ -290,3 +290,11 @@ def test_every_finding_code_has_a_title():
     assert set(TITLES) == set(CODES)
     assert (code_title("follow-up-overdue"), code_title("follow-up-overdue", "en")) == ("跟进逾期", "Follow-up overdue")
     assert code_title("retired-code") == "retired-code"
+
+
+def test_quality_sheet_lists_each_row_to_fix_with_customer_and_key(book):
+    headers, rows = table_rows(book["数据质量"], "待修正的行")
+    assert headers == ["客户", "销售", "编号", "问题"]
+    # Errors and warnings about a row, by rep then customer; a whole-sheet finding (form-unknown) is not a row.
+    assert rows == [["", ZHANG, "", "required"], ["", ZHANG, "", "required"],
+                    ["华络通信", ZHANG, "XM-001", "close-date-stale"], ["明月集团", LI, "", "follow-up-overdue"]]

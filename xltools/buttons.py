@@ -410,15 +410,15 @@ def _findings_table(report: Report, copies: dict[str, Path], lang: str) -> Table
     for i, f in enumerate(report.findings):
         rows.append([_SEVERITY[lang][f.severity], f.file, f.sheet, _cell_link(copies.get(f.file), f.sheet, f.cell)
                      or (f.row or None), f.code, f.message(lang), None if f.value is None else str(f.value),
-                     f.rep, f.customer])
+                     f.rep, f.customer, f.key])
         if f.severity == ERROR:
             flags.add((i, 0))
     counts = {k: sum(f.severity == k for f in report.findings) for k in (ERROR, WARNING, INFO)}
     title = (f"发现的问题：错误 {counts[ERROR]} 个，警告 {counts[WARNING]} 个，提示 {counts[INFO]} 个" if zh
              else f"Findings: {counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
-    headers = (["级别", "文件", "工作表", "单元格", "代码", "说明", "值", "销售", "客户"] if zh else
-               ["Severity", "File", "Sheet", "Cell", "Code", "Message", "Value", "Rep", "Customer"])
-    return Table("findings", title, headers, rows, ["text"] * 9, sheet="findings", flags=flags)
+    headers = (["级别", "文件", "工作表", "单元格", "代码", "说明", "值", "销售", "客户", "编号"] if zh else
+               ["Severity", "File", "Sheet", "Cell", "Code", "Message", "Value", "Rep", "Customer", "Key"])
+    return Table("findings", title, headers, rows, ["text"] * len(headers), sheet="findings", flags=flags)
 
 
 def _files_table(report: Report, copies: dict[str, Path], lang: str, reps: dict[str, str] | None = None) -> Table:

@@ -131,6 +131,7 @@ class Finding:
     params: dict[str, Any] = dc_field(default_factory=dict)
     severity: str = ""
     fixed_message: dict[str, str] | None = None   # a message kept from an earlier run, by language
+    key: str | None = None      # the row's own key beside its customer: contract, project, or rep and month
 
     def __post_init__(self):
         self.severity = self.severity or CODES[self.code].severity
@@ -143,7 +144,10 @@ class Finding:
         if self.fixed_message:
             return self.fixed_message[lang]
         template = getattr(CODES[self.code], lang)
-        values = {"value": _show(self.value), "customer": self.customer or "", "sheet": self.sheet or ""}
+        values = {"value": _show(self.value), "customer": self.customer or "", "key": self.key or "",
+                  "sheet": self.sheet or ""}
+        if not self.customer:       # "{customer}：..." of a row without one reads as the rest alone
+            template = template.removeprefix("{customer}：").removeprefix("{customer}: ")
         values.update({k: v(lang) if isinstance(v, Text) else _show(v) for k, v in self.params.items()})
         try:
             return template.format(**values)

@@ -91,7 +91,7 @@ def _placed_findings(findings: pd.DataFrame, mine: dict[str, pd.DataFrame], titl
         column = get_column_letter(list(spec.field_map).index(field) + 1) if field in spec.field_map else None
         placed.append(Finding(f["code"], path, key, titles[key], new_row, column, field,
                               _text(f["customer"]), _plain(f["value"]), _text(f["rep"]), severity=f["severity"],
-                              fixed_message={"zh": f["message_zh"], "en": f["message_en"]}))
+                              fixed_message={"zh": f["message_zh"], "en": f["message_en"]}, key=_text(f["row_key"])))
     return placed
 
 

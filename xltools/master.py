@@ -82,9 +82,9 @@ def _column_values(series: pd.Series, kind: str) -> list:
 
 
 def _quarantine_sheet(book: StreamBook, db, result: "MergeResult", lang: str) -> None:
-    labels = {"zh": ["表单", "来源文件", "工作表", "单元格", "跟进人", "客户/编号", "问题代码", "问题说明", "原值"],
-              "en": ["Form", "Source file", "Sheet", "Cell", "Rep", "Subject", "Code", "Problem", "Value"]}[lang]
-    ws = book.sheet(SHEETS["quarantine"](lang), [14, 30, 14, 8, 10, 24, 20, 50, 20])
+    labels = {"zh": ["表单", "来源文件", "工作表", "单元格", "跟进人", "客户", "编号", "问题代码", "问题说明", "原值"],
+              "en": ["Form", "Source file", "Sheet", "Cell", "Rep", "Customer", "Key", "Code", "Problem", "Value"]}[lang]
+    ws = book.sheet(SHEETS["quarantine"](lang), [14, 30, 14, 8, 10, 24, 16, 20, 50, 20])
     ws.row(labels, HEADER)
     schema = load_schema()
     quarantined = _quarantined_rows(db, schema)
@@ -92,7 +92,7 @@ def _quarantine_sheet(book: StreamBook, db, result: "MergeResult", lang: str) ->
         if (f.file, f.form, f.row) in quarantined:
             form_name = schema.sheets[f.form].name(lang) if f.form in schema.sheets else ""
             ws.row([form_name, f.file, f.sheet, f.cell or (str(f.row) if f.row else ""), f.rep, f.customer,
-                    f.code, f.message(lang), None if f.value is None else _fit(str(f.value))])
+                    f.key, f.code, f.message(lang), None if f.value is None else _fit(str(f.value))])
     ws.close()
 
 

@@ -389,14 +389,14 @@ def _result(run, report: Report, batch: Batch, db, withdrawn_rows, withdrawn_fil
 # Findings to and from the store
 def _finding_row(f: Finding, ids: dict[str, int]) -> tuple:
     return (ids.get(f.file), f.form, f.sheet, f.row, f.column, f.field, f.code, f.severity, f.customer,
-            f.rep, None if f.value is None else str(f.value), f.message("zh"), f.message("en"))
+            f.rep, None if f.value is None else str(f.value), f.message("zh"), f.message("en"), f.key)
 
 
 def _finding_from_row(row: tuple, paths: dict[int, str]) -> Finding:
     d = dict(zip(FINDING_COLUMNS, row))
     return Finding(d["code"], paths.get(d["file_id"], ""), d["form"], d["sheet"], d["row"], d["column_letter"],
                    d["field"], d["customer"], d["value"], d["rep"], severity=d["severity"],
-                   fixed_message={"zh": d["message_zh"], "en": d["message_en"]})
+                   fixed_message={"zh": d["message_zh"], "en": d["message_en"]}, key=d["row_key"])
 
 
 def _home(inboxes: set[Path], file: Path) -> Path:

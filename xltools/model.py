@@ -77,11 +77,20 @@ class Record:
     first_seen: dt.datetime | None = None  # when the store first saw this row (None outside a store)
 
     @property
-    def subject(self) -> str | None:
-        """What the row is about, for reports: the contract, the project, or the customer."""
-        for key in ("contract_id", "project_id", "customer", "rep"):
-            if self.values.get(key):
-                return str(self.values[key])
+    def customer(self) -> str | None:
+        """The customer the row is about, as read (a display name, not ``customer_key``); None when none."""
+        name = self.values.get("customer")
+        return (str(name).strip() or None) if name else None
+
+    @property
+    def key(self) -> str | None:
+        """The row's own key beside its customer: the contract, the project, or the rep and month."""
+        for field_key in ("contract_id", "project_id"):
+            if self.values.get(field_key):
+                return str(self.values[field_key])
+        rep, month = self.values.get("rep"), self.values.get("month")
+        if rep and month:
+            return f"{rep} {month:%Y-%m}" if isinstance(month, dt.date) else f"{rep} {month}"
         return None
 
     def get(self, key: str) -> Any:

@@ -452,7 +452,7 @@ def _assign_reps(result: WorkbookRead, schema: Schema, source) -> None:
     """Each row's rep is its own owner field; the file's rep is the one most rows name, else
     inferred by ``reps.infer_rep`` (said with an info finding).
 
-    Findings learn their row's rep and subject (customer, contract or project) here.
+    Findings learn their row's rep, customer and key (contract, project, or rep and month) here.
     """
     counts: Counter[str] = Counter()
     for r in result.records:
@@ -474,7 +474,8 @@ def _assign_reps(result: WorkbookRead, schema: Schema, source) -> None:
     for f in result.findings:
         record = by_place.get((f.sheet, f.row))
         f.rep = record.rep if record else result.rep
-        f.customer = f.customer or (record.subject if record else None)
+        f.customer = f.customer or (record.customer if record else None)
+        f.key = f.key or (record.key if record else None)
 
 
 # What calamine does not tell: error cells, formulas without values, template tags

@@ -287,6 +287,16 @@ class QualityRow:
 
 
 @dataclass
+class QualityFinding:
+    """One error or warning about a row, for the manager to chase: whose, which customer, which row."""
+    rep: str
+    customer: str               # "" where the row has none
+    key: str                    # the contract, project, or rep and month; "" where it has none
+    code: str
+    message: dict[str, str]     # by language, as the merge wrote it
+
+
+@dataclass
 class Summary:
     as_of: dt.date
     pipeline: Pipeline
@@ -311,6 +321,8 @@ class Summary:
     """Accounts by RAD type (``accounts.py``); always set by ``rollup``."""
     activity: list[ActivityRow] = field(default_factory=list)
     """Visits, new customers and closed against the targets per rep, by month, quarter, year (``activity.py``)."""
+    to_fix: list[QualityFinding] = field(default_factory=list)
+    """Each error and warning about a row (the 数据质量 sheet lists them), by rep, customer and key."""
     conversion: Conversion | None = None
     """Stage-to-stage conversion, days per stage, sales cycle, pipeline growth (``conversion.py``); set by ``rollup``."""
     config: Config = field(default_factory=Config)
@@ -465,6 +477,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         rebates=rebates(states, data.collections, data.rebates, config),
         collections=collections(data.collections, states, as_of),
         quality=_quality(data.findings),
+        to_fix=_to_fix(data.findings),
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
         accounts=account_analysis(data.customers, pipe),
         conversion=funnel_conversion(snaps, as_of),
@@ -833,6 +846,13 @@ def _follow_ups(customers: pd.DataFrame, visits: pd.DataFrame, as_of: dt.date) -
 
 
 # Data quality
+def _to_fix(findings: pd.DataFrame) -> list[QualityFinding]:
+    rows = findings[findings["severity"].isin(["error", "warning"]) & findings["row"].notna()]
+    found = [QualityFinding(r["rep"], _text(r["customer"]), _text(r["row_key"]), r["code"],
+                            {"zh": r["message_zh"], "en": r["message_en"]}) for r in rows.to_dict("records")]
+    return sorted(found, key=lambda q: (q.rep, q.customer, q.key, q.code))
+
+
 def _quality(findings: pd.DataFrame) -> list[QualityRow]:
     counted = findings[findings["severity"].isin(["error", "warning"])]
     rows = []

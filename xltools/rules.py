@@ -268,7 +268,7 @@ _SAME = object()
 def _finding(code: str, record: Record, key: str, value: Any = _SAME, **params: Any) -> Finding:
     """A finding at the cell of ``key`` in ``record``; ``value`` defaults to that cell's value."""
     return Finding(code, record.file, record.form, record.sheet, record.row, record.column(key), key,
-                   record.subject, record.get(key) if value is _SAME else value, record.rep, params)
+                   record.customer, record.get(key) if value is _SAME else value, record.rep, params, key=record.key)
 
 
 def _cust(record: Record) -> str:
@@ -437,8 +437,8 @@ def check_solution_complete(rows: Rows) -> Iterator[Finding]:
 
 @rule("done-date-missing", ERROR,
        'a module marked 是 has no 完成时间.',
-       zh='模块已完成但没有完成时间',
-       en='The module is done but has no completion date',
+       zh='{customer}：模块已完成但没有完成时间',
+       en='{customer}: The module is done but has no completion date',
        forms=("solution",))
 def check_done_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("solution"):
@@ -473,8 +473,8 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
 
 @rule("objection-overdue", WARNING,
        'status 未解决 or empty, and 计划解决时间 before as_of.',
-       zh='异议未解决且已过计划解决时间 {value}',
-       en='The objection is open past its resolve-by date {value}',
+       zh='{customer}：异议未解决且已过计划解决时间 {value}',
+       en='{customer}: The objection is open past its resolve-by date {value}',
        forms=("objections",), as_of={"objections": "resolve_by"})
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("objections"):
@@ -556,8 +556,8 @@ class _Chain:
        'per contract (rows grouped by 合同编号), at most one per row, first match wins: a row after a 驳回 row '
        '(the chain ended); a step listed after a later step of the chain; a step decided (同意/驳回) while '
        'an earlier step is missing or not 同意 ("skipped"); a decision dated before an earlier step\'s.',
-       zh='合同 {customer} 的审批环节顺序不对：{detail}',
-       en='Approval steps of {customer} are out of order: {detail}',
+       zh='合同 {key} 的审批环节顺序不对：{detail}',
+       en='Approval steps of contract {key} are out of order: {detail}',
        forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_order(rows: Rows) -> Iterator[Finding]:
     for contract in rows.contracts.values():
@@ -574,8 +574,8 @@ def check_approval_order(rows: Rows) -> Iterator[Finding]:
 @rule("approval-consistency", ERROR,
        'rows of one contract disagree on customer (customer_key) or amount; once per contract and field, '
        "on the first row that differs from the contract's first row.",
-       zh='合同 {customer} 的各行{label}不一致：{values}',
-       en='Rows of contract {customer} disagree on {label}: {values}',
+       zh='合同 {key} 的各行{label}不一致：{values}',
+       en='Rows of contract {key} disagree on {label}: {values}',
        forms=("contracts",), relates_by=(CONTRACT,))
 def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
     same = {
@@ -598,8 +598,8 @@ def check_approval_consistency(rows: Rows) -> Iterator[Finding]:
 @rule("approval-authority", ERROR,
        'amount >= approval_gm_threshold, the contract is not rejected and has no 总经理审批 row at all. A '
        'chain still in progress is flagged too: the planned chain itself lacks the step.',
-       zh='合同 {customer} 金额 {value} 万元，需总经理审批',
-       en="Contract {customer} of {value} (10k CNY) needs the general manager's approval",
+       zh='合同 {key} 金额 {value} 万元，需总经理审批',
+       en="Contract {key} of {value} (10k CNY) needs the general manager's approval",
        forms=("contracts",), relates_by=(CONTRACT,), settings=("approval_gm_threshold",))
 def check_approval_authority(rows: Rows) -> Iterator[Finding]:
     threshold = rows.ctx.config.approval_gm_threshold
@@ -618,8 +618,8 @@ def check_approval_authority(rows: Rows) -> Iterator[Finding]:
 @rule("visit-interval", WARNING,
        '下次回访时间 - 回访时间 > visit_interval_days[grade], the grade the visitor gave the customer in customer '
        'information (else its first grade there); no grade known -> no finding.',
-       zh='{grade}客户的回访间隔 {days} 天，超过 {limit} 天',
-       en="A {grade} customer's next visit is {days} days away, over {limit}",
+       zh='{customer}：{grade}客户的回访间隔 {days} 天，超过 {limit} 天',
+       en="{customer}: A {grade} customer's next visit is {days} days away, over {limit}",
        forms=("visits", "customers"), relates_by=(CUSTOMER,), settings=("visit_interval_days",))
 def check_visit_interval(rows: Rows) -> Iterator[Finding]:
     limits = rows.ctx.config.visit_interval_days
@@ -637,8 +637,8 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
 @rule("follow-up-overdue", WARNING,
        "customer information: 下次跟进时间 before as_of; visits: the customer's latest visit (by date, then "
        'row order) has a 下次回访时间 before as_of.',
-       zh='“{label}” {value} 已过',
-       en="'{label}' {value} has passed",
+       zh='{customer}：“{label}” {value} 已过',
+       en="{customer}: '{label}' {value} has passed",
        forms=("customers", "visits"), relates_by=(CUSTOMER.on("visits"),),
        as_of={"customers": "next_follow_up", "visits": "next_visit"})
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
@@ -814,8 +814,8 @@ def _latest_prices(rows: Rows) -> dict[str, float]:
 @rule("amount-mismatch", ERROR,
        "a contract's amount differs (> 1e-6) from the latest 价格 agreement (by date, then row order) with "
        'that customer.',
-       zh='合同金额 {value} 与谈判共识价格 {other} 不一致',
-       en='Contract amount {value} differs from the agreed price {other}',
+       zh='{customer}：合同金额 {value} 与谈判共识价格 {other} 不一致',
+       en='{customer}: Contract amount {value} differs from the agreed price {other}',
        forms=("contracts", "negotiations"), relates_by=(CONTRACT, CUSTOMER))
 def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
     prices = _latest_prices(rows)
@@ -828,8 +828,8 @@ def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
 
 @rule("below-floor", WARNING,
        'a 价格 agreement below 我方底线 (a number like "22", "22万" or "22万/年"; anything else is not compared).',
-       zh='共识金额 {value} 低于我方底线 {other}，需审批',
-       en='Agreed {value} is below our floor {other}; needs approval',
+       zh='{customer}：共识金额 {value} 低于我方底线 {other}，需审批',
+       en='{customer}: Agreed {value} is below our floor {other}; needs approval',
        forms=("negotiations",))
 def check_below_floor(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("negotiations"):
@@ -841,8 +841,8 @@ def check_below_floor(rows: Rows) -> Iterator[Finding]:
 
 @rule("confirmation-late", WARNING,
        '需求确认函 sent more than confirmation_days after the meeting.',
-       zh='需求确认函在需求挖掘 {days} 天后才发送（应在 {limit} 天内）',
-       en='The needs confirmation went out {days} days after the meeting (due within {limit})',
+       zh='{customer}：需求确认函在需求挖掘 {days} 天后才发送（应在 {limit} 天内）',
+       en='{customer}: The needs confirmation went out {days} days after the meeting (due within {limit})',
        forms=("needs",), settings=("confirmation_days",))
 def check_confirmation(rows: Rows) -> Iterator[Finding]:
     """Sent, but later than allowed."""
@@ -853,8 +853,8 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
 
 @rule("confirmation-missing", WARNING,
        'not sent, and as_of is already past that (days = as_of - date).',
-       zh='需求挖掘已过 {days} 天仍未发送需求确认函（应在 {limit} 天内）',
-       en='No needs confirmation sent {days} days after the meeting (due within {limit})',
+       zh='{customer}：需求挖掘已过 {days} 天仍未发送需求确认函（应在 {limit} 天内）',
+       en='{customer}: No needs confirmation sent {days} days after the meeting (due within {limit})',
        forms=("needs",), settings=("confirmation_days",), as_of={"needs": "date"},
        lead=lambda config: config.confirmation_days, daily=True)
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
@@ -878,8 +878,8 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
 @rule("delivery-followup-missing", WARNING,
        'no visit of the customer from 交付日期 up to delivery_followup_workdays working days (Mon-Fri) after '
        'it, and that window ended before as_of.',
-       zh='交付（{value}）后 {limit} 个工作日内没有回访',
-       en='No follow-up visit within {limit} working days of delivery ({value})',
+       zh='{customer}：交付（{value}）后 {limit} 个工作日内没有回访',
+       en='{customer}: No follow-up visit within {limit} working days of delivery ({value})',
        forms=("pipeline", "visits"), relates_by=(CUSTOMER.on("pipeline", "visits"),),
        settings=("delivery_followup_workdays",),
        as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4)
@@ -903,8 +903,8 @@ def _naive(moment: dt.datetime) -> dt.datetime:
 @rule("entry-late", WARNING,
        'a needs or negotiation row first seen by the store more than entry_hours after the end of the '
        'meeting day (the form has no time of day); ``hours`` rounded up. Rows never stored: skipped.',
-       zh='{value} 的记录在 {hours} 小时后才录入（应在 {limit} 小时内）',
-       en='The record of {value} was entered {hours} hours later (due within {limit})',
+       zh='{customer}：{value} 的记录在 {hours} 小时后才录入（应在 {limit} 小时内）',
+       en='{customer}: The record of {value} was entered {hours} hours later (due within {limit})',
        forms=("needs", "negotiations"), settings=("entry_hours",))
 def check_entry_late(rows: Rows) -> Iterator[Finding]:
     limit = rows.ctx.config.entry_hours
@@ -979,8 +979,8 @@ def check_collection_plan(rows: Rows) -> Iterator[Finding]:
 @rule("collection-overdue", WARNING,
        "an instalment's 计划回款日期 is before as_of and less than its 计划金额 has been received; ``days`` "
        "= as_of - 计划回款日期, ``missing`` the amount still to come.",
-       zh='{value} 应回款，已逾期 {days} 天，尚欠 {missing} 万元',
-       en='Due on {value}: {days} days overdue, {missing} (10k CNY) still to come',
+       zh='{customer}：{value} 应回款，已逾期 {days} 天，尚欠 {missing} 万元',
+       en='{customer}: Due on {value}, {days} days overdue, {missing} (10k CNY) still to come',
        forms=("collections",), as_of={"collections": "planned_date"}, daily=True)
 def check_collection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("collections"):

@@ -41,14 +41,14 @@ from .schema import FieldSpec, Schema, SheetSpec, load_schema
 from .values import is_blank
 
 MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
 LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
            "_columns", "_unread", "_customer_key"]
 SNAPSHOT_FIELDS = ["project_id", "project", "customer", "owner", "stage", "win_probability", "amount",
                    "expected_close", "forecast"]
 FINDING_COLUMNS = ["file_id", "form", "sheet", "row", "column_letter", "field", "code", "severity", "customer",
-                   "rep", "value", "message_zh", "message_en"]
+                   "rep", "value", "message_zh", "message_en", "row_key"]
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
@@ -933,6 +933,13 @@ def _v4_loose_customer_key(store: Store) -> None:
     _v3_identity(store)
 
 
+def _v5_finding_key(store: Store) -> None:
+    """v5: a finding keeps its row's own key (contract, project, or rep and month) beside its
+    customer, which is now always the customer's name. Findings stored before keep no key."""
+    if "row_key" not in store._columns("findings"):
+        store._run("ALTER TABLE findings ADD COLUMN row_key TEXT")
+
+
 MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key, 3: _v3_identity,
-                                                  4: _v4_loose_customer_key}
+                                                  4: _v4_loose_customer_key, 5: _v5_finding_key}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "one migration per schema version"

@@ -4,9 +4,9 @@
 formats); ``write_summary`` lays them out with xlsxwriter, and the live Excel book writes
 the same tables into an open workbook. Sheets: 汇总 (KPIs, charts, tables), 商机变化 (the
 weekly review: the open pipeline's bridge, changed and stalled deals, the weekly trend), 待跟进
-(follow-ups due and overdue), 数据质量 (findings per rep and by problem) and 回款 (receivables
-per rep and by age, instalments overdue and due within 30 days, with two charts). Labels that name a
-threshold take it from the summary's config.
+(follow-ups due and overdue), 数据质量 (findings per rep and by problem; each row to fix, by customer
+and key) and 回款 (receivables per rep and by age, instalments overdue and due within 30 days, with
+two charts). Labels that name a threshold take it from the summary's config.
 
 Charts reference the cells of the tables on the sheet, so a manager who edits a number
 sees the chart follow, and the numbers behind every chart are visible.
@@ -300,6 +300,9 @@ def _quality_tables(s: Summary, t: _Words) -> list[Table]:
         Table("quality_codes", t("按问题类型", "By problem"), [t("问题", "Problem"), t("数量", "Count"),
                                                              t("问题代码", "Code")],
               by_code, ["text", "int", "text"], sheet="quality"),
+        Table("quality_rows", t("待修正的行", "Rows to fix"),
+              [t("客户", "Customer"), t("销售", "Rep"), t("编号", "Key"), t("问题", "Problem")],
+              [[q.customer, q.rep, q.key, q.message[t.lang]] for q in s.to_fix], ["text"] * 4, sheet="quality"),
     ]
 
 
