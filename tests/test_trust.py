@@ -83,6 +83,24 @@ def test_the_copy_is_the_later_file_whatever_its_name(inbox, tmp_path):
         ("A 张三.xlsx", "file-duplicate")]
 
 
+def test_a_record_sent_in_two_files_is_counted_once_and_an_error_on_the_later_file(inbox, tmp_path):
+    later = make_workbook(inbox, {"pipeline": [deal("XM-2", 50), deal("XM-5", 10)]}, "A 张三 补充.xlsx")
+    os.utime(later, (0, os.stat(inbox / "张三 5月.xlsx").st_mtime + 60))     # sorts first, saved later
+    out = tmp_path / "out"
+    result = merge(inbox, out, "--lang", "en")
+    assert result.exit_code == 1, result.output                      # an error: a row quarantined
+    assert "The same record as 张三 5月.xlsx!商机跟踪 row 3 (in another file): remove one of the copies" in result.output
+    report = json.loads(invoke("validate", inbox, "--format", "json", "--as-of", AS_OF).output)
+    assert [(f["file"], f["row"], f["severity"]) for f in report["findings"] if f["code"] == "duplicate-record"] == [
+        ("A 张三 补充.xlsx", 2, "error")]
+    # 张三 25 + 50, 李四 40, the new XM-5 10: the second XM-2 is out of the totals until one copy goes
+    assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(125)
+    later.unlink()
+    make_workbook(inbox, {"pipeline": [deal("XM-5", 10)]}, "A 张三 补充.xlsx")
+    assert merge(inbox, out).exit_code == 0
+    assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(125)
+
+
 # 2. An empty or shrunken inbox
 def test_an_empty_inbox_is_refused_and_nothing_changes(inbox, tmp_path):
     out = tmp_path / "out"

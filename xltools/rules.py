@@ -72,6 +72,8 @@ class RuleContext:
     """File -> its rank in "who came first" between rows first seen together: its modification time
     (validate), or its id in the store (merge records new files in modification-time order, so an
     edit never moves a file's rank)."""
+    file_times: dict[str, float] = field(default_factory=dict)
+    """File -> its modification time: which of two copies of a record is the later one."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -361,27 +363,52 @@ def _natural_key(rows: Rows, record: Record) -> tuple | None:
     return tuple(parts)
 
 
+NATURAL_KEYS = (CUSTOMER, CONTRACT, PROJECT, TARGET_REP)
+"""The keys covering every form's natural key (forms.yaml ``natural_key``)."""
+
+
+def _by_natural_key(rows: Rows) -> Iterator[tuple[str, list[Record]]]:
+    """Each form's rows sharing one natural key, when more than one does (in row order)."""
+    for form, records in rows.by_form.items():
+        for group in _group(records, lambda r: _natural_key(rows, r)).values():
+            if len(group) > 1:
+                yield form, group
+
+
+def _place(record: Record) -> str:
+    return f"{record.file}!{record.sheet} row {record.row}"
+
+
 @rule("duplicate-row", WARNING,
-       "a form's natural key appears twice across all files (customer names compared by customer_key); "
+       "a form's natural key appears twice within one file (customer names compared by customer_key); "
        'reported on each later row, ``other`` = "file!sheet row N" of the first. In customer information '
        'the key includes the rep: one customer claimed by two reps is a duplicate-claim, not a duplicate '
-       'row.',
+       'row. The same key in two files is a duplicate-record.',
        zh='与 {other} 重复',
        en='Duplicates {other}',
-       forms=ALL_FORMS, relates_by=(CUSTOMER, CONTRACT, PROJECT, TARGET_REP))
+       forms=ALL_FORMS, relates_by=NATURAL_KEYS)
 def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
-    for form, records in rows.by_form.items():
-        first: dict[tuple, Record] = {}
-        for r in records:
-            key = _natural_key(rows, r)
-            if key is None:
-                continue
-            if key in first:
-                o = first[key]
-                yield _finding("duplicate-row", r, rows.spec(form).natural_key[0],
-                               other=f"{o.file}!{o.sheet} row {o.row}")
-            else:
-                first[key] = r
+    for form, group in _by_natural_key(rows):
+        for records in _group(group, lambda r: r.file).values():
+            for r in records[1:]:
+                yield _finding("duplicate-row", r, rows.spec(form).natural_key[0], other=_place(records[0]))
+
+
+@rule("duplicate-record", ERROR,
+       "a form's natural key (forms.yaml ``natural_key``) appears in two or more files: the same record "
+       "sent twice (a re-sent or re-saved copy). The first file (modified earlier, then by name; in a store, "
+       "the one recorded first) keeps it; each row of a later file is reported and quarantined until one "
+       'copy is removed. ``other`` = "file!sheet row N" of the kept row.',
+       zh='与 {other} 是同一条记录（另一个文件中已有），请删除其中一份',
+       en='The same record as {other} (in another file): remove one of the copies',
+       forms=ALL_FORMS, relates_by=NATURAL_KEYS)
+def check_duplicate_records(rows: Rows) -> Iterator[Finding]:
+    rank = rows.ctx.file_times
+    for form, group in _by_natural_key(rows):
+        first = min(group, key=lambda r: (rank.get(r.file, math.inf), r.file, rows.order[id(r)]))
+        for r in group:
+            if r.file != first.file:
+                yield _finding("duplicate-record", r, rows.spec(form).natural_key[0], other=_place(first))
 
 
 def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
