@@ -101,6 +101,36 @@ def test_a_record_sent_in_two_files_is_counted_once_and_an_error_on_the_later_fi
     assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(125)
 
 
+# 3. Money left out of the totals
+def approval(contract_id: str, amount: float) -> dict:
+    """A contract passed by the sales manager, waiting at 法务审核."""
+    return {"contract_id": contract_id, "customer": "深圳市华络通信有限公司", "amount": amount, "submitter": "王五",
+            "submitted": dt.date(2024, 3, 1), "step": "销售经理审核", "decision": "同意", "decided": dt.date(2024, 3, 2)}
+
+
+def test_money_left_out_is_listed_and_counted(inbox, tmp_path):
+    # A 30万 contract lacks 总经理审批 in its chain (approval-authority: quarantined); a 10万 one needs none.
+    make_workbook(inbox, {"contracts": [approval("HT-202403030", 30), approval("HT-202403010", 10)]}, "王五 合同.xlsx")
+    later = make_workbook(inbox, {"pipeline": [deal("XM-2", 50)]}, "A 张三 补充.xlsx")
+    os.utime(later, (0, os.stat(inbox / "张三 5月.xlsx").st_mtime + 60))     # XM-2 again: duplicate-record
+    out = tmp_path / "out"
+    assert merge(inbox, out).exit_code == 1
+    model = json.loads(invoke("rollup", "--store", out / "s.db", "--as-of", AS_OF, "--json").output)
+    assert model["left_out"] == [
+        {"form": "pipeline", "code": "duplicate-record", "rows": 1, "amount": 50},
+        {"form": "contracts", "code": "approval-authority", "rows": 1, "amount": 30}]
+    assert model["pipeline"]["open_amount"] == 115                        # 25 + 50 + 40: the copy left out
+    assert [(p["contract_id"], p["amount"], p["quarantined"]) for p in model["contracts"]["pending"]] == [
+        ("HT-202403010", 10, False), ("HT-202403030", 30, True)]
+    # The summary's first sheet says it, and flags the contract where the general manager looks
+    assert invoke("rollup", "--store", out / "s.db", "--as-of", AS_OF, "--out", out / "summary.xlsx").exit_code == 0
+    import openpyxl
+    ws = openpyxl.load_workbook(out / "summary.xlsx")["汇总"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "未计入合计的数据：2 行，80.00 万元（明细见主表“待修正”与本工作簿“数据质量”）" in texts
+    assert texts.count("待修正，未计入合计") == 1 and "HT-202403030" in texts
+
+
 # 2. An empty or shrunken inbox
 def test_an_empty_inbox_is_refused_and_nothing_changes(inbox, tmp_path):
     out = tmp_path / "out"
