@@ -131,6 +131,20 @@ def test_money_left_out_is_listed_and_counted(inbox, tmp_path):
     assert texts.count("待修正，未计入合计") == 1 and "HT-202403030" in texts
 
 
+# customer-unknown suggests the registered name
+def test_an_unknown_customer_gets_the_likely_registered_name(tmp_path):
+    box = tmp_path / "inbox"
+    make_workbook(box, {"customers": [customer("苏州恒达机械制造有限公司", "张三"), customer("深圳市华络通信有限公司", "张三")],
+                        "pipeline": [deal("XM-1", 25, customer="恒达机电"), deal("XM-2", 10, customer="明月集团")]},
+                  "张三.xlsx")
+    report = json.loads(invoke("validate", box, "--format", "json", "--as-of", AS_OF).output)
+    unknown = {f["value"]: f["message"] for f in report["findings"] if f["code"] == "customer-unknown"}
+    assert unknown == {"恒达机电": "客户“恒达机电”不在客户信息表中，您是否指 苏州恒达机械制造有限公司？",
+                       "明月集团": "客户“明月集团”不在客户信息表中"}      # nothing like it: no guess
+    english = invoke("validate", box, "--lang", "en", "--as-of", AS_OF).output
+    assert "Customer '恒达机电' is not in customer information. Did you mean 苏州恒达机械制造有限公司?" in english
+
+
 # 2. An empty or shrunken inbox
 def test_an_empty_inbox_is_refused_and_nothing_changes(inbox, tmp_path):
     out = tmp_path / "out"

@@ -28,6 +28,7 @@ Findings come back sorted by file, form (schema order), sheet, row, column and r
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -66,8 +67,8 @@ class RuleContext:
     as_of: dt.date
     watched_since: dict[str, dt.datetime] = field(default_factory=dict)
     """File -> when the store first saw it. Rows already there then have no known entry time."""
-    known_customers: set[str] | None = None
-    """Every customer in customer information, when the rules see only part of the rows."""
+    known_customers: dict[str, str] | None = None
+    """Every customer in customer information (key -> registered name), when the rules see only part of the rows."""
     file_order: dict[str, float] = field(default_factory=dict)
     """File -> its rank in "who came first" between rows first seen together: its modification time
     (validate), or its id in the store (merge records new files in modification-time order, so an
@@ -223,9 +224,17 @@ class Rows:
         return Text(zh=value, en=value)
 
     @cached_property
+    def customer_names(self) -> dict[str, str]:
+        """Customer key -> its registered name (the first customer-information row naming it)."""
+        names = dict(self.ctx.known_customers or {})
+        for r in self.of("customers"):
+            if _cust(r):
+                names.setdefault(_cust(r), clean_text(r.get("customer")))
+        return names
+
+    @cached_property
     def customer_keys(self) -> set[str]:
-        found = {k for r in self.of("customers") if (k := _cust(r))}
-        return found | self.ctx.known_customers if self.ctx.known_customers is not None else found
+        return set(self.customer_names)
 
     @cached_property
     def grades(self) -> dict[str, str]:
@@ -811,11 +820,11 @@ def check_commit_gate(rows: Rows) -> Iterator[Finding]:
 @rule("customer-unknown", WARNING,
        'a row of any form but customers/targets names a customer not in customer information; only when '
        'the run has customer rows.',
-       zh='客户“{value}”不在客户信息表中',
-       en="Customer '{value}' is not in customer information",
+       zh='客户“{value}”不在客户信息表中{hint}',
+       en="Customer '{value}' is not in customer information{hint}",
        forms=ALL_FORMS, relates_by=(CUSTOMER, CUSTOMER_INFORMATION))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
-    known = rows.customer_keys
+    known = rows.customer_names
     if not known:
         return                                # no customer information in this run to compare with
     for r in rows.records:
@@ -823,7 +832,16 @@ def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
         if r.form == "customers" or spec.customer_field != "customer":
             continue
         if _cust(r) and _cust(r) not in known:
-            yield _finding("customer-unknown", r, "customer")
+            yield _finding("customer-unknown", r, "customer", hint=_did_you_mean(_cust(r), known))
+
+
+def _did_you_mean(key: str, known: dict[str, str]) -> Text | str:
+    """The registered name closest to a customer key (a typo, a word more or less), else nothing."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    name = known[close[0]]
+    return Text(zh=f"，您是否指 {name}？", en=f". Did you mean {name}?")
 
 
 def _latest_prices(rows: Rows) -> dict[str, float]:
