@@ -73,6 +73,25 @@ def test_a_resent_identical_copy_is_counted_once(inbox, tmp_path):
     assert summary.pipeline.open_amount == pytest.approx(115)
 
 
+def test_a_resaved_copy_with_the_same_cells_is_counted_once(inbox, tmp_path):
+    import openpyxl
+    original = inbox / "张三 5月.xlsx"
+    copy = inbox / "张三 5月(1).xlsx"
+    book = openpyxl.load_workbook(original)
+    book.properties.lastModifiedBy = "微信"                  # re-saved: other bytes, the same cells
+    book.save(copy)
+    assert copy.read_bytes() != original.read_bytes()
+    os.utime(copy, (0, os.stat(original).st_mtime + 60))
+    out = tmp_path / "out"
+    result = merge(inbox, out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "file-duplicate           Identical to 张三 5月.xlsx (a re-sent copy): skipped" in result.output
+    report = json.loads(invoke("validate", inbox, "--format", "json", "--as-of", AS_OF).output)
+    assert [(f["file"], f["code"]) for f in report["findings"] if f["file"] == "张三 5月(1).xlsx"] == [
+        ("张三 5月(1).xlsx", "file-duplicate")]
+    assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(115)     # 25 + 50 + 40
+
+
 def test_the_copy_is_the_later_file_whatever_its_name(inbox, tmp_path):
     original = inbox / "张三 5月.xlsx"
     copy = inbox / "A 张三.xlsx"                          # sorts first, but saved later
