@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import os
 import shutil
 import subprocess
 import sys
@@ -88,7 +89,9 @@ def test_wrong_extension_is_read_by_content_with_a_note(libreoffice, tmp_path):
     original = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "李四")]}, "李四.xlsx")
     # A second workbook for the .et: a byte-identical copy would be skipped as a re-sent file.
     other = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "王五")]}, "王五.xlsx")
-    xls, other_xls = libreoffice([original, other], "xls", tmp_path / "conv")
+    # And a third for the .xls content: LibreOffice's .xls of 李四.xlsx has its very cells (a re-saved copy).
+    third = make_workbook(tmp_path / "made", {"customers": [customer("北京恒通物流有限公司", "赵六")]}, "赵六.xlsx")
+    xls, other_xls, resaved = libreoffice([third, other, original], "xls", tmp_path / "conv")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(xls, inbox / "xls内容.xlsx")
@@ -104,6 +107,16 @@ def test_wrong_extension_is_read_by_content_with_a_note(libreoffice, tmp_path):
     [copy] = annotate(validate([inbox / "xlsx内容.xls"], as_of=SPEC.as_of), tmp_path / "checked")
     assert (inbox / "xlsx内容.xls").read_bytes() == original.read_bytes()
     assert copy.name == "xlsx内容.xlsx" and openpyxl.load_workbook(copy)["客户信息"]["A2"].value == "北京恒通物流有限公司"
+    # The same cells re-saved as .xls beside the original: skipped as a re-sent copy.
+    resent = tmp_path / "resent"
+    resent.mkdir()
+    shutil.copy(original, resent / "李四.xlsx")
+    shutil.copy(resaved, resent / "李四(1).xls")
+    os.utime(resent / "李四(1).xls", (0, os.stat(resent / "李四.xlsx").st_mtime + 60))
+    batch = read_batch([resent])
+    assert {f.path: f.status for f in batch.files} == {"李四.xlsx": "ok", "李四(1).xls": "skipped"}
+    assert [(f.file, f.code) for f in batch.findings] == [("李四(1).xls", "file-duplicate")]
+    assert len(batch.records) == 1
 
 
 @pytest.mark.libreoffice

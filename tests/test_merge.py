@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import os
 import subprocess
 import sqlite3
 import sys
@@ -89,13 +90,15 @@ def test_prune_deletes_the_rows_of_removed_files(inbox, tmp_path):
 
 
 def test_the_same_row_in_two_files_is_reported_not_doubled(inbox, tmp_path):
-    make_workbook(inbox, {"visits": [visit("华络通信", "张三", D)]}, "副本.xlsx")
+    copy = make_workbook(inbox, {"visits": [visit("华络通信", "张三", D)]}, "副本.xlsx")
+    os.utime(copy, (0, (inbox / "华南" / "张三.xlsx").stat().st_mtime + 60))
     result = run(inbox, tmp_path)
-    # Files are read in path order (副本 before 华南/张三), so the later copy is 张三's row.
-    [dup] = [f for f in result.report.findings if f.code == "duplicate-row"]
-    assert (dup.file, dup.sheet, dup.row) == ("华南/张三.xlsx", "客户回访", 2)
-    assert dup.message("en") == "Duplicates 副本.xlsx!客户回访 row 2"
-    assert len(table(tmp_path, "visits", "customer")) == 2          # both kept, one flagged: nothing doubled silently
+    # 副本 was saved last, so it is the later copy, whatever the path order (副本 before 华南/张三).
+    [dup] = [f for f in result.report.findings if f.code == "duplicate-record"]
+    assert (dup.file, dup.sheet, dup.row) == ("副本.xlsx", "客户回访", 2)
+    assert dup.message("en") == "The same record as 华南/张三.xlsx!客户回访 row 2 (in another file): remove one of the copies"
+    statuses = sorted(s for s, in table(tmp_path, "visits", "_status"))
+    assert statuses == ["merged", "quarantined"]                    # both kept, the copy out of the totals
 
 
 def test_lineage_is_kept(inbox, tmp_path):

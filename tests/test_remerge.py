@@ -10,6 +10,7 @@ in test_rules/test_merge.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import shutil
 import sqlite3
@@ -90,10 +91,11 @@ def test_a_targets_row_duplicated_in_a_new_file(tmp_path):
     make_workbook(inbox, {"targets": [target]}, "指标.xlsx")
     merge([inbox], store, as_of=DAY, write_master_file=False)
     # Another row too: a byte-identical copy would be skipped as a re-sent file (file-duplicate).
-    make_workbook(inbox, {"targets": [target, {**target, "rep": "李四"}]}, "指标-补充.xlsx")
+    extra = make_workbook(inbox, {"targets": [target, {**target, "rep": "李四"}]}, "指标-补充.xlsx")
+    os.utime(extra, (0, (inbox / "指标.xlsx").stat().st_mtime - 60))      # saved before 指标, sent after it
     again = merge([inbox], store, as_of=DAY, write_master_file=False)
-    assert [(f.code, f.file) for f in again.report.findings if f.code == "duplicate-row"] == [
-        ("duplicate-row", "指标.xlsx")]                  # the inbox's order: 指标-补充 comes first
+    assert [(f.code, f.file) for f in again.report.findings if f.code.startswith("duplicate-")] == [
+        ("duplicate-record", "指标.xlsx")]               # the later copy by modification time: the stored file
     assert_same_as_fresh(inbox, store, tmp_path, DAY, "targets")
 
 
@@ -207,13 +209,13 @@ def test_every_rule_declares_what_it_reads():
 
 
 def test_a_rule_relating_rows_by_an_undeclared_key_breaks_the_re_merge(tmp_path, monkeypatch):
-    """Without its target-rep key, duplicate-row is not re-checked on the old targets file."""
+    """Without its target-rep key, duplicate-record is not re-checked on the old targets file."""
     from dataclasses import replace
 
     from xltools import rules
-    undeclared = replace(rules.RULES["duplicate-row"], relates_by=(rules.CUSTOMER,))
-    monkeypatch.setitem(rules.RULES, "duplicate-row", undeclared)
-    with pytest.raises(AssertionError, match="duplicate-row"):
+    for code in ("duplicate-row", "duplicate-record"):        # the two rules declaring target-rep
+        monkeypatch.setitem(rules.RULES, code, replace(rules.RULES[code], relates_by=(rules.CUSTOMER,)))
+    with pytest.raises(AssertionError, match="duplicate-record"):
         test_a_targets_row_duplicated_in_a_new_file(tmp_path)
 
 

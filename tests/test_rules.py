@@ -200,10 +200,14 @@ def test_duplicate_row_matches_customer_names_loosely(tmp_path):
     assert found[0].params["other"] == "张三.xlsx!客户信息 row 2"
 
 
-def test_duplicate_row_across_files(tmp_path):
-    files = {"张三.xlsx": {"visits": [visit()]}, "张三-2.xlsx": {"visits": [visit(customer=FULL), visit(date=d(3, 30))]}}
+def test_the_same_record_in_two_files_is_an_error_on_the_later_file(tmp_path):
+    # Without modification times the files rank by name: 张三-1 keeps the visit.
+    files = {"张三-1.xlsx": {"visits": [visit()]}, "张三-2.xlsx": {"visits": [visit(customer=FULL), visit(date=d(3, 30))]}}
     found = check(tmp_path, files=files)
-    assert [(f.file, f.cell) for f in found if f.code == "duplicate-row"] == [("张三-2.xlsx", "A2")]
+    assert [f.code for f in found if f.code.startswith("duplicate-")] == ["duplicate-record"]
+    [dup] = [f for f in found if f.code == "duplicate-record"]
+    assert (dup.file, dup.cell, dup.severity) == ("张三-2.xlsx", "A2", "error")
+    assert dup.params["other"] == "张三-1.xlsx!客户回访 row 2"
 
 
 def test_same_customer_of_two_reps_is_a_claim_not_a_duplicate_row(tmp_path):

@@ -195,7 +195,7 @@ def test_other_tables_hold_the_summary(book, summary):
     ws = book["汇总"]
     assert table_rows(ws, "待审批合同")[1] == [
         [p.customer, p.contract_id, p.submitter, p.amount, dt.datetime.combine(p.submitted, dt.time()),
-         p.days_waiting, p.step] for p in summary.contracts.pending]
+         p.days_waiting, p.step, "待修正，未计入合计" if p.quarantined else ""] for p in summary.contracts.pending]
     # Amount, received, rate, rebate on received, approval: nothing received yet, no application
     assert [r[2:] for r in table_rows(ws, "合同返点")[1]] == [
         [19.99, 0, 5, 0, "未申请"], [20, 0, 8, 0, "未申请"], [100, 0, 10, 0, "未申请"]]

@@ -73,6 +73,25 @@ def test_a_resent_identical_copy_is_counted_once(inbox, tmp_path):
     assert summary.pipeline.open_amount == pytest.approx(115)
 
 
+def test_a_resaved_copy_with_the_same_cells_is_counted_once(inbox, tmp_path):
+    import openpyxl
+    original = inbox / "张三 5月.xlsx"
+    copy = inbox / "张三 5月(1).xlsx"
+    book = openpyxl.load_workbook(original)
+    book.properties.lastModifiedBy = "微信"                  # re-saved: other bytes, the same cells
+    book.save(copy)
+    assert copy.read_bytes() != original.read_bytes()
+    os.utime(copy, (0, os.stat(original).st_mtime + 60))
+    out = tmp_path / "out"
+    result = merge(inbox, out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "file-duplicate           Identical to 张三 5月.xlsx (a re-sent copy): skipped" in result.output
+    report = json.loads(invoke("validate", inbox, "--format", "json", "--as-of", AS_OF).output)
+    assert [(f["file"], f["code"]) for f in report["findings"] if f["file"] == "张三 5月(1).xlsx"] == [
+        ("张三 5月(1).xlsx", "file-duplicate")]
+    assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(115)     # 25 + 50 + 40
+
+
 def test_the_copy_is_the_later_file_whatever_its_name(inbox, tmp_path):
     original = inbox / "张三 5月.xlsx"
     copy = inbox / "A 张三.xlsx"                          # sorts first, but saved later
@@ -81,6 +100,68 @@ def test_the_copy_is_the_later_file_whatever_its_name(inbox, tmp_path):
     report = json.loads(invoke("validate", inbox, "--format", "json", "--as-of", AS_OF).output)
     assert [(f["file"], f["code"]) for f in report["findings"] if not f["code"].startswith("stage-gate-")] == [
         ("A 张三.xlsx", "file-duplicate")]
+
+
+def test_a_record_sent_in_two_files_is_counted_once_and_an_error_on_the_later_file(inbox, tmp_path):
+    later = make_workbook(inbox, {"pipeline": [deal("XM-2", 50), deal("XM-5", 10)]}, "A 张三 补充.xlsx")
+    os.utime(later, (0, os.stat(inbox / "张三 5月.xlsx").st_mtime + 60))     # sorts first, saved later
+    out = tmp_path / "out"
+    result = merge(inbox, out, "--lang", "en")
+    assert result.exit_code == 1, result.output                      # an error: a row quarantined
+    assert "The same record as 张三 5月.xlsx!商机跟踪 row 3 (in another file): remove one of the copies" in result.output
+    report = json.loads(invoke("validate", inbox, "--format", "json", "--as-of", AS_OF).output)
+    assert [(f["file"], f["row"], f["severity"]) for f in report["findings"] if f["code"] == "duplicate-record"] == [
+        ("A 张三 补充.xlsx", 2, "error")]
+    # 张三 25 + 50, 李四 40, the new XM-5 10: the second XM-2 is out of the totals until one copy goes
+    assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(125)
+    later.unlink()
+    make_workbook(inbox, {"pipeline": [deal("XM-5", 10)]}, "A 张三 补充.xlsx")
+    assert merge(inbox, out).exit_code == 0
+    assert rollup(out / "s.db").pipeline.open_amount == pytest.approx(125)
+
+
+# 3. Money left out of the totals
+def approval(contract_id: str, amount: float) -> dict:
+    """A contract passed by the sales manager, waiting at 法务审核."""
+    return {"contract_id": contract_id, "customer": "深圳市华络通信有限公司", "amount": amount, "submitter": "王五",
+            "submitted": dt.date(2024, 3, 1), "step": "销售经理审核", "decision": "同意", "decided": dt.date(2024, 3, 2)}
+
+
+def test_money_left_out_is_listed_and_counted(inbox, tmp_path):
+    # A 30万 contract lacks 总经理审批 in its chain (approval-authority: quarantined); a 10万 one needs none.
+    make_workbook(inbox, {"contracts": [approval("HT-202403030", 30), approval("HT-202403010", 10)]}, "王五 合同.xlsx")
+    later = make_workbook(inbox, {"pipeline": [deal("XM-2", 50)]}, "A 张三 补充.xlsx")
+    os.utime(later, (0, os.stat(inbox / "张三 5月.xlsx").st_mtime + 60))     # XM-2 again: duplicate-record
+    out = tmp_path / "out"
+    assert merge(inbox, out).exit_code == 1
+    model = json.loads(invoke("rollup", "--store", out / "s.db", "--as-of", AS_OF, "--json").output)
+    assert model["left_out"] == [
+        {"form": "pipeline", "code": "duplicate-record", "rows": 1, "amount": 50},
+        {"form": "contracts", "code": "approval-authority", "rows": 1, "amount": 30}]
+    assert model["pipeline"]["open_amount"] == 115                        # 25 + 50 + 40: the copy left out
+    assert [(p["contract_id"], p["amount"], p["quarantined"]) for p in model["contracts"]["pending"]] == [
+        ("HT-202403010", 10, False), ("HT-202403030", 30, True)]
+    # The summary's first sheet says it, and flags the contract where the general manager looks
+    assert invoke("rollup", "--store", out / "s.db", "--as-of", AS_OF, "--out", out / "summary.xlsx").exit_code == 0
+    import openpyxl
+    ws = openpyxl.load_workbook(out / "summary.xlsx")["汇总"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "未计入合计的数据：2 行，80.00 万元（明细见主表“待修正”与本工作簿“数据质量”）" in texts
+    assert texts.count("待修正，未计入合计") == 1 and "HT-202403030" in texts
+
+
+# customer-unknown suggests the registered name
+def test_an_unknown_customer_gets_the_likely_registered_name(tmp_path):
+    box = tmp_path / "inbox"
+    make_workbook(box, {"customers": [customer("苏州恒达机械制造有限公司", "张三"), customer("深圳市华络通信有限公司", "张三")],
+                        "pipeline": [deal("XM-1", 25, customer="恒达机电"), deal("XM-2", 10, customer="明月集团")]},
+                  "张三.xlsx")
+    report = json.loads(invoke("validate", box, "--format", "json", "--as-of", AS_OF).output)
+    unknown = {f["value"]: f["message"] for f in report["findings"] if f["code"] == "customer-unknown"}
+    assert unknown == {"恒达机电": "客户“恒达机电”不在客户信息表中，您是否指 苏州恒达机械制造有限公司？",
+                       "明月集团": "客户“明月集团”不在客户信息表中"}      # nothing like it: no guess
+    english = invoke("validate", box, "--lang", "en", "--as-of", AS_OF).output
+    assert "Customer '恒达机电' is not in customer information. Did you mean 苏州恒达机械制造有限公司?" in english
 
 
 # 2. An empty or shrunken inbox

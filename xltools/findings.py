@@ -67,6 +67,7 @@ TITLES = {k: Text(zh=zh, en=en) for k, (zh, en) in {
     "required": ("必填项为空", "Required value missing"), "type": ("类型不对", "Wrong type"),
     "enum": ("不在可选范围", "Not a listed value"), "range": ("超出范围", "Out of range"),
     "format": ("格式不对", "Wrong format"), "duplicate-row": ("重复行", "Duplicate row"),
+    "duplicate-record": ("同一记录在两个文件中", "Same record in two files"),
     "weights-sum": ("决策链权重不为 100%", "Decision weights not 100%"),
     "decision-maker-missing": ("决策链缺少决策人", "No decision maker"),
     "solution-incomplete": ("方案模块不全", "Proposal incomplete"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from functools import partial
@@ -108,20 +109,45 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
                             on_done=progress)
     for result, outcome in zip(todo, outcomes):
         _take(batch, result, outcome)
+    _skip_resaved_copies(batch, todo)
     return batch
 
 
 def _skip_copies(batch: Batch) -> None:
     """A file with the very bytes of another (a re-sent copy such as ``5月(1).xlsx``) is skipped
     with a note naming the original: the earliest by modification time, then by name."""
+    _skip_duplicates(batch, [r for r in batch.files if r.status == "ok"], lambda r: r.sha256)
+
+
+def _skip_resaved_copies(batch: Batch, read: list[FileResult]) -> None:
+    """A file read with the very cells of another read now (a copy re-saved, so its bytes differ)
+    is skipped the same way, its rows and findings dropped. A copy of a file the store holds
+    unchanged is not read against it: its rows meet that file's as duplicate-record errors."""
+    cells: dict[str, list] = defaultdict(list)
+    for r in batch.records:
+        cells[r.file].append((r.form, r.sheet, r.row, sorted((k, repr(v)) for k, v in r.values.items())))
+    read = [r for r in read if r.status == "ok" and cells.get(r.path)]
+    copies = _skip_duplicates(batch, read, lambda r: repr(cells[r.path]))
+    for result in read:
+        if result.path in copies:
+            result.sheets, result.rows = [], 0
+    batch.records = [r for r in batch.records if r.file not in copies]
+    batch.findings = [f for f in batch.findings if f.file not in copies or f.code == "file-duplicate"]
+
+
+def _skip_duplicates(batch: Batch, candidates: list[FileResult], content: Callable[[FileResult], str]) -> set[str]:
+    """Skip each file whose ``content`` equals an earlier one's (by modification time, then name),
+    with a note naming the original; returns the skipped paths."""
     originals: dict[str, FileResult] = {}
-    candidates = [r for r in batch.files if r.status == "ok"]
+    skipped = set()
     for result in sorted(candidates, key=lambda r: (r.abspath.stat().st_mtime, r.path)):
-        original = originals.setdefault(result.sha256, result)
+        original = originals.setdefault(content(result), result)
         if original is not result:
             result.status = "skipped"
             result.reason_zh, result.reason_en = f"与 {original.path} 内容相同", f"identical to {original.path}"
             batch.findings.append(Finding("file-duplicate", result.path, params={"original": original.path}))
+            skipped.add(result.path)
+    return skipped
 
 
 def _take(batch: Batch, result: FileResult, outcome) -> None:

@@ -323,8 +323,9 @@ def _check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: d
     records = _in_inbox_order(batch.records + stored, batch)
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
-    known = None if changed is None else db.customer_keys(list(ids.values()), ["customers"])
-    context = RuleContext(load_schema(), config, as_of, since, known, file_order=ids)
+    known = None if changed is None else db.customer_names(list(ids.values()))
+    context = RuleContext(load_schema(), config, as_of, since, known, file_order=ids,
+                          file_times=file_times(batch))
     rule_findings = run_rules(records, context)
     db.replace_findings(run, "read", reread, [_finding_row(f, ids) for f in batch.findings if ids.get(f.file) in reread])
     checked = _places(records, ids)

@@ -65,7 +65,7 @@ from .config import Config, rebate_rate  # noqa: F401  (rebate_rate: its home wa
 from .conversion import Conversion, funnel_conversion
 from .model import customer_key
 from .schema import load_schema, vocabulary
-from .store import Store, is_url, open_store
+from .store import QUARANTINED, Store, is_url, open_store
 
 if TYPE_CHECKING:
     from .changes import Changes
@@ -244,6 +244,17 @@ class PendingContract:
     step: str
     submitted: dt.date | None
     days_waiting: int | None
+    quarantined: bool = False
+    """Some of its rows have errors: listed here, but out of the totals (see ``left_out``)."""
+
+
+@dataclass
+class LeftOut:
+    """Rows of one form left out of the totals (quarantined) for one reason: their first error."""
+    form: str                         # pipeline | contracts
+    code: str
+    rows: int
+    amount: float                     # 万元; a contract's amount counted once
 
 
 @dataclass
@@ -325,6 +336,8 @@ class Summary:
     """Each error and warning about a row (the 数据质量 sheet lists them), by rep, customer and key."""
     conversion: Conversion | None = None
     """Stage-to-stage conversion, days per stage, sales cycle, pipeline growth (``conversion.py``); set by ``rollup``."""
+    left_out: list[LeftOut] = field(default_factory=list)
+    """Pipeline and contract rows out of the totals (quarantined), by reason; listed in the master's 待修正."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
@@ -405,8 +418,15 @@ class _Data:
     collections: pd.DataFrame
     rebates: pd.DataFrame
     findings: pd.DataFrame
+    held: dict[str, pd.DataFrame]
+    """Form -> its quarantined rows (pipeline and contracts: the money left out)."""
     snapshots: pd.DataFrame
     runs: pd.DataFrame
+
+
+# The forms whose amounts make the totals: their dates, numbers and rep field.
+_MONEY_FORMS = {"pipeline": (["expected_close", "delivered"], ["amount", "win_probability"], "owner"),
+                "contracts": (["submitted", "decided"], ["amount"], "submitter")}
 
 
 def _load(store: Store) -> _Data:
@@ -415,19 +435,19 @@ def _load(store: Store) -> _Data:
     findings = store.findings()
     findings = findings[findings["file_id"].isin(active) | findings["file_id"].isna()]
     return _Data(
-        pipeline=_typed(store.frame("pipeline"), ["expected_close", "delivered"],
-                        ["amount", "win_probability"], "owner"),
+        pipeline=_typed(store.frame("pipeline"), *_MONEY_FORMS["pipeline"]),
         customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power", "share_of_wallet"], "owner"),
         visits=_typed(store.frame("visits"), ["date", "next_visit"], ["satisfaction"], "visitor"),
         targets=_typed(store.frame("targets"), ["month"], ["sales_target", "visits", "new_customers"], "rep"),
         objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
-        contracts=_typed(store.frame("contracts"), ["submitted", "decided"], ["amount"], "submitter"),
+        contracts=_typed(store.frame("contracts"), *_MONEY_FORMS["contracts"]),
         collections=_typed(store.frame("collections"), ["planned_date", "received_date"],
                            ["planned_amount", "received_amount"], "owner"),
         rebates=_typed(store.frame("rebates"), ["applied", "decided"], ["rate", "amount"], "applicant"),
         findings=findings.assign(rep=findings["rep"].fillna("").astype(str)),
         snapshots=_typed(store.snapshots(), ["as_of", "expected_close"], ["amount", "win_probability"], "owner"),
         runs=store.runs(),
+        held={form: _typed(store.frame(form, (QUARANTINED,)), *typing) for form, typing in _MONEY_FORMS.items()},
     )
 
 
@@ -461,6 +481,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
     month = _month(as_of)
     follow_ups = _follow_ups(data.customers, data.visits, as_of)
     states = _contract_states(data.contracts, config)
+    held = set(data.held["contracts"]["contract_id"].dropna().astype(str))
     return Summary(
         as_of=as_of,
         pipeline=_pipeline(pipe, month),
@@ -471,7 +492,8 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         win_rate=_win_rate(pipe),
         top_customers=_top_customers(pipe, data.customers),
         objections=_objections(data.objections, as_of),
-        contracts=_contracts(states, as_of),
+        contracts=_contracts(_contract_states(pd.concat([data.contracts, data.held["contracts"]]), config)
+                             if held else states, as_of, held),
         follow_ups=follow_ups,
         satisfaction_avg=_mean(_visits_to(data.visits, as_of)["satisfaction"]),
         rebates=rebates(states, data.collections, data.rebates, config),
@@ -482,6 +504,7 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         accounts=account_analysis(data.customers, pipe),
         conversion=funnel_conversion(snaps, as_of),
         activity=activity(data.customers, data.visits, data.targets, pipe, data.runs, as_of),
+        left_out=_left_out(data.held, data.findings),
         config=config,
     )
 
@@ -817,15 +840,31 @@ def _contract_state(cid: str, rows: list[dict], config: Config) -> _Contract:
                      max(agreed) if agreed and state == "approved" else None)
 
 
-def _contracts(states: list[_Contract], as_of: dt.date) -> Contracts:
+def _contracts(states: list[_Contract], as_of: dt.date, held: set[str] = frozenset()) -> Contracts:
+    """Contracts awaiting approval, quarantined ones too (flagged): the general manager must see them."""
     pending = [PendingContract(c.contract_id, c.customer, c.submitter, c.amount, c.step, c.submitted,
-                               (as_of - c.submitted).days if c.submitted else None)
+                               (as_of - c.submitted).days if c.submitted else None, c.contract_id in held)
                for c in states if c.state == "pending"]
     pending.sort(key=lambda p: (-(p.days_waiting or 0), p.contract_id))
     cycles = [(c.approved_on - c.submitted).days for c in states
               if c.state == "approved" and c.approved_on and c.submitted]
     return Contracts(pending, sum(c.state == "approved" for c in states), sum(c.state == "rejected" for c in states),
                      sum(cycles) / len(cycles) if cycles else None)
+
+
+# Money left out
+def _left_out(held: dict[str, pd.DataFrame], findings: pd.DataFrame) -> list[LeftOut]:
+    """Quarantined pipeline and contract rows by their first error (a contract's amount once)."""
+    errors = findings[findings["severity"] == "error"].drop_duplicates(["file", "form", "row"])
+    reason = {(f, form, int(row)): code for f, form, row, code
+              in errors[["file", "form", "row", "code"]].itertuples(index=False) if pd.notna(row)}
+    found = []
+    for form, rows in held.items():
+        rows = rows.assign(code=[reason.get((f, form, int(r)), "") for f, r in zip(rows["_file"], rows["_row"])])
+        for code, group in rows.groupby("code", sort=True):
+            money = group[~group.duplicated("contract_id") | group["contract_id"].isna()] if form == "contracts" else group
+            found.append(LeftOut(form, str(code), len(group), _sum(money["amount"])))
+    return found
 
 
 # Follow-ups

@@ -28,6 +28,7 @@ Findings come back sorted by file, form (schema order), sheet, row, column and r
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -66,12 +67,14 @@ class RuleContext:
     as_of: dt.date
     watched_since: dict[str, dt.datetime] = field(default_factory=dict)
     """File -> when the store first saw it. Rows already there then have no known entry time."""
-    known_customers: set[str] | None = None
-    """Every customer in customer information, when the rules see only part of the rows."""
+    known_customers: dict[str, str] | None = None
+    """Every customer in customer information (key -> registered name), when the rules see only part of the rows."""
     file_order: dict[str, float] = field(default_factory=dict)
     """File -> its rank in "who came first" between rows first seen together: its modification time
     (validate), or its id in the store (merge records new files in modification-time order, so an
     edit never moves a file's rank)."""
+    file_times: dict[str, float] = field(default_factory=dict)
+    """File -> its modification time: which of two copies of a record is the later one."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,9 +224,17 @@ class Rows:
         return Text(zh=value, en=value)
 
     @cached_property
+    def customer_names(self) -> dict[str, str]:
+        """Customer key -> its registered name (the first customer-information row naming it)."""
+        names = dict(self.ctx.known_customers or {})
+        for r in self.of("customers"):
+            if _cust(r):
+                names.setdefault(_cust(r), clean_text(r.get("customer")))
+        return names
+
+    @cached_property
     def customer_keys(self) -> set[str]:
-        found = {k for r in self.of("customers") if (k := _cust(r))}
-        return found | self.ctx.known_customers if self.ctx.known_customers is not None else found
+        return set(self.customer_names)
 
     @cached_property
     def grades(self) -> dict[str, str]:
@@ -361,27 +372,52 @@ def _natural_key(rows: Rows, record: Record) -> tuple | None:
     return tuple(parts)
 
 
+NATURAL_KEYS = (CUSTOMER, CONTRACT, PROJECT, TARGET_REP)
+"""The keys covering every form's natural key (forms.yaml ``natural_key``)."""
+
+
+def _by_natural_key(rows: Rows) -> Iterator[tuple[str, list[Record]]]:
+    """Each form's rows sharing one natural key, when more than one does (in row order)."""
+    for form, records in rows.by_form.items():
+        for group in _group(records, lambda r: _natural_key(rows, r)).values():
+            if len(group) > 1:
+                yield form, group
+
+
+def _place(record: Record) -> str:
+    return f"{record.file}!{record.sheet} row {record.row}"
+
+
 @rule("duplicate-row", WARNING,
-       "a form's natural key appears twice across all files (customer names compared by customer_key); "
+       "a form's natural key appears twice within one file (customer names compared by customer_key); "
        'reported on each later row, ``other`` = "file!sheet row N" of the first. In customer information '
        'the key includes the rep: one customer claimed by two reps is a duplicate-claim, not a duplicate '
-       'row.',
+       'row. The same key in two files is a duplicate-record.',
        zh='与 {other} 重复',
        en='Duplicates {other}',
-       forms=ALL_FORMS, relates_by=(CUSTOMER, CONTRACT, PROJECT, TARGET_REP))
+       forms=ALL_FORMS, relates_by=NATURAL_KEYS)
 def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
-    for form, records in rows.by_form.items():
-        first: dict[tuple, Record] = {}
-        for r in records:
-            key = _natural_key(rows, r)
-            if key is None:
-                continue
-            if key in first:
-                o = first[key]
-                yield _finding("duplicate-row", r, rows.spec(form).natural_key[0],
-                               other=f"{o.file}!{o.sheet} row {o.row}")
-            else:
-                first[key] = r
+    for form, group in _by_natural_key(rows):
+        for records in _group(group, lambda r: r.file).values():
+            for r in records[1:]:
+                yield _finding("duplicate-row", r, rows.spec(form).natural_key[0], other=_place(records[0]))
+
+
+@rule("duplicate-record", ERROR,
+       "a form's natural key (forms.yaml ``natural_key``) appears in two or more files: the same record "
+       "sent twice (a re-sent or re-saved copy). The first file (modified earlier, then by name; in a store, "
+       "the one recorded first) keeps it; each row of a later file is reported and quarantined until one "
+       'copy is removed. ``other`` = "file!sheet row N" of the kept row.',
+       zh='与 {other} 是同一条记录（另一个文件中已有），请删除其中一份',
+       en='The same record as {other} (in another file): remove one of the copies',
+       forms=ALL_FORMS, relates_by=NATURAL_KEYS)
+def check_duplicate_records(rows: Rows) -> Iterator[Finding]:
+    rank = rows.ctx.file_times
+    for form, group in _by_natural_key(rows):
+        first = min(group, key=lambda r: (rank.get(r.file, math.inf), r.file, rows.order[id(r)]))
+        for r in group:
+            if r.file != first.file:
+                yield _finding("duplicate-record", r, rows.spec(form).natural_key[0], other=_place(first))
 
 
 def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
@@ -784,11 +820,11 @@ def check_commit_gate(rows: Rows) -> Iterator[Finding]:
 @rule("customer-unknown", WARNING,
        'a row of any form but customers/targets names a customer not in customer information; only when '
        'the run has customer rows.',
-       zh='客户“{value}”不在客户信息表中',
-       en="Customer '{value}' is not in customer information",
+       zh='客户“{value}”不在客户信息表中{hint}',
+       en="Customer '{value}' is not in customer information{hint}",
        forms=ALL_FORMS, relates_by=(CUSTOMER, CUSTOMER_INFORMATION))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
-    known = rows.customer_keys
+    known = rows.customer_names
     if not known:
         return                                # no customer information in this run to compare with
     for r in rows.records:
@@ -796,7 +832,16 @@ def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
         if r.form == "customers" or spec.customer_field != "customer":
             continue
         if _cust(r) and _cust(r) not in known:
-            yield _finding("customer-unknown", r, "customer")
+            yield _finding("customer-unknown", r, "customer", hint=_did_you_mean(_cust(r), known))
+
+
+def _did_you_mean(key: str, known: dict[str, str]) -> Text | str:
+    """The registered name closest to a customer key (a typo, a word more or less), else nothing."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    name = known[close[0]]
+    return Text(zh=f"，您是否指 {name}？", en=f". Did you mean {name}?")
 
 
 def _latest_prices(rows: Rows) -> dict[str, float]:

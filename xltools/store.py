@@ -647,6 +647,17 @@ class Store(abc.ABC):
                                                   f"IN ({_marks(chunk)}) AND _status!=?", (*chunk, WITHDRAWN)) if k}
         return keys
 
+    def customer_names(self, file_ids: list[int]) -> dict[str, str]:
+        """Customer key -> its first registered name, from the current customer-information rows of these files."""
+        names: dict[str, str] = {}
+        for chunk in _chunks(file_ids):
+            for key, name in self._rows(f"SELECT _customer_key, customer FROM rows_customers WHERE _file_id "
+                                        f"IN ({_marks(chunk)}) AND _status!=? ORDER BY _file_id, _row",
+                                        (*chunk, WITHDRAWN)):
+                if key:
+                    names.setdefault(key, name)
+        return names
+
     def last_run(self) -> dict[str, Any] | None:
         """The latest finished merge run: its day, inboxes and counts."""
         found = self._rows("SELECT id, as_of, inboxes, counts FROM runs WHERE finished_at IS NOT NULL "

@@ -63,7 +63,7 @@ class Table:
 def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
     """Every table of the summary workbook, in the order they are laid out."""
     t = _Words(lang)
-    return [_kpi_table(summary, t), _stage_table(summary, t), _rep_table(summary, t), _rep_activity_table(summary, t),
+    return [_kpi_table(summary, t), _left_out_table(summary, t), _stage_table(summary, t), _rep_table(summary, t), _rep_activity_table(summary, t),
             _forecast_table(summary, t),
             _trend_table(summary, t), _win_table(summary, t), _top_table(summary, t), _objection_type_table(summary, t),
             _objection_overdue_table(summary, t), _contract_table(summary, t), _rebate_table(summary, t),
@@ -112,6 +112,21 @@ def _kpi_table(s: Summary, t: _Words) -> Table:
                  [[s.pipeline.open_amount, s.pipeline.weighted_amount, s.closed_won_amount, s.attainment, ca.value,
                    s.overdue_follow_ups, s.satisfaction_avg], captions],
                  ["money", "money", "money", "pct", "pct", "int", "num"], flags=flags)
+
+
+LEFT_OUT_FORMS = {"pipeline": ("商机", "Pipeline"), "contracts": ("合同", "Contracts")}
+
+
+def _left_out_table(s: Summary, t: _Words) -> Table:
+    """Money out of the totals is never out of sight: quarantined rows by reason, with where they are listed."""
+    rows = [[t(*LEFT_OUT_FORMS[o.form]), code_title(o.code, t.lang) if o.code else "", o.rows, o.amount]
+            for o in s.left_out]
+    count, money = sum(o.rows for o in s.left_out), sum(o.amount for o in s.left_out)
+    title = t(f"未计入合计的数据：{count} 行，{money:,.2f} 万元（明细见主表“待修正”与本工作簿“数据质量”）",
+              f"Left out of the totals: {count} rows, {money:,.2f} (10k CNY) (listed in the master's "
+              f"'To fix' and this workbook's 'Data quality')")
+    return Table("left_out", title, [t("表单", "Form"), t("原因", "Reason"), t("行数", "Rows"),
+                                     t("金额(万元)", "Amount (10k CNY)")], rows, ["text", "text", "int", "money"])
 
 
 def _stage_table(s: Summary, t: _Words) -> Table:
@@ -211,14 +226,16 @@ def _contract_table(s: Summary, t: _Words) -> Table:
     c = s.contracts
     cycle = "—" if c.cycle_days_avg is None else f"{c.cycle_days_avg:.1f}"
     rows = [[p.customer, p.contract_id, p.submitter, p.amount, p.submitted, p.days_waiting,
-             t.choice("contracts", "step", p.step)] for p in c.pending]
+             t.choice("contracts", "step", p.step), t("待修正，未计入合计", "to fix, left out") if p.quarantined else ""]
+            for p in c.pending]
     title = t(f"待审批合同（已批 {c.approved} 份，平均审批周期 {cycle} 天）",
               f"Contracts waiting for approval ({c.approved} approved, average cycle {cycle} days)")
     return Table("contracts_pending", title,
                  [t("客户", "Customer"), t("合同编号", "Contract"), t("提交人", "Submitter"),
                   t("合同金额(万元)", "Amount"), t("提交时间", "Submitted"), t("已等待天数", "Days waiting"),
-                  t("待审环节", "Waiting at")],
-                 rows, ["text", "text", "text", "money", "date", "int", "text"])
+                  t("待审环节", "Waiting at"), t("状态", "Status")],
+                 rows, ["text", "text", "text", "money", "date", "int", "text", "text"],
+                 flags={(i, 7) for i, p in enumerate(c.pending) if p.quarantined})
 
 
 REBATE_APPROVAL = {"approved": ("已审批", "Approved"), "pending": ("审批中", "Pending"),

@@ -38,6 +38,7 @@ def check_batch(batch: Batch, as_of: dt.date, config: Config,
 
     :param watched_since: file -> when the store first saw it (for the timeliness rule).
     """
-    context = RuleContext(load_schema(), config, as_of, watched_since or {}, file_order=file_times(batch))
+    times = file_times(batch)
+    context = RuleContext(load_schema(), config, as_of, watched_since or {}, file_order=times, file_times=times)
     findings = batch.findings + run_rules(batch.records, context)
     return Report(as_of, batch.files, findings, batch.records)
