@@ -320,7 +320,8 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     make_v1_store(store_url, backend)
     store = open_store(store_url)
     try:
-        assert store.version() == SCHEMA_VERSION == 4
+        assert store.version() == SCHEMA_VERSION == 5
+        assert [f.modified for f in store.files().values()] == [None]     # v5: not known until the file changes
         customers, targets = store.frame("customers"), store.frame("targets")
         assert customers._customer_key.tolist() == ["华络通信"]          # filled in from the customer field
         spec = store.schema.sheets["customers"]                         # v3: the row's identity
@@ -332,7 +333,7 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     finally:
         store.close()
     reopened = open_store(store_url)            # an upgraded store opens as it is
-    assert reopened.version() == 4 and len(reopened.frame("customers")) == 1
+    assert reopened.version() == 5 and len(reopened.frame("customers")) == 1
     reopened.close()
 
 
