@@ -203,6 +203,8 @@ def generate_inbox(folder: Path, spec: SampleSpec = SampleSpec()) -> SampleInfo:
     folder = Path(folder)
     plans = _plan(spec, folder)
     planted = [mark for marks in _run_jobs(spec, plans) for mark in marks]
+    for order, plan in enumerate(plans):
+        _sent(plan.path, spec.as_of, order)
     reps = [p.name for p in plans]
     targets = write_targets(folder.parent / TARGETS_NAME, reps, spec.month_starts, spec.seed)
     broken = _write_broken(folder, plans[0]) if spec.broken_file else []
@@ -267,6 +269,13 @@ def _add_workdays(day: date, count: int) -> date:
 def _workdays_between(first: date, end: date) -> int:
     """Working days from ``first`` up to, not including, ``end``."""
     return sum((first + timedelta(days=i)).weekday() < 5 for i in range(max(0, (end - first).days)))
+
+
+def _sent(path: Path, as_of: date, order: int) -> None:
+    """The file's modification time: sent the day before as_of (in time for a Sunday deadline when as_of is a
+    Monday), one minute apart in the reps' order, never the clock's, so submissions read alike on every run."""
+    moment = datetime.combine(as_of - timedelta(days=1), datetime.min.time()) + timedelta(hours=10, minutes=order)
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
 
 
 def _fixed_moment(day: date) -> datetime:
@@ -1364,8 +1373,9 @@ def advance_week(folder: Path, info: SampleInfo, days: int = 7) -> list[Path]:
         _due_closes(week, path)
     _pipeline_events(week)
     changed = [p for p in files if week.edits.get(p) or week.appends.get(p)]
-    for path in changed:
+    for order, path in enumerate(changed):
         _apply_edits(path, week.edits.get(path, {}), week.appends.get(path, []))
+        _sent(path, week.new_as_of, order)
     info.as_of = week.new_as_of
     return changed
 
