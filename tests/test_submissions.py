@@ -94,3 +94,10 @@ def test_the_summary_lists_the_submissions_with_late_and_missing_flagged(inbox, 
     assert table.rows == [["张三", "2024-04-06 10:00", "按时"], ["李四", "2024-04-08 09:30", "迟交"],
                           ["王五", None, "本周没有新文件"], ["赵六", "2024-03-30 18:00", "本周没有新文件"]]
     assert table.flags == {(1, 2), (2, 2), (3, 2)}
+
+
+def test_a_deadline_outside_the_week_is_one_sentence(inbox, tmp_path):
+    (tmp_path / "rules.yaml").write_text("submission_deadline: [8, 24]\n", encoding="utf-8")
+    result = merge(inbox, tmp_path, "--config", str(tmp_path / "rules.yaml"))
+    assert result.exit_code != 0 and "submission_deadline: [8, 24.0] is not [weekday 1-7, hour 0-24]" in result.output
+    assert "Traceback" not in result.output

@@ -102,7 +102,11 @@ def load_config(path: str | Path | None = None) -> Config:
     unknown = set(data) - known
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
-    return replace(config, **{name: _setting(name, getattr(config, name), raw) for name, raw in data.items()})
+    config = replace(config, **{name: _setting(name, getattr(config, name), raw) for name, raw in data.items()})
+    weekday, hour = config.submission_deadline
+    if not (1 <= weekday <= 7 and 0 <= hour <= 24):
+        raise ValueError(f"submission_deadline: {[weekday, hour]} is not [weekday 1-7, hour 0-24]")
+    return config
 
 
 def config_beside(store: str | Path | None) -> Path | None:
