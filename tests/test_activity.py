@@ -107,3 +107,51 @@ def test_the_activity_sheet_charts_visits_against_target(store, tmp_path):
     path = write_summary(rollup(store, d(4, 20)), tmp_path / "summary.xlsx")
     series = series_by_name(load_workbook(path), chart_series(path)[-1])
     assert series["拜访"] == ([ZHANG, LI], [1, 2]) and series["拜访指标"] == ([ZHANG, LI], [5, 2])
+
+
+# Pre-sale visits and margin: one rep, one April merge.
+def deal(pid, amount, margin, day, forecast):
+    stage = "6 收回全款" if forecast == "已成交" else "3 有资格"
+    return {"project_id": pid, "project": pid, "customer": "C1", "owner": ZHANG, "stage": stage, "amount": amount,
+            "margin": margin, "expected_close": day, "forecast": forecast}
+
+
+@pytest.fixture(scope="module")
+def margin_summary(tmp_path_factory):
+    store = open_store(tmp_path_factory.mktemp("margin") / "sales.db")
+    run = store.start_run(d(4, 20), ["inbox"])
+    mine = store.upsert_file("inbox", "张三.xlsx", "张三.xlsx", ZHANG, "active", run)
+    store.replace_rows(mine, records("张三.xlsx", "customers", [customer("C1", ZHANG)], ZHANG)
+                       + records("张三.xlsx", "visits", [visit(ZHANG, d(4, 2))], ZHANG)
+                       + records("张三.xlsx", "presale_visits", [{"customer": "C1", "date": d(4, 3), "visitor": ZHANG},
+                                                                 {"customer": "C1", "date": d(4, 9), "visitor": ZHANG},
+                                                                 {"customer": "C1", "date": d(4, 28), "visitor": ZHANG}],
+                                 ZHANG)
+                       + records("张三.xlsx", "pipeline", [deal("P1", 20, 30, d(4, 5), "已成交"),
+                                                           deal("P2", 10, None, d(4, 8), "已成交"),
+                                                           deal("P3", 40, 25, d(4, 30), "争取"),
+                                                           deal("P4", 50, 40, d(5, 15), "管道")], ZHANG), run)
+    targets = store.upsert_file("inbox", "targets.xlsx", "targets.xlsx", None, "active", run)
+    store.replace_rows(targets, records("targets.xlsx", "targets", [
+        {"rep": ZHANG, "month": d(4, 1), "sales_target": 60, "visits": 6, "margin_target": 12},
+        {"rep": ZHANG, "month": d(5, 1), "sales_target": 60, "visits": 6, "margin_target": 8}], None), run)
+    yield rollup(store, d(4, 20))
+    store.close()
+
+
+def test_visits_count_pre_sale_and_after_sales(margin_summary):
+    # 04-02 after-sales, 04-03 and 04-09 pre-sale; the 04-28 pre-sale visit is still ahead.
+    month = next(r for r in margin_summary.activity if r.period == "month")
+    assert (month.visits, month.visits_target, month.visits_pct) == (3, 6, 50)
+    assert margin_summary.reps[0].visits_this_month == 3
+
+
+def test_margin_expected_and_closed_against_the_margin_target(margin_summary):
+    rows = {r.period: r for r in margin_summary.activity}
+    # Closed: P1 20 × 30% = 6; P2 has no margin. Expected in April: P3 40 × 25% = 10; P4 closes in May.
+    assert (rows["month"].margin_closed, rows["month"].margin_expected) == (6, 10)
+    assert (rows["month"].margin_target, rows["month"].margin_pct) == (12, 50)
+    # Q2 holds May too: P4 50 × 40% = 20 more expected; targets 12 + 8.
+    assert (rows["quarter"].margin_expected, rows["quarter"].margin_target, rows["quarter"].margin_pct) == (30, 20, 30)
+    table = {t.name: t for t in summary_tables(margin_summary, "zh")}["activity"]
+    assert table.rows[0][-4:] == [10, 6, 12, 50]

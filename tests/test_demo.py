@@ -82,3 +82,12 @@ def test_the_changes_sheet_shows_a_week_of_every_kind(demo):
     assert len(changes.weeks) == 4 and all(w.open_amount > 0 for w in changes.weeks)
     summary = openpyxl.load_workbook(demo.outputs["summary"])
     assert summary["商机变化"].tables                          # the changed deals, filterable
+
+
+def test_the_rep_idle_for_a_week_has_nothing_new(demo):
+    # Reps send their files the day before each merge; the one who did nothing that week shows as missing.
+    first, last = demo.merges[0].submissions, demo.merges[-1].submissions
+    assert first.missing == [] and first.late == [] and len(first.reps) == 4            # four reps, all in time
+    assert len(last.missing) == 1 and last.late == []
+    assert demo.summary.submissions.to_dict() == last.to_dict()
+    assert any(r.visits for r in demo.summary.activity) and any(r.margin_target for r in demo.summary.activity)

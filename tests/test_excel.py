@@ -806,7 +806,7 @@ def test_live_writer_fills_the_same_cells_as_the_file_writer(summary_book, store
     for name in SUMMARY_PARTS:
         written = sheet_values(summary_book, name)
         cells = live.sheets[name].cells
-        grid = [[_plain(cells.get((r, c))) for c in range(1, 14)] for r in range(1, len(written) + 1)]
+        grid = [[_plain(cells.get((r, c))) for c in range(1, 16)] for r in range(1, len(written) + 1)]
         assert [_trim(row) for row in grid] == written, name
     tables = summary_tables(rollup(store, AS_OF))
     assert len(live.bulk_writes) == len(tables) + len(SUMMARY_PARTS)     # one per table, one per heading

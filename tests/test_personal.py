@@ -200,7 +200,10 @@ def test_sending_back_unchanged_handouts_changes_nothing(demo, handouts, tmp_pat
     after = (_rows(db), _stored_findings(db, with_place=False))
     db.close()
     assert after == before
-    assert rollup(store, as_of).to_dict() == figures
+    again = rollup(store, as_of).to_dict()
+    # Sending a file back is a submission: only who sent when moves (every rep's copy is newer than as_of: late).
+    assert {**again, "submissions": None} == {**figures, "submissions": None}
+    assert again["submissions"]["late"] == [r["rep"] for r in figures["submissions"]["reps"]]
 
 
 def _sent_by(db, path: str) -> dict[str, pd.DataFrame]:

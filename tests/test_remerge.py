@@ -36,8 +36,9 @@ STEPS = ["销售经理审核", "法务审核", "总经理审批"]
 # History-dependent: when the store first saw a row, which claim came first.
 HISTORY = {"entry-late", "duplicate-claim"}
 # Rollup figures that compare this run with earlier runs' snapshots.
-# Built from the run history, not the files (activity: new customers count by the merge that first saw them).
-ROLLUP_HISTORY = {"commit_accuracy", "as_of", "changes", "conversion", "activity"}
+# Built from the run history, not the files (activity: new customers count by the merge that first saw them;
+# submissions: a rep whose files are gone is still listed, with nothing new).
+ROLLUP_HISTORY = {"commit_accuracy", "as_of", "changes", "conversion", "activity", "submissions"}
 
 
 def fresh_state(inbox: Path, store: Path, day: dt.date):

@@ -132,7 +132,8 @@ def test_broken_files_and_targets(sample):
     assert info.targets == inbox.parent / TARGETS_NAME
     ws = load_workbook(info.targets)["销售指标"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("销售", "月份", "销售指标(万元)", "新客户指标", "拜访指标")
+    assert rows[0] == ("销售", "月份", "销售指标(万元)", "新客户指标", "拜访指标", "毛利指标(万元)")
+    assert rows[1][5] == pytest.approx(rows[1][2] * 0.3)                      # 30% of the sales target
     assert len(rows) - 1 == len(info.reps) * 5                # four months of activity and the as_of month
     assert rows[1][1] == "2024-01" and ws["B2"].data_type == "s"
 

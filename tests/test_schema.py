@@ -3,7 +3,8 @@ import pytest
 
 from xltools.schema import Schema, load_schema, norm_label
 
-FORMS = ["customers", "needs", "solution", "objections", "negotiations", "contracts", "collections", "rebates", "visits", "pipeline", "targets"]
+FORMS = ["customers", "needs", "solution", "objections", "negotiations", "contracts", "collections", "rebates", "visits", "pipeline", "targets",
+         "presale_visits", "weekly_plan"]
 
 
 def test_every_form_of_the_sales_process_is_there():

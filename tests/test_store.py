@@ -320,8 +320,9 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     make_v1_store(store_url, backend)
     store = open_store(store_url)
     try:
-        assert store.version() == SCHEMA_VERSION == 5
+        assert store.version() == SCHEMA_VERSION == 6
         assert "row_key" in store._columns("findings")                   # v5: a finding's own row key
+        assert [f.modified for f in store.files().values()] == [None]     # v6: not known until the file changes
         customers, targets = store.frame("customers"), store.frame("targets")
         assert customers._customer_key.tolist() == ["华络通信"]          # filled in from the customer field
         spec = store.schema.sheets["customers"]                         # v3: the row's identity
@@ -333,7 +334,7 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     finally:
         store.close()
     reopened = open_store(store_url)            # an upgraded store opens as it is
-    assert reopened.version() == 5 and len(reopened.frame("customers")) == 1
+    assert reopened.version() == 6 and len(reopened.frame("customers")) == 1
     reopened.close()
 
 
@@ -492,7 +493,7 @@ def test_the_password_never_shows(inbox, tmp_path, pg_url):
     assert password, "the test server's URL carries a password"
     result = CliRunner().invoke(cli, ["merge", str(inbox), "--store", pg_url, "--master", str(tmp_path / "m.xlsx"),
                                       "--as-of", AS_OF.isoformat()])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output          # the inbox's planted errors: rows quarantined
     assert password not in result.output and mask_url(pg_url) in result.output
     as_json = CliRunner().invoke(cli, ["merge", str(inbox), "--store", pg_url, "--no-master", "--json"])
     assert password not in as_json.output and json.loads(as_json.output)["store"] == mask_url(pg_url)

@@ -338,6 +338,8 @@ def _merge_text(result, lang: str) -> str:
              ("文件：" if zh else "Files: ") + counts_text(d["files"], lang),
              ("行：" if zh else "Rows: ") + counts_text(d["rows"], lang),
              ("库：" if zh else "Store: ") + str(d["store"])]
+    if result.submissions.reps:
+        lines.append(result.submissions.to_text(lang))
     if d["master"]:
         lines.append(("总表：" if zh else "Master: ") + d["master"])
     return "\n".join(lines)

@@ -58,6 +58,8 @@ class Config:
     """The funnel's exit conditions (seed 001), by the lowest stage each applies at: decision-chain (a decision chain for the customer), budget (a needs analysis with a budget), solution (all six modules 是), commit (forecast 承诺 only from this stage). A gate set to null is off."""
     stall_days: dict = field(default_factory=lambda: {1: 30, 2: 30, 3: 45, 4: 30, 5: 14})
     """An open deal longer than this many days in one stage (by stage number) is stalled."""
+    submission_deadline: tuple = (7, 24.0)
+    """Reps' weekly deadline for their files ("100% 上交", seed 002): (weekday, 1 = Monday … 7 = Sunday; hour of that day, 24 = midnight at its end, 17.5 = 17:30)."""
     shrink_limit: float = 50.0
     """merge refuses to withdraw more than this share (%) of the store's files of an inbox at once
     (an unmounted share, a half-done sync) unless given --allow-shrink."""
@@ -100,7 +102,11 @@ def load_config(path: str | Path | None = None) -> Config:
     unknown = set(data) - known
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
-    return replace(config, **{name: _setting(name, getattr(config, name), raw) for name, raw in data.items()})
+    config = replace(config, **{name: _setting(name, getattr(config, name), raw) for name, raw in data.items()})
+    weekday, hour = config.submission_deadline
+    if not (1 <= weekday <= 7 and 0 <= hour <= 24):
+        raise ValueError(f"submission_deadline: {[weekday, hour]} is not [weekday 1-7, hour 0-24]")
+    return config
 
 
 def config_beside(store: str | Path | None) -> Path | None:

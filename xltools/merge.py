@@ -25,6 +25,7 @@ from .model import Record
 from .rules import EVERYTHING, RULES, Key, Rule, RuleContext, key_values, related_keys, run_rules
 from .schema import load_schema
 from .validate import file_times
+from .submissions import Submissions, submissions
 from .store import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
 
 
@@ -39,6 +40,7 @@ class MergeResult:
     master: Path | None = None
     master_error: FileInUse | None = None
     withdrawn_files: list[str] = field(default_factory=list)
+    submissions: Submissions = field(default_factory=Submissions)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +58,7 @@ class MergeResult:
             "store": str(safe_location(self.store)), "master": str(self.master) if self.master else None,
             "master_error": self.master_error.message(lang) if self.master_error else None,
             "withdrawn_files": self.withdrawn_files,
+            "submissions": self.submissions.to_dict(),
         }
 
 
@@ -135,7 +138,7 @@ def _merge_locked(db, inboxes, as_of, config, prune, progress, allow_shrink) -> 
         withdrawn_files, withdrawn_rows = _withdraw_missing(db, known, {_inbox_key(p) for p in folders}, seen, prune)
         report = _check(db, run, batch, ids, as_of, config, changed, day_before)
         db.snapshot_pipeline(run, as_of)
-        result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files)
+        result = _result(run, report, batch, db, withdrawn_rows, withdrawn_files, as_of, config)
         db.finish_run(run, {"files": result.files, "rows": result.rows, "fingerprint": fingerprint,
                             "settings": config.overrides()})   # the thresholds this run's findings used
     return result
@@ -292,9 +295,15 @@ def _store_files(db, batch: Batch, known, inbox_of, run) -> tuple[dict[str, int]
                                          stored.rep if stored else None,
                                          "active" if stored else "unreadable", run, f.reason_en)
         else:
-            ids[f.path] = db.upsert_file(inbox, f.path, f.sha256, f.rep, "active", run)
+            ids[f.path] = db.upsert_file(inbox, f.path, f.sha256, f.rep, "active", run,
+                                         modified=_moment(times.get(f.path)))
             db.replace_rows(ids[f.path], by_file.get(f.path, []), run)
     return ids, seen
+
+
+def _moment(timestamp: float | None) -> str | None:
+    """A modification time as the store keeps times: local, ISO, to the second."""
+    return None if timestamp is None else dt.datetime.fromtimestamp(timestamp).isoformat(sep=" ", timespec="seconds")
 
 
 def _withdraw_missing(db, known, inboxes: set, seen: set, prune: bool) -> tuple[list[str], int]:
@@ -374,7 +383,7 @@ def _quarantine(db, findings: list[Finding], ids: dict[str, int], checked: list 
         db.set_status(form, file_id, sorted(rows), QUARANTINED)
 
 
-def _result(run, report: Report, batch: Batch, db, withdrawn_rows, withdrawn_files) -> MergeResult:
+def _result(run, report: Report, batch: Batch, db, withdrawn_rows, withdrawn_files, as_of, config) -> MergeResult:
     status = Counter(f.status for f in batch.files)
     quarantined_rows = {(f.file, f.form, f.row) for f in report.errors if f.form and f.row}
     read_now = [r for r in batch.records]
@@ -384,7 +393,8 @@ def _result(run, report: Report, batch: Batch, db, withdrawn_rows, withdrawn_fil
     rows = {"read": len(read_now), "merged": len(read_now) - quarantined, "quarantined": quarantined,
             "withdrawn": withdrawn_rows}
     return MergeResult(run, report, files, rows, db.count_status(), db.path,
-                       withdrawn_files=withdrawn_files)
+                       withdrawn_files=withdrawn_files, submissions=submissions(
+                           db.files().values(), db.frame("targets"), as_of, config.submission_deadline))
 
 
 # Findings to and from the store

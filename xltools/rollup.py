@@ -38,12 +38,15 @@ Definitions where the process documents leave room:
   customer's latest visit's 下次回访时间. Overdue: before as_of; due: as_of to as_of + 7.
 - **Objections**: open = 状态 未解决 or blank; overdue = open with 计划解决时间 before as_of.
   A blank category counts as 其他.
-- Satisfaction averages visits dated up to as_of. Findings count for files still active.
+- **Visits this month** count pre-sale visits (拜访客户详细资料表) and after-sales visits (客户回访记录表) dated
+  in as_of's month up to as_of. Satisfaction averages after-sales visits dated up to as_of. Findings count for
+  files still active.
 - **Changes** since a reference snapshot (the weekly review: kinds per deal, the open pipeline's
   waterfall, stalled deals, the weekly trend) are defined in ``changes.py``.
 - **Accounts** by RAD type (buying power, share of wallet, untapped wallet, TOP 10 发展型) are defined in
   ``accounts.py``.
 - **Activity** against the targets' visit, new-customer and sales goals per rep and period: ``activity.py``.
+- **Submissions**: each rep's last change against the weekly deadline: ``submissions.py``.
 - **Conversion** between stages, days per stage, the sales cycle and the open pipeline's monthly growth, from the
   snapshots, are defined in ``conversion.py``.
 """
@@ -63,6 +66,7 @@ from .accounts import Accounts, account_analysis
 from .activity import ActivityRow, activity
 from .config import Config, rebate_rate  # noqa: F401  (rebate_rate: its home was here)
 from .conversion import Conversion, funnel_conversion
+from .submissions import Submissions, submissions
 from .model import customer_key
 from .schema import load_schema, vocabulary
 from .store import QUARANTINED, Store, is_url, open_store
@@ -331,20 +335,22 @@ class Summary:
     accounts: Accounts | None = None
     """Accounts by RAD type (``accounts.py``); always set by ``rollup``."""
     activity: list[ActivityRow] = field(default_factory=list)
-    """Visits, new customers and closed against the targets per rep, by month, quarter, year (``activity.py``)."""
+    """Visits, new customers, closed and margin against the targets per rep, by month, quarter, year (``activity.py``)."""
     to_fix: list[QualityFinding] = field(default_factory=list)
     """Each error and warning about a row (the 数据质量 sheet lists them), by rep, customer and key."""
     conversion: Conversion | None = None
     """Stage-to-stage conversion, days per stage, sales cycle, pipeline growth (``conversion.py``); set by ``rollup``."""
     left_out: list[LeftOut] = field(default_factory=list)
     """Pipeline and contract rows out of the totals (quarantined), by reason; listed in the master's 待修正."""
+    submissions: Submissions = field(default_factory=Submissions)
+    """Each rep's last change and whether it met the weekly deadline (``submissions.py``)."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 
     def to_dict(self) -> dict:
         """JSON-ready: dates as ISO text, floats rounded to 2 places; adds the team's attainment."""
         plain = {k: v for k, v in _plain_fields(self).items() if k != "config"}
-        return _plain({**plain, "attainment": self.attainment})
+        return _plain({**plain, "attainment": self.attainment, "submissions": self.submissions.to_dict()})
 
     @property
     def attainment(self) -> float | None:
@@ -412,6 +418,7 @@ class _Data:
     pipeline: pd.DataFrame
     customers: pd.DataFrame
     visits: pd.DataFrame
+    presale_visits: pd.DataFrame
     targets: pd.DataFrame
     objections: pd.DataFrame
     contracts: pd.DataFrame
@@ -422,23 +429,27 @@ class _Data:
     """Form -> its quarantined rows (pipeline and contracts: the money left out)."""
     snapshots: pd.DataFrame
     runs: pd.DataFrame
+    files: list
 
 
 # The forms whose amounts make the totals: their dates, numbers and rep field.
-_MONEY_FORMS = {"pipeline": (["expected_close", "delivered"], ["amount", "win_probability"], "owner"),
+_MONEY_FORMS = {"pipeline": (["expected_close", "delivered"], ["amount", "win_probability", "margin"], "owner"),
                 "contracts": (["submitted", "decided"], ["amount"], "submitter")}
 
 
 def _load(store: Store) -> _Data:
     """Read every table the summary needs, once, with typed dates and numbers."""
-    active = {f.id for f in store.files().values() if f.status == "active"}
+    files = list(store.files().values())
+    active = {f.id for f in files if f.status == "active"}
     findings = store.findings()
     findings = findings[findings["file_id"].isin(active) | findings["file_id"].isna()]
     return _Data(
         pipeline=_typed(store.frame("pipeline"), *_MONEY_FORMS["pipeline"]),
         customers=_typed(store.frame("customers"), ["next_follow_up"], ["buying_power", "share_of_wallet"], "owner"),
         visits=_typed(store.frame("visits"), ["date", "next_visit"], ["satisfaction"], "visitor"),
-        targets=_typed(store.frame("targets"), ["month"], ["sales_target", "visits", "new_customers"], "rep"),
+        presale_visits=_typed(store.frame("presale_visits"), ["date", "next_visit"], [], "visitor"),
+        targets=_typed(store.frame("targets"), ["month"], ["sales_target", "visits", "new_customers",
+                                                          "margin_target"], "rep"),
         objections=_typed(store.frame("objections"), ["raised", "resolve_by"], [], "owner"),
         contracts=_typed(store.frame("contracts"), *_MONEY_FORMS["contracts"]),
         collections=_typed(store.frame("collections"), ["planned_date", "received_date"],
@@ -448,6 +459,7 @@ def _load(store: Store) -> _Data:
         snapshots=_typed(store.snapshots(), ["as_of", "expected_close"], ["amount", "win_probability"], "owner"),
         runs=store.runs(),
         held={form: _typed(store.frame(form, (QUARANTINED,)), *typing) for form, typing in _MONEY_FORMS.items()},
+        files=files,
     )
 
 
@@ -503,7 +515,8 @@ def _summarise(data: _Data, as_of: dt.date, config: Config, since: dt.date | Non
         changes=pipeline_changes(pipe, snaps, as_of, config, since),
         accounts=account_analysis(data.customers, pipe),
         conversion=funnel_conversion(snaps, as_of),
-        activity=activity(data.customers, data.visits, data.targets, pipe, data.runs, as_of),
+        activity=activity(data.customers, _all_visits(data), data.targets, pipe, data.runs, as_of),
+        submissions=submissions(data.files, data.targets, as_of, config.submission_deadline),
         left_out=_left_out(data.held, data.findings),
         config=config,
     )
@@ -712,7 +725,7 @@ class _RepFrames:
     """The rows each per-rep column counts, already cut to as_of's month where it matters."""
     customers: pd.DataFrame            # one row per rep and customer
     visits: pd.DataFrame               # visits up to as_of
-    visits_month: pd.DataFrame
+    visits_month: pd.DataFrame         # pre-sale and after-sales visits in as_of's month up to as_of
     open: pd.DataFrame
     won_month: pd.DataFrame
     objections: pd.DataFrame           # open ones, with an ``overdue`` column
@@ -727,11 +740,11 @@ class _RepFrames:
 
 def _rep_frames(data: _Data, pipe: pd.DataFrame, follow_ups: FollowUps, as_of: dt.date) -> _RepFrames:
     month = _month(as_of)
-    visits = _visits_to(data.visits, as_of)
+    visits, every_visit = _visits_to(data.visits, as_of), _visits_to(_all_visits(data), as_of)
     targets = _latest(data.targets[_within(data.targets["month"], month)], ["rep"])
     return _RepFrames(
         customers=_latest(data.customers[data.customers["ckey"] != ""], ["rep", "ckey"]),
-        visits=visits, visits_month=visits[_within(visits["date"], month)],
+        visits=visits, visits_month=every_visit[_within(every_visit["date"], month)],
         open=pipe[pipe["open"]], won_month=pipe[pipe["won"] & _within(pipe["closed_on"], month)],
         objections=_open_objections(data.objections, as_of), findings=data.findings,
         targets=targets.set_index("rep")["sales_target"].dropna(),
@@ -774,6 +787,12 @@ def _rep_row(rep: str, f: _RepFrames, config: Config, mine) -> RepRow:
         avg_satisfaction=_mean(mine(f.visits)["satisfaction"]),
         open_objections=len(objections), overdue_objections=int(objections["overdue"].sum()),
         errors=int((severities == "error").sum()), warnings=int((severities == "warning").sum()))
+
+
+def _all_visits(data: _Data) -> pd.DataFrame:
+    """Every visit a rep made: pre-sale (拜访客户详细资料表) and after-sales (客户回访记录表)."""
+    columns = ["date", "rep", "ckey"]
+    return pd.concat([data.visits[columns], data.presale_visits[columns]], ignore_index=True)
 
 
 def _visits_to(visits: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

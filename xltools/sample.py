@@ -203,10 +203,15 @@ def generate_inbox(folder: Path, spec: SampleSpec = SampleSpec()) -> SampleInfo:
     folder = Path(folder)
     plans = _plan(spec, folder)
     planted = [mark for marks in _run_jobs(spec, plans) for mark in marks]
+    for order, plan in enumerate(plans):
+        _sent(plan.path, spec.as_of, order)
     reps = [p.name for p in plans]
     targets = write_targets(folder.parent / TARGETS_NAME, reps, spec.month_starts, spec.seed)
     broken = _write_broken(folder, plans[0]) if spec.broken_file else []
     return SampleInfo(reps, [p.path for p in plans], targets, spec.as_of, planted, broken)
+
+
+MARGIN_SHARE = 0.3      # a margin target of 30% of the sales target
 
 
 def write_targets(path: Path, reps: list[str], months: list[date], seed: int) -> Path:
@@ -230,9 +235,11 @@ def write_targets(path: Path, reps: list[str], months: list[date], seed: int) ->
             row += 1
             sheet.write_string(row, 0, rep)
             sheet.write_string(row, 1, f"{month:%Y-%m}")
-            sheet.write_number(row, 2, base + rng.choice((-5, 0, 0, 5, 10)))
+            quota = base + rng.choice((-5, 0, 0, 5, 10))
+            sheet.write_number(row, 2, quota)
             sheet.write_number(row, 3, rng.randint(2, 5))
             sheet.write_number(row, 4, rng.randint(15, 25))
+            sheet.write_number(row, 5, _half(quota * MARGIN_SHARE))
     book.close()
     return path
 
@@ -262,6 +269,13 @@ def _add_workdays(day: date, count: int) -> date:
 def _workdays_between(first: date, end: date) -> int:
     """Working days from ``first`` up to, not including, ``end``."""
     return sum((first + timedelta(days=i)).weekday() < 5 for i in range(max(0, (end - first).days)))
+
+
+def _sent(path: Path, as_of: date, order: int) -> None:
+    """The file's modification time: sent the day before as_of (in time for a Sunday deadline when as_of is a
+    Monday), one minute apart in the reps' order, never the clock's, so submissions read alike on every run."""
+    moment = datetime.combine(as_of - timedelta(days=1), datetime.min.time()) + timedelta(hours=10, minutes=order)
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
 
 
 def _fixed_moment(day: date) -> datetime:
@@ -813,6 +827,27 @@ def _visit_rows(book: _Book, st: _Story) -> list[Row]:
     return rows
 
 
+PRESALE_PURPOSES = ("了解客户现状", "介绍公司与方案", "确认需求与预算")
+
+
+def _presale_visit_rows(book: _Book, st: _Story) -> list[Row]:
+    """The first visit, on the day the customer was taken on (no draws: the other sheets keep their numbers)."""
+    day = st.dates["created"]
+    return [{"customer": st.name, "date": day, "channel": "上门拜访", "contact": f"{st.contact}（{st.title}）",
+             "purpose": PRESALE_PURPOSES[st.no % len(PRESALE_PURPOSES)], "content": "介绍公司与产品，了解现有流程",
+             "feedback": "愿意进一步沟通", "next_step": "需求调研", "visitor": book.plan.name,
+             "next_visit": st.dates.get("needs")}]
+
+
+def _weekly_plan_rows(book: _Book, st: _Story) -> list[Row]:
+    """The week's plan held each visit made to the customer, pre-sale and after, and it was done: one row per
+    week and kind (two visits of one week are one planned item)."""
+    days = [st.dates["created"]] + [day for day, _ in st.visits if day <= book.as_of]
+    weeks = {(day - timedelta(days=day.weekday()), "拜访" if i == 0 else "回访"): None for i, day in enumerate(days)}
+    return [{"week": week, "rep": book.plan.name, "customer": st.name, "plan": plan, "status": "已完成"}
+            for week, plan in weeks]
+
+
 def _pipeline_rows(book: _Book, st: _Story) -> list[Row]:
     rng = book.rng
     stages = _stage_values()
@@ -887,6 +922,7 @@ _BUILDERS: dict[str, Callable[[_Book, _Story], list[Row]]] = {
     "solution": _solution_rows, "objections": _objection_rows, "negotiations": _negotiation_rows,
     "contracts": _contract_rows, "visits": _visit_rows, "pipeline": _pipeline_rows,
     "collections": _collection_rows, "rebates": _rebate_rows,
+    "presale_visits": _presale_visit_rows, "weekly_plan": _weekly_plan_rows,
 }
 
 
@@ -1337,8 +1373,9 @@ def advance_week(folder: Path, info: SampleInfo, days: int = 7) -> list[Path]:
         _due_closes(week, path)
     _pipeline_events(week)
     changed = [p for p in files if week.edits.get(p) or week.appends.get(p)]
-    for path in changed:
+    for order, path in enumerate(changed):
         _apply_edits(path, week.edits.get(path, {}), week.appends.get(path, []))
+        _sent(path, week.new_as_of, order)
     info.as_of = week.new_as_of
     return changed
 

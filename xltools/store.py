@@ -41,7 +41,7 @@ from .schema import FieldSpec, Schema, SheetSpec, load_schema
 from .values import is_blank
 
 MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
 LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
            "_columns", "_unread", "_customer_key"]
@@ -78,6 +78,7 @@ class StoredFile:
     status: str          # active | withdrawn | unreadable
     first_seen: str
     last_seen: str
+    modified: str | None = None    # the file's modification time when merge last read new contents
 
 
 # --- Locations --------------------------------------------------------------------------------------------
@@ -450,17 +451,20 @@ class Store(abc.ABC):
     # Files --------------------------------------------------------------------------------------------------
     def files(self) -> dict[tuple[str, str], StoredFile]:
         """Every file ever merged, by (inbox, path relative to the inbox)."""
-        rows = self._rows("SELECT id, inbox, path, sha256, rep, status, first_seen, last_seen FROM files ORDER BY id")
+        rows = self._rows("SELECT id, inbox, path, sha256, rep, status, first_seen, last_seen, modified FROM files "
+                          "ORDER BY id")
         return {(r[1], r[2]): StoredFile(*r) for r in rows}
 
     def upsert_file(self, inbox: str, path: str, sha256: str | None, rep: str | None, status: str,
-                    run_id: int, reason: str = "") -> int:
+                    run_id: int, reason: str = "", modified: str | None = None) -> int:
+        """Record a file read now; ``modified`` (its modification time) is kept when None."""
         stamp = self.stamp()
         self._run("""INSERT INTO files (inbox, path, sha256, rep, status, reason, first_seen, last_seen,
-            last_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (inbox, path) DO UPDATE SET
+            last_run, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (inbox, path) DO UPDATE SET
             sha256=excluded.sha256, rep=excluded.rep, status=excluded.status, reason=excluded.reason,
-            last_seen=excluded.last_seen, last_run=excluded.last_run""",
-                  (inbox, path, sha256, rep, status, reason, stamp, stamp, run_id))
+            last_seen=excluded.last_seen, last_run=excluded.last_run,
+            modified=COALESCE(excluded.modified, files.modified)""",
+                  (inbox, path, sha256, rep, status, reason, stamp, stamp, run_id, modified))
         return self._rows("SELECT id FROM files WHERE inbox=? AND path=?", (inbox, path))[0][0]
 
     def touch_file(self, file_id: int, run_id: int) -> None:
@@ -951,6 +955,14 @@ def _v5_finding_key(store: Store) -> None:
         store._run("ALTER TABLE findings ADD COLUMN row_key TEXT")
 
 
+def _v6_file_modified(store: Store) -> None:
+    """v6: each file's modification time when merge last read new contents (submission discipline); files
+    merged before stay without one until they change."""
+    if "modified" not in store._columns("files"):
+        store._run("ALTER TABLE files ADD COLUMN modified TEXT")
+
+
 MIGRATIONS: dict[int, Callable[[Store], None]] = {1: _v1_base_tables, 2: _v2_customer_key, 3: _v3_identity,
-                                                  4: _v4_loose_customer_key, 5: _v5_finding_key}
+                                                  4: _v4_loose_customer_key, 5: _v5_finding_key,
+                                                  6: _v6_file_modified}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "one migration per schema version"

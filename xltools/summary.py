@@ -26,6 +26,7 @@ from .changes import BAD_KINDS, KINDS
 from .findings import code_title
 from .rollup import FORECASTS, Summary, stages
 from .schema import Text, load_schema
+from .submissions import LATE, MISSING, ON_TIME, deadline_text
 
 SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
                   "changes": Text(zh="商机变化", en="Pipeline changes"),
@@ -71,7 +72,8 @@ def summary_tables(summary: Summary, lang: str = "zh") -> list[Table]:
             *_follow_up_tables(summary, t), *_quality_tables(summary, t), *_changes_tables(summary, t),
             *_collections_tables(summary, t),
 
-            *_account_tables(summary, t), *_conversion_tables(summary, t), _activity_table(summary, t)]
+            *_account_tables(summary, t), *_conversion_tables(summary, t), _submissions_table(summary, t),
+            _activity_table(summary, t)]
 
 
 class _Words:
@@ -399,15 +401,33 @@ def _conversion_tables(s: Summary, t: _Words) -> list[Table]:
                   flags={(i, 2) for i, g in enumerate(c.growth) if g.healthy is False})]
 
 
+def _submissions_table(s: Summary, t: _Words) -> Table:
+    """Who sent their files for the week, and in time; late and missing reps flagged."""
+    status = {ON_TIME: t("按时", "On time"), LATE: t("迟交", "Late"), MISSING: t("本周没有新文件", "Nothing new")}
+    subs = s.submissions
+    rows = [[r.rep, f"{r.last_changed:%Y-%m-%d %H:%M}" if r.last_changed else None, status[r.status]]
+            for r in subs.reps]
+    return Table("submissions", t(f"交表情况（截止 {deadline_text(subs.deadline)}）",
+                                  f"Submissions (deadline {deadline_text(subs.deadline)})"),
+                 [t("销售", "Rep"), t("文件最后修改", "Files last changed"), t("状态", "Status")],
+                 rows, ["text", "text", "text"], sheet="activity",
+                 flags={(i, 2) for i, r in enumerate(subs.reps) if r.status != ON_TIME})
+
+
 def _activity_table(s: Summary, t: _Words) -> Table:
-    """Visits, new customers and closed against the targets, per rep: month, then quarter, then year."""
+    """Visits, new customers, closed and margin against the targets, per rep: month, then quarter, then year."""
     rows = [[r.label, r.rep, r.visits, r.visits_target, r.visits_pct, r.new_customers, r.new_customers_target,
-             r.new_customers_pct, r.closed, r.sales_target, r.sales_pct] for r in s.activity]
-    return Table("activity", t("拜访、新客户与成交对比指标（本月、本季、本年）", "Visits, new customers and closed against targets"),
+             r.new_customers_pct, r.closed, r.sales_target, r.sales_pct, r.margin_expected, r.margin_closed,
+             r.margin_target, r.margin_pct] for r in s.activity]
+    return Table("activity", t("拜访、新客户、成交与毛利对比指标（本月、本季、本年）",
+                               "Visits, new customers, closed and margin against targets"),
                  [t("期间", "Period"), t("销售", "Rep"), t("拜访", "Visits"), t("拜访指标", "Visit target"),
                   t("完成率", "Done"), t("新客户", "New customers"), t("新客户指标", "New-customer target"),
-                  t("完成率", "Done"), t("成交(万元)", "Closed"), t("销售指标(万元)", "Sales target"), t("完成率", "Done")],
-                 rows, ["text", "text", "int", "num", "pct", "int", "num", "pct", "money", "money", "pct"],
+                  t("完成率", "Done"), t("成交(万元)", "Closed"), t("销售指标(万元)", "Sales target"), t("完成率", "Done"),
+                  t("预期毛利(万元)", "Expected margin"), t("成交毛利(万元)", "Closed margin"),
+                  t("毛利指标(万元)", "Margin target"), t("完成率", "Done")],
+                 rows, ["text", "text", "int", "num", "pct", "int", "num", "pct", "money", "money", "pct",
+                        "money", "money", "money", "pct"],
                  sheet="activity")
 
 
@@ -576,7 +596,7 @@ _WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], 
            "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13],
            "collections": [14, 30, 16, 14, 13, 13, 12],
            "accounts": [32, 12, 16, 16, 14, 16, 14],
-           "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 9}
+           "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 13}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
