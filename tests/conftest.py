@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from xltools.schema import load_schema  # noqa: E402
+from xltools.forms.schema import load_schema  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import xlsxwriter
 import xlwings
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xltools import vba
+from xltools.xlsx import vba
 
 # Spelled out rather than derived: these are the commands the Python side must provide.
 COMMANDS = {
