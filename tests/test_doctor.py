@@ -5,7 +5,6 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -21,7 +20,7 @@ from xltools.cli import cli
 from xltools.buttons.doctor import check_setup_book, diagnose
 from xltools.buttons.excel_setup import PLATFORMS, setup_book, this_platform
 from xltools.xlsx.workbooks import CONF_SHEET
-from xltools.xlsx.writers import FileBookWriter, LiveBookWriter
+from xltools.xlsx.writers import FileBookWriter
 
 COMMITTED = ROOT / "workbook_templates"
 KEY = PLATFORMS[this_platform()]

@@ -247,7 +247,6 @@ def test_a_run_speaks_one_language(week, lang, foreign):
 
 
 def every_command():
-    import click
     found = []
 
     def walk(command, path):
@@ -324,7 +323,7 @@ def test_the_weighted_pipeline_is_rounded_as_the_workbook_shows_it(week):
 
 
 def test_the_text_report_lines_up_under_chinese_sheet_names(tmp_path):
-    from xltools.xlsx.templates import text_width
+    from xltools.forms.values import text_width
     chain = [{"customer": "华络通信", "date": dt.date(2024, 3, 5), "person": "王明", "role": "决策人", "weight": "很多"}]
     make_workbook(tmp_path / "inbox", {"customers": [customer("华络通信", "B类") | {"phone": "12345"}],
                                        "decision_chain": chain}, "张三.xlsx")

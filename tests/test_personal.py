@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from test_templates import list_items, sheet_of, validation_of
 from xltools.cli import cli
 from xltools.jobs.demo import run_demo
-from xltools.jobs.handout import handout
 from xltools.jobs.merge import merge
 from xltools.xlsx.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, personal_workbook, workbook_rep
 from xltools.ingest.reader import read_workbook

@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import MEETING as D  # noqa: E402
-from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
+from factory import customer, make_workbook, two_region_inbox  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
 from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402

@@ -16,8 +16,9 @@ from xltools import atomic
 from xltools.xlsx import templates
 from xltools.xlsx.docs import forms_markdown
 from xltools.forms.schema import Schema, load_schema
+from xltools.forms.values import text_width
 from xltools.xlsx.templates import (ALL_FORMS_TITLE, DATA_ROWS, INSTRUCTIONS_TITLE, build_templates,
-                               template_file_name, template_metadata, text_width)
+                                    template_file_name, template_metadata)
 
 COMMITTED = ROOT / "workbook_templates"
 REBUILD = ("run `xltools templates build` (or `python -c \"from xltools.xlsx.templates import "
@@ -525,5 +526,5 @@ def test_rules_docs_describe_every_rule():
     from xltools.checks.rules import RULES
     text = rules_markdown()
     for code in RULES:
-        line = next(l for l in text.splitlines() if l.startswith(f"| `{code}` |"))
+        line = next(row for row in text.splitlines() if row.startswith(f"| `{code}` |"))
         assert "checked while reading" not in line, code

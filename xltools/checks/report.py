@@ -12,7 +12,7 @@ from xltools.ingest.inbox import FileResult
 from xltools.forms.model import Record
 from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
 from xltools.forms.schema import Text, load_schema
-from xltools.xlsx.templates import text_width
+from xltools.forms.values import text_width
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 _FORM_ORDER = {key: i for i, key in enumerate(load_schema().sheets)}

@@ -39,7 +39,7 @@ from typing import Any
 from openpyxl.utils import column_index_from_string
 
 from xltools.forms.config import Config, rebate_rate
-from xltools.checks.findings import CODES, ERROR, INFO, WARNING, Code, Finding
+from xltools.checks.findings import CODES, ERROR, WARNING, Code, Finding
 from xltools.forms.model import Record, customer_key
 from xltools.forms.schema import FieldSpec, Schema, SheetSpec, Text, vocabulary
 from xltools.forms.values import clean_text, is_blank, parse_number

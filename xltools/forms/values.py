@@ -34,6 +34,11 @@ class Problem:
     reason: str    # a key of findings.REASONS
 
 
+def text_width(text: object) -> int:
+    """Display width: CJK and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
 def is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip()) or (
         isinstance(raw, float) and math.isnan(raw))

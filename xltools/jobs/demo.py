@@ -3,7 +3,6 @@
 ``xltools demo`` and ``make demo`` run."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil

@@ -20,6 +20,7 @@ from xltools.checks.findings import WARNING
 from xltools.checks.report import STATUS_WORDS, counts_text
 from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
 from xltools.forms.schema import SheetSpec, Text, load_schema
+from xltools.forms.values import text_width
 from xltools.store.core import QUARANTINED
 from xltools.xlsx.stream import BOLD, DATE, DEFAULT, HEADER, MONEY, NUMBER, WARN, StreamBook
 
@@ -123,11 +124,7 @@ def _fit(text: str) -> str:
 def _width(label: str, values: list) -> float:
     """Wide enough for the header and the first rows' values (CJK characters count double)."""
     sample = [label] + [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values[:200] if v is not None]
-    return max(8, min(40, max(_display_width(s) for s in sample) + 2))
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return max(8, min(40, max(text_width(s) for s in sample) + 2))
 
 
 def _safe_title(title: str) -> str:

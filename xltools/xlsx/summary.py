@@ -26,6 +26,7 @@ from xltools.rollup.changes import BAD_KINDS, KINDS
 from xltools.checks.findings import code_title
 from xltools.rollup.core import FORECASTS, Summary, stages
 from xltools.forms.schema import Text, load_schema
+from xltools.forms.values import text_width
 from xltools.ingest.submissions import LATE, MISSING, ON_TIME, deadline_text
 
 SUMMARY_SHEETS = {"summary": Text(zh="汇总", en="Summary"),
@@ -793,12 +794,8 @@ def _sheet_key(name: str) -> str:
 
 def _header_height(headers: list[str], widths: list[float]) -> float:
     """Header labels wrap: tall enough for the longest one in its column."""
-    lines = max(math.ceil(_display_width(h) / max(widths[c] - 1, 1)) for c, h in enumerate(headers))
+    lines = max(math.ceil(text_width(h) / max(widths[c] - 1, 1)) for c, h in enumerate(headers))
     return 15 * max(lines, 1) + 6
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def _cell(ws, row: int, col: int, value: Any, style) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
@@ -32,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xltools.atomic import write_atomically
 from xltools.forms.schema import FieldSpec, FormSpec, Lang, Schema, SheetSpec, Text, load_schema, vocabulary
+from xltools.forms.values import text_width
 
 FIRST_DATA_ROW = 2
 DATA_ROWS = 1000
@@ -228,11 +228,6 @@ def _data_range(col: int) -> str:
 
 
 # Columns
-def text_width(text: object) -> int:
-    """Display width: CJK and full-width characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
 def column_width(field: FieldSpec, lang: Lang) -> int:
     samples = [_example(field, lang) or "", *(c.label(lang) for c in field.choices)]
     widest = max([text_width(field.label(lang)) + FILTER_BUTTON_WIDTH,

@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xltools.xlsx import vba
 from xltools.forms.schema import Text
+from xltools.forms.values import text_width
 from xltools.xlsx.summary import SUMMARY_SHEETS
 from xltools.atomic import write_atomically
 from xltools.xlsx.templates import BUILD_TIME, workbook_bytes
@@ -138,13 +139,9 @@ _WORDS = {
 
 def header_height(headers: list[str], widths: list[float]) -> float:
     """Header labels wrap: tall enough (points) for the longest one in its column."""
-    lines = max((math.ceil(_display_width(h) / max((widths[c] if c < len(widths) else 13) - 1, 1))
+    lines = max((math.ceil(text_width(h) / max((widths[c] if c < len(widths) else 13) - 1, 1))
                  for c, h in enumerate(headers)), default=1)
     return 15.0 * max(lines, 1) + 6
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def book_file_name(kind: str, lang: str = "zh") -> str:
