@@ -16,6 +16,13 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing the pack
 from xltools.forms.schema import load_schema  # noqa: E402
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that start LibreOffice are slow: `pytest -m "not slow"` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("libreoffice"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def schema():
     return load_schema()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import xlwings
 from click.testing import CliRunner
 
 from conftest import ROOT
@@ -21,6 +20,8 @@ from xltools.buttons.doctor import check_setup_book, diagnose
 from xltools.buttons.excel_setup import PLATFORMS, setup_book, this_platform
 from xltools.xlsx.workbooks import CONF_SHEET
 from xltools.xlsx.writers import FileBookWriter
+
+xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
 COMMITTED = ROOT / "workbook_templates"
 KEY = PLATFORMS[this_platform()]

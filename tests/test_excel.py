@@ -25,7 +25,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import xlwings
 
 from conftest import ROOT
 from factory import make_workbook
@@ -47,6 +46,8 @@ from xltools.rollup.core import rollup
 from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary
 from xltools.xlsx.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
 from xltools.xlsx.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter
+
+xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
 COMMITTED = ROOT / "workbook_templates"
 REBUILD = ("run `xltools excel build --out workbook_templates` (or `python -c \"from xltools.xlsx.workbooks import "
@@ -135,6 +136,7 @@ def test_each_button_is_bound_to_its_macro_on_the_settings_sheet(kind):
     assert vba.read_buttons(path) == [(SETTINGS, caption, macro) for caption, macro, _ in vba.BUTTONS[path.stem]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", BOOKS)
 def test_pressing_each_button_hands_runpython_its_command(kind):
     """pyOpenVBA's interpreter runs each button's macro with RunPython stubbed to print its argument."""
@@ -237,6 +239,7 @@ def test_the_commands_below_mirror_xlwings_vba_and_applescript():
     assert '"--wb=" & WorkbookName & "\\" \\"--from_xl=1\\"' in script
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("platform, macro", [("windows", m) for m in COMMANDS] + [("mac", "RefreshSummary")])
 def test_runpython_command_imports_xltools_and_reaches_book_caller(platform, macro, tmp_path):
     """The macro's exact command, started like RunPython starts it, gets as far as ``Book.caller()``.

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import xlwings
 from click.testing import CliRunner
 
 from conftest import ROOT
@@ -21,6 +20,8 @@ from xltools.atomic import FileInUse
 from xltools.cli import cli
 from xltools.buttons.excel_setup import SOURCE_FOLDER, default_books, probe, read_conf, setup_book
 from xltools.xlsx.workbooks import CONF_SHEET
+
+xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
 COMMITTED = ROOT / "workbook_templates"
 BOOKS = ["销售汇总.xlsm", "合并控制台.xlsm"]

@@ -17,9 +17,10 @@ from typing import Any, Iterable
 
 from openpyxl.utils import get_column_letter
 
+from xltools.forms.values import EXCEL_EPOCH
+
 # Style ids of the cellXfs written in styles.xml below.
 DEFAULT, HEADER, DATE, MONEY, NUMBER, WARN, BOLD = range(7)
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")

@@ -38,6 +38,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 
 from xltools.atomic import FileInUse, atomic_path, is_open_in_excel
+from xltools.forms.values import EXCEL_EPOCH
 from xltools.xlsx.summary import NUMBER_FORMATS
 
 SETTINGS_SHEET = "设置"
@@ -602,9 +603,6 @@ def _style_of(cell_xml: str | None) -> int:
     return int(found.group(1)) if found else 0
 
 
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-
-
 def _cell_xml(ref: str, value: Any, style: int, p: str) -> str:
     s = f' s="{style}"' if style else ""
     value = plain(value)
@@ -622,7 +620,7 @@ def _cell_xml(ref: str, value: Any, style: int, p: str) -> str:
         return f'<{p}c r="{ref}"{s}><{p}v>{value!r}</{p}v></{p}c>'
     if isinstance(value, dt.date):
         moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-        serial = (moment.replace(tzinfo=None) - _EXCEL_EPOCH) / dt.timedelta(days=1)
+        serial = (moment.replace(tzinfo=None) - EXCEL_EPOCH) / dt.timedelta(days=1)
         return f'<{p}c r="{ref}"{s}><{p}v>{serial:g}</{p}v></{p}c>' if serial.is_integer() \
             else f'<{p}c r="{ref}"{s}><{p}v>{serial!r}</{p}v></{p}c>'
     # Text, whatever it looks like: an inline string is never read as a formula or a number.
