@@ -42,7 +42,7 @@ from xltools.forms.config import Config, rebate_rate
 from xltools.checks.findings import CODES, ERROR, WARNING, Code, Finding
 from xltools.forms.model import Record, customer_key
 from xltools.forms.schema import FieldSpec, Schema, SheetSpec, Text, vocabulary
-from xltools.forms.values import clean_text, is_blank, parse_number
+from xltools.forms.values import add_workdays, clean_text, is_blank, parse_number
 
 # The choice values the rules test for, by their role in forms.yaml.
 DECISION_MAKER = vocabulary("decision_chain", "role", "decision-maker")
@@ -315,16 +315,6 @@ def _is_open(record: Record) -> bool | None:
 
 def _first_amount_row(contract: list[Record]) -> Record | None:
     return next((r for r in contract if r.get("amount") is not None), None)
-
-
-def _add_workdays(start: dt.date, days: int) -> dt.date:
-    """The date ``days`` working days (Mon-Fri) after ``start``; holidays are not known."""
-    day = start
-    while days > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def _parse_floor(text: Any) -> float | None:
@@ -934,7 +924,7 @@ def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
         delivered = r.get("delivered")
         if delivered is None or not _cust(r):
             continue
-        end = _add_workdays(delivered, workdays)
+        end = add_workdays(delivered, workdays)
         if end >= rows.ctx.as_of:
             continue                          # the rep still has time
         if not any(delivered <= d <= end for d in rows.visit_dates.get(_cust(r), ())):

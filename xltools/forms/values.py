@@ -34,6 +34,16 @@ class Problem:
     reason: str    # a key of findings.REASONS
 
 
+def add_workdays(start: dt.date, days: int) -> dt.date:
+    """The date ``days`` working days (Mon-Fri) after ``start``; holidays are not known."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
 def text_width(text: object) -> int:
     """Display width: CJK and full-width characters take two columns."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))

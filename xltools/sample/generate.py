@@ -46,6 +46,7 @@ from xltools.forms.config import Config, rebate_rate
 from xltools.forms.model import customer_key
 from xltools.ingest.reader import WorkbookRead, read_workbook
 from xltools.forms.schema import load_schema
+from xltools.forms.values import add_workdays
 
 Row = dict[str, Any]
 TARGETS_NAME = "销售指标.xlsx"
@@ -257,13 +258,6 @@ def _workday(day: date) -> date:
 
 def _next_workday(day: date) -> date:
     return _workday(day + timedelta(days=1))
-
-
-def _add_workdays(day: date, count: int) -> date:
-    while count > 0:
-        day += timedelta(days=1)
-        count -= day.weekday() < 5
-    return day
 
 
 def _workdays_between(first: date, end: date) -> int:
@@ -582,10 +576,10 @@ def _timeline(rng: random.Random, phases: tuple[str, ...], start: date, room: in
         n = len(gaps)
         gaps = [1 + (g - 1) * max(0, room - n) // max(1, total - n) for g in gaps]
         total = sum(gaps)
-    day = _add_workdays(_workday(start), rng.randint(0, max(0, room - total)))
+    day = add_workdays(_workday(start), rng.randint(0, max(0, room - total)))
     dates = {"created": day}
     for phase, gap in zip(phases, gaps):
-        day = _add_workdays(day, gap)
+        day = add_workdays(day, gap)
         dates[phase] = day
     return dates
 
