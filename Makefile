@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test templates docs bench clean
+.PHONY: demo test lint templates docs bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed: the live extra (xlwings) requires it. Run e.g. make PYTHON=python3.11")'
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/xltools demo demo
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# The code's style and the layer contracts (docs/architecture.md), both configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check xltools tests benchmarks
+	$(BIN)/lint-imports
 
 templates: $(STAMP)
 	$(BIN)/xltools templates build --out workbook_templates

@@ -172,8 +172,8 @@ def _master_cells(ctx: Context) -> list[tuple[str, list[str], list, list[list]]]
     """(sheet name, header, per-column format kind, rows of Python values) for each form sheet."""
     import pandas as pd
 
-    from xltools.schema import load_schema
-    from xltools.store import open_store
+    from xltools.forms.schema import load_schema
+    from xltools.store.core import open_store
 
     db = open_store(_copy_store(ctx.base_store, ctx.scratch / "store.db"))
     flags = _warning_flags(db)
@@ -223,7 +223,7 @@ def _python_values(series, kind: str) -> list:
 
 def xltools_validate(ctx: Context) -> Timing:
     """``xltools validate``: read every file and run every rule; nothing is stored."""
-    from xltools.validate import validate
+    from xltools.checks.validate import validate
 
     timing = Timing()
     with clock(timing):
@@ -243,7 +243,7 @@ def merge_master(ctx: Context) -> Timing:
 
 
 def _merge(ctx: Context, write_master: bool) -> Timing:
-    from xltools.merge import merge
+    from xltools.jobs.merge import merge
 
     timing = Timing()
     with clock(timing):
@@ -256,9 +256,9 @@ def _merge(ctx: Context, write_master: bool) -> Timing:
 def master_only(ctx: Context) -> Timing:
     """``write_master`` alone over a full store (its reads from the store included). The merge
     result it needs comes from a re-merge of the unchanged inbox, before the clock starts."""
-    from xltools.master import write_master
-    from xltools.merge import merge
-    from xltools.store import open_store
+    from xltools.xlsx.master import write_master
+    from xltools.jobs.merge import merge
+    from xltools.store.core import open_store
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     result = merge(ctx.corpus.inboxes, store, as_of=ctx.as_of, write_master_file=False)
@@ -287,7 +287,7 @@ def remerge_one_same_day(ctx: Context) -> Timing:
 
 
 def _remerge(ctx: Context, as_of: dt.date) -> Timing:
-    from xltools.merge import merge
+    from xltools.jobs.merge import merge
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     shutil.copyfile(ctx.corpus.folder / "changed.xlsx", ctx.corpus.inbox / ctx.corpus.changed_file)
@@ -303,7 +303,7 @@ def _remerge(ctx: Context, as_of: dt.date) -> Timing:
 
 def rollup(ctx: Context) -> Timing:
     """``xltools rollup`` over the full store: the manager's summary, computed (not written)."""
-    from xltools.rollup import rollup as run_rollup
+    from xltools.rollup.core import rollup as run_rollup
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     timing = Timing()
@@ -324,8 +324,8 @@ def read_xls(ctx: Context) -> Timing:
 
 
 def _read_each(paths: list[Path]) -> Timing:
-    from xltools.reader import read_workbook
-    from xltools.sniff import sniff
+    from xltools.ingest.reader import read_workbook
+    from xltools.ingest.sniff import sniff
 
     timing = Timing()
     with clock(timing):
@@ -350,7 +350,7 @@ CASES = {f.__name__: f for f in (naive_pandas, savvy_pandas, calamine_bare, xlto
 def prepare(ctx: Context) -> Timing:
     """Not timed for the report: the full store that master_only, remerge_one, rollup and their
     baselines start from, merged from this very inbox (the store keys files by inbox path)."""
-    from xltools.merge import merge
+    from xltools.jobs.merge import merge
 
     ctx.base_store.unlink(missing_ok=True)
     result = merge(ctx.corpus.inboxes, ctx.base_store, as_of=ctx.as_of, write_master_file=False)

@@ -24,8 +24,8 @@ import json
 import shutil
 from pathlib import Path
 
-from xltools import sample
-from xltools.sample import SampleSpec, advance_week, generate_inbox
+from xltools.sample import generate as sample
+from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
 
 INBOX, ADMIN = "inbox", "指标"
 META = "corpus.json"

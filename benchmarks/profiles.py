@@ -50,7 +50,7 @@ ROLLUP_PHASES = [
 
 
 def profile_merge(corpus, store: Path, top: int) -> None:
-    from xltools.merge import merge
+    from xltools.jobs.merge import merge
 
     stats, wall = _profiled(merge, corpus.inboxes, store, as_of=dt.date.fromisoformat(corpus.as_of),
                             write_master_file=False)
@@ -60,7 +60,7 @@ def profile_merge(corpus, store: Path, top: int) -> None:
 
 def profile_remerges(corpus, store: Path, top: int) -> None:
     """One changed file, merged the same day, then (the file changed back) a week later."""
-    from xltools.merge import merge
+    from xltools.jobs.merge import merge
 
     same_day, week_later = (dt.date.fromisoformat(d) for d in (corpus.as_of, corpus.changed_as_of))
     shutil.copyfile(corpus.folder / "changed.xlsx", corpus.inbox / corpus.changed_file)
@@ -76,7 +76,7 @@ def profile_remerges(corpus, store: Path, top: int) -> None:
 
 
 def profile_rollup(corpus, store: Path, top: int) -> None:
-    from xltools.rollup import rollup
+    from xltools.rollup.core import rollup
 
     stats, wall = _profiled(rollup, store, dt.date.fromisoformat(corpus.changed_as_of))
     print(f"\n== rollup over the store: {wall:.1f} s under cProfile")
@@ -103,9 +103,9 @@ def _phases(stats: pstats.Stats, phases: list[tuple[str, str, str]], top: int) -
 
 def profile_reading(corpus, top: int) -> None:
     """The workers' side, in-process: sniff, parse, and pickle each result as a pipe would."""
-    from xltools.config import Config
-    from xltools.reader import read_workbook
-    from xltools.sniff import sniff
+    from xltools.forms.config import Config
+    from xltools.ingest.reader import read_workbook
+    from xltools.ingest.sniff import sniff
 
     config = Config()
     paths = corpus.workbooks()
@@ -133,7 +133,7 @@ def profile_memory(corpus, scratch: Path, top: int) -> None:
     SQLite or calamine are not seen; numpy's are)."""
     import tracemalloc
 
-    from xltools import merge as merge_module
+    from xltools.jobs import merge as merge_module
 
     marks: list[tuple[str, int, tracemalloc.Snapshot]] = []
 

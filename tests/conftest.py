@@ -13,7 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from xltools.schema import load_schema  # noqa: E402
+from xltools.forms.schema import load_schema  # noqa: E402
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that start LibreOffice are slow: `pytest -m "not slow"` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("libreoffice"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from xltools.schema import Schema, load_schema
+from xltools.forms.schema import Schema, load_schema
 
 
 def make_workbook(directory: Path, sheets: dict[str, list[dict[str, Any]]], name: str = "book.xlsx",

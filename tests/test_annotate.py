@@ -10,8 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
-from xltools.annotate import FILLS, annotate  # noqa: E402
-from xltools.validate import validate  # noqa: E402
+from xltools.xlsx.annotate import FILLS, annotate  # noqa: E402
+from xltools.checks.validate import validate  # noqa: E402
 
 
 def bad_inbox(tmp_path):

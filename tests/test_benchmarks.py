@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_benchmark_suite_reports_every_case_and_ratio(tmp_path):
     from benchmarks.cases import CASES
     from benchmarks.report import TARGETS

@@ -22,11 +22,11 @@ from openpyxl import load_workbook
 from test_rollup import LI, ZHANG, d, merge_state, project
 from test_summary import chart_series, series_by_name
 
-from xltools.changes import deal_key
-from xltools.config import Config
-from xltools.rollup import rollup
-from xltools.store import open_store
-from xltools.summary import summary_tables, write_summary
+from xltools.rollup.changes import deal_key
+from xltools.forms.config import Config
+from xltools.rollup.core import rollup
+from xltools.store.core import open_store
+from xltools.xlsx.summary import summary_tables, write_summary
 
 AS_OF = d(4, 10)
 

@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
-from xltools.merge import merge  # noqa: E402
-from xltools.validate import validate  # noqa: E402
+from xltools.jobs.merge import merge  # noqa: E402
+from xltools.checks.validate import validate  # noqa: E402
 
 AS_OF = "2024-04-01"
 

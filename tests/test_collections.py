@@ -12,14 +12,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from test_rules import CHAIN, SHORT, OTHER, approval, cells, check, d, opportunity  # noqa: E402
 
-from xltools.config import Config  # noqa: E402
-from xltools.model import Record  # noqa: E402
-from xltools.reader import read_workbook  # noqa: E402
-from xltools.schema import load_schema  # noqa: E402
-from xltools.rollup import rollup  # noqa: E402
-from xltools.store import open_store  # noqa: E402
-from xltools.summary import write_summary  # noqa: E402
-from xltools.templates import template_workbook  # noqa: E402
+from xltools.forms.config import Config  # noqa: E402
+from xltools.forms.model import Record  # noqa: E402
+from xltools.ingest.reader import read_workbook  # noqa: E402
+from xltools.forms.schema import load_schema  # noqa: E402
+from xltools.rollup.core import rollup  # noqa: E402
+from xltools.store.core import open_store  # noqa: E402
+from xltools.xlsx.summary import write_summary  # noqa: E402
+from xltools.xlsx.templates import template_workbook  # noqa: E402
 
 ROLLUP_DAY = d(4, 10)
 CONTRACT = "HT-202403001"          # 22 万 in approval(): the 8% tier
@@ -230,7 +230,7 @@ def test_money_received_counts_its_contract_even_before_approval():
 
     import pandas as pd
 
-    from xltools.receivables import collections
+    from xltools.rollup.receivables import collections
     contracts = [SimpleNamespace(contract_id="HT-1", amount=25.0, submitter="李娜", state="approved"),
                  SimpleNamespace(contract_id="HT-2", amount=18.5, submitter="李娜", state="pending"),
                  SimpleNamespace(contract_id="HT-3", amount=40.0, submitter="李娜", state="pending")]

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from xltools.cli import cli
-from xltools.demo import run_demo
-from xltools.rollup import rollup
+from xltools.jobs.demo import run_demo
+from xltools.rollup.core import rollup
 
 
 @pytest.fixture(scope="module")

@@ -5,23 +5,23 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
-import xlwings
 from click.testing import CliRunner
 
 from conftest import ROOT
 from test_excel import FakeBook, fill_settings
 from test_excel_setup import make_python
-from xltools import buttons
+from xltools.buttons import press as buttons
 from xltools.cli import cli
-from xltools.doctor import check_setup_book, diagnose
-from xltools.excel_setup import PLATFORMS, setup_book, this_platform
-from xltools.workbooks import CONF_SHEET
-from xltools.writers import FileBookWriter, LiveBookWriter
+from xltools.buttons.doctor import check_setup_book, diagnose
+from xltools.buttons.excel_setup import PLATFORMS, setup_book, this_platform
+from xltools.xlsx.workbooks import CONF_SHEET
+from xltools.xlsx.writers import FileBookWriter
+
+xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
 COMMITTED = ROOT / "workbook_templates"
 KEY = PLATFORMS[this_platform()]

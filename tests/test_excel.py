@@ -25,25 +25,32 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import xlwings
 
 from conftest import ROOT
 from factory import make_workbook
 from test_templates import _differences
 from test_vba import COMMANDS, code_lines, lines
 
-from xltools import buttons, vba, workbooks, writers
+from xltools.buttons import press as buttons
+
+from xltools.xlsx import vba
+
+from xltools.xlsx import workbooks
+
+from xltools.xlsx import writers
 from xltools.atomic import FileInUse
-from xltools.buttons import (ButtonError, merge_inbox_book, press, refresh_summary_book, rollup_into,
+from xltools.buttons.press import (ButtonError, merge_inbox_book, press, refresh_summary_book, rollup_into,
                              rollup_only_book, validate_inbox_book)
-from xltools.merge import merge
-from xltools.rollup import rollup
-from xltools.summary import SUMMARY_SHEETS, summary_tables, write_summary
-from xltools.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
-from xltools.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter
+from xltools.jobs.merge import merge
+from xltools.rollup.core import rollup
+from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary
+from xltools.xlsx.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
+from xltools.xlsx.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter
+
+xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
 COMMITTED = ROOT / "workbook_templates"
-REBUILD = ("run `xltools excel build --out workbook_templates` (or `python -c \"from xltools.workbooks import "
+REBUILD = ("run `xltools excel build --out workbook_templates` (or `python -c \"from xltools.xlsx.workbooks import "
            "build_excel_workbooks; build_excel_workbooks('workbook_templates')\"`) and commit the result")
 BOOKS = {"summary": "销售汇总.xlsm", "console": "合并控制台.xlsm"}
 SETTINGS = "设置"
@@ -129,6 +136,7 @@ def test_each_button_is_bound_to_its_macro_on_the_settings_sheet(kind):
     assert vba.read_buttons(path) == [(SETTINGS, caption, macro) for caption, macro, _ in vba.BUTTONS[path.stem]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", BOOKS)
 def test_pressing_each_button_hands_runpython_its_command(kind):
     """pyOpenVBA's interpreter runs each button's macro with RunPython stubbed to print its argument."""
@@ -231,6 +239,7 @@ def test_the_commands_below_mirror_xlwings_vba_and_applescript():
     assert '"--wb=" & WorkbookName & "\\" \\"--from_xl=1\\"' in script
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("platform, macro", [("windows", m) for m in COMMANDS] + [("mac", "RefreshSummary")])
 def test_runpython_command_imports_xltools_and_reaches_book_caller(platform, macro, tmp_path):
     """The macro's exact command, started like RunPython starts it, gets as far as ``Book.caller()``.
@@ -273,7 +282,7 @@ def _clean_env() -> dict[str, str]:
 
 def test_writers_import_without_xlwings():
     code = ("import sys; sys.modules['xlwings'] = None\n"
-            "import xltools.writers, xltools.buttons, xltools.workbooks\n"
+            "import xltools.xlsx.writers, xltools.buttons.press, xltools.xlsx.workbooks\n"
             "try:\n    import xltools.excel\nexcept ImportError:\n    print('excel needs xlwings')\n"
             "print('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_clean_env())
@@ -474,7 +483,7 @@ def test_rep_text_that_starts_with_equals_is_written_as_text(summary_book, store
 def test_a_second_refresh_replaces_the_first(summary_book, store, tmp_path):
     """Rows left over from a longer first refresh are gone after a shorter second one."""
     empty = tmp_path / "empty.db"
-    from xltools.store import open_store
+    from xltools.store.core import open_store
     open_store(empty).close()
     rollup_into(store, summary_book, AS_OF)
     rollup_into(empty, summary_book, AS_OF)
@@ -503,7 +512,7 @@ def test_validate_button_lists_findings_and_files_with_annotated_copies(console_
     writer = FileBookWriter(console_book)
     assert press(writer, validate_inbox_book), writer.alerts
 
-    from xltools.validate import validate
+    from xltools.checks.validate import validate
     report = validate([inbox], AS_OF)
     findings = sheet_values(console_book, "校验结果", workbooks.FIRST_TABLE_ROW)
     assert findings[1] == ["级别", "文件", "工作表", "单元格", "代码", "说明", "值", "销售", "客户", "编号"]

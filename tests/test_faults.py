@@ -24,7 +24,7 @@ from factory import make_workbook  # noqa: E402
 
 from xltools import atomic  # noqa: E402
 from xltools.cli import cli  # noqa: E402
-from xltools.store import open_store  # noqa: E402
+from xltools.store.core import open_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2024-04-01"
@@ -283,10 +283,10 @@ def test_a_store_we_cannot_use_is_left_byte_identical(inbox, tmp_path, kind, exp
 
 # Where the child merge kills itself: (module, class or "", function, only when an argument contains).
 KILL_AT = {
-    "reading": ("xltools.merge", "", "read_batch", ""),
-    "storing rows": ("xltools.store", "Store", "replace_rows", ""),
-    "finishing the run": ("xltools.store", "Store", "finish_run", ""),
-    "writing the master": ("xltools.master", "", "write_master", ""),
+    "reading": ("xltools.jobs.merge", "", "read_batch", ""),
+    "storing rows": ("xltools.store.core", "Store", "replace_rows", ""),
+    "finishing the run": ("xltools.store.core", "Store", "finish_run", ""),
+    "writing the master": ("xltools.xlsx.master", "", "write_master", ""),
     "moving the master into place": ("xltools.atomic", "", "_settle", "master.xlsx"),
 }
 _KILLED_CHILD = """
@@ -418,12 +418,12 @@ def test_a_copy_that_cannot_be_written_never_stops_the_others(inbox, tmp_path):
 
 
 def test_an_unexpected_failure_is_one_line_naming_the_trace_file(inbox, tmp_path, monkeypatch):
-    import xltools.merge
+    import xltools.jobs.merge
 
     def broken(*args, **kwargs):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(xltools.merge, "merge", broken)
+    monkeypatch.setattr(xltools.jobs.merge, "merge", broken)
     result = invoke("merge", inbox, "--store", tmp_path / "s.db", "--lang", "en")
     line = one_line(result)
     assert result.exit_code == 1 and line.startswith("Something went wrong (KeyError: 'surprise'). The full trace is in ")
@@ -435,7 +435,7 @@ def test_an_unexpected_failure_is_one_line_naming_the_trace_file(inbox, tmp_path
 
 
 def test_the_buttons_show_the_same_sentence(tmp_path):
-    from xltools.buttons import explain
+    from xltools.buttons.press import explain
     path = newer_store(tmp_path / "newer.db")
     with pytest.raises(RuntimeError) as raised:
         open_store(path)
@@ -486,7 +486,7 @@ def pg_database(url: str, name: str) -> str:
 
 
 def test_a_server_stopped_mid_merge_leaves_the_store_as_before(private_pg, inbox, tmp_path, monkeypatch):
-    from xltools.store import Store, mask_url
+    from xltools.store.core import Store, mask_url
     url, folder = private_pg
     store, clean = pg_database(url, "shared"), pg_database(url, "clean")
     assert invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--no-master").exit_code == 0

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
-from xltools.config import Config, load_config  # noqa: E402
+from xltools.forms.config import Config, load_config  # noqa: E402
 
 AS_OF = "2024-04-01"
 
@@ -115,7 +115,7 @@ def test_rules_yaml_beside_the_store_is_used_by_every_command(week):
 
 def test_each_run_records_the_settings_it_used(week):
     assert invoke("merge", "inbox", "--as-of", AS_OF).exit_code == 0
-    from xltools.store import open_store
+    from xltools.store.core import open_store
     db = open_store(week / "xltools.db")
     try:
         settings = db.last_run()["counts"]["settings"]
@@ -214,7 +214,7 @@ CHINESE_WORDS = re.compile(r"共|读取|未变化|已读取|跳过|无法读取|
 
 def without_codes(text: str) -> str:
     """Codes may stand beside their titles: take them out before looking for words."""
-    from xltools.findings import CODES
+    from xltools.checks.findings import CODES
     for code in sorted(CODES, key=len, reverse=True):
         text = text.replace(code, "")
     return text
@@ -234,8 +234,8 @@ def test_a_run_speaks_one_language(week, lang, foreign):
     rolled = invoke("rollup", "--as-of", AS_OF, "--lang", lang)
     # The planted bad phone is an error: merge exits 1 (rows quarantined), and still writes everything.
     assert merged.exit_code == 1 and rolled.exit_code == 0, merged.stderr + rolled.stderr
-    from xltools.master import SHEETS
-    from xltools.summary import SUMMARY_SHEETS
+    from xltools.xlsx.master import SHEETS
+    from xltools.xlsx.summary import SUMMARY_SHEETS
     seen = {"cli": merged.stdout + rolled.stdout, "log": sheet_text(week / "master.xlsx", SHEETS["log"](lang)),
             "quality": sheet_text(week / "summary.xlsx", SUMMARY_SHEETS["quality"](lang))}
     data = {"张三", "李四", "坏.xlsx", "李四.xlsx", "张三.xlsx", "恒通物流", "华络通信", "12345"}   # the reps' own text
@@ -247,7 +247,6 @@ def test_a_run_speaks_one_language(week, lang, foreign):
 
 
 def every_command():
-    import click
     found = []
 
     def walk(command, path):
@@ -272,8 +271,8 @@ def test_help_is_chinese_first(path, command):
 # Labels that say what they mean
 def test_annotated_copies_show_what_the_rep_typed_and_say_when_all_is_well(tmp_path):
     import openpyxl
-    from xltools.annotate import annotate
-    from xltools.validate import validate
+    from xltools.xlsx.annotate import annotate
+    from xltools.checks.validate import validate
     inbox = tmp_path / "inbox"
     make_workbook(inbox, {"contracts": contract("30万")}, "张三.xlsx")
     make_workbook(inbox, {"customers": [customer("华络通信", "B类")]}, "李四.xlsx")
@@ -289,8 +288,9 @@ def test_annotated_copies_show_what_the_rep_typed_and_say_when_all_is_well(tmp_p
 # The workbooks' 设置 sheet: 指标文件, and rules.yaml beside the store
 def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(week):
     import shutil
-    from xltools import buttons, workbooks
-    from xltools.writers import FileBookWriter
+    from xltools.buttons import press as buttons
+    from xltools.xlsx import workbooks
+    from xltools.xlsx.writers import FileBookWriter
     sys.path.insert(0, str(Path(__file__).parent))
     from test_excel import COMMITTED, fill_settings
     book = week / "wb" / "合并控制台.xlsm"
@@ -308,7 +308,7 @@ def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(wee
 
 def test_the_weighted_pipeline_is_rounded_as_the_workbook_shows_it(week):
     import openpyxl
-    from xltools.rollup import excel_round
+    from xltools.rollup.core import excel_round
     make_workbook(week / "inbox", {"pipeline": [deal("XM-9", "4 已发展") | {"owner": "李四", "amount": 201.5}]},
                   "李四.xlsx")
     assert invoke("merge", "inbox", "--as-of", AS_OF).exit_code == 0
@@ -323,7 +323,7 @@ def test_the_weighted_pipeline_is_rounded_as_the_workbook_shows_it(week):
 
 
 def test_the_text_report_lines_up_under_chinese_sheet_names(tmp_path):
-    from xltools.templates import text_width
+    from xltools.forms.values import text_width
     chain = [{"customer": "华络通信", "date": dt.date(2024, 3, 5), "person": "王明", "role": "决策人", "weight": "很多"}]
     make_workbook(tmp_path / "inbox", {"customers": [customer("华络通信", "B类") | {"phone": "12345"}],
                                        "decision_chain": chain}, "张三.xlsx")
@@ -336,7 +336,7 @@ def test_the_text_report_lines_up_under_chinese_sheet_names(tmp_path):
 
 def test_the_objection_date_says_resolve_by_and_the_old_header_still_reads(tmp_path):
     import openpyxl
-    from xltools.schema import load_schema
+    from xltools.forms.schema import load_schema
     assert load_schema().sheets["objections"].field("resolve_by").label.zh == "计划解决时间"
     objection = {"customer": "华络通信", "raised": dt.date(2024, 3, 20), "objection": "报价高于预算", "owner": "张三",
                  "resolve_by": dt.date(2024, 3, 30), "status": "处理中"}

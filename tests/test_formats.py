@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 import make_broken as mb  # noqa: E402
 from factory import customer, make_workbook  # noqa: E402
 
-from xltools.annotate import annotate  # noqa: E402
-from xltools.config import Config  # noqa: E402
-from xltools.inbox import read_batch  # noqa: E402
-from xltools.reader import read_workbook  # noqa: E402
-from xltools.sample import SampleSpec, generate_inbox  # noqa: E402
-from xltools.sniff import DEFAULT_PASSWORD, Verdict, sniff  # noqa: E402
-from xltools.validate import validate  # noqa: E402
+from xltools.xlsx.annotate import annotate  # noqa: E402
+from xltools.forms.config import Config  # noqa: E402
+from xltools.ingest.inbox import read_batch  # noqa: E402
+from xltools.ingest.reader import read_workbook  # noqa: E402
+from xltools.sample.generate import SampleSpec, generate_inbox  # noqa: E402
+from xltools.ingest.sniff import DEFAULT_PASSWORD, Verdict, sniff  # noqa: E402
+from xltools.checks.validate import validate  # noqa: E402
 
 TEMPLATES = Path(__file__).parent.parent / "workbook_templates"
 SPEC = SampleSpec(broken_file=False)

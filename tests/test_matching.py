@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xltools.model import customer_key
+from xltools.forms.model import customer_key
 
 SAME = [
     ("华络通信", "深圳市华络通信有限公司"),

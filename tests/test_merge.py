@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import MEETING as D  # noqa: E402
 from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
 
-from xltools.merge import InboxShrunk, merge  # noqa: E402
-from xltools.store import open_store  # noqa: E402
+from xltools.jobs.merge import InboxShrunk, merge  # noqa: E402
+from xltools.store.core import open_store  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
 
@@ -218,7 +218,7 @@ def test_two_merges_at_once_do_not_corrupt_the_store(inbox, tmp_path):
 
 
 def test_a_busy_store_stops_with_a_clear_error(inbox, tmp_path):
-    from xltools.store import StoreBusy
+    from xltools.store.core import StoreBusy
     store = open_store(tmp_path / "store.db")
     with store.lock():
         with pytest.raises(StoreBusy):
@@ -253,7 +253,7 @@ def _state(store_path):
 
 
 def test_an_incremental_re_merge_reaches_the_state_of_a_full_merge(tmp_path):
-    from xltools.sample import SampleSpec, advance_week, generate_inbox
+    from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
     inbox = tmp_path / "inbox"
     info = generate_inbox(inbox, SampleSpec(reps=4, customers_per_rep=6, months=3))
     day = info.as_of

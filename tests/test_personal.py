@@ -9,14 +9,13 @@ from click.testing import CliRunner
 
 from test_templates import list_items, sheet_of, validation_of
 from xltools.cli import cli
-from xltools.demo import run_demo
-from xltools.handout import handout
-from xltools.merge import merge
-from xltools.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, personal_workbook, workbook_rep
-from xltools.reader import read_workbook
-from xltools.rollup import rollup
-from xltools.store import open_store
-from xltools.templates import template_metadata
+from xltools.jobs.demo import run_demo
+from xltools.jobs.merge import merge
+from xltools.xlsx.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, personal_workbook, workbook_rep
+from xltools.ingest.reader import read_workbook
+from xltools.rollup.core import rollup
+from xltools.store.core import open_store
+from xltools.xlsx.templates import template_metadata
 
 CUSTOMER = {"customer": "深圳市华络通信有限公司", "contact": "王明", "phone": "13800138000", "owner": "张伟",
             "grade": "A类", "industry": "制造业", "source": "行业展会", "account_type": "A 开拓型"}
@@ -255,7 +254,7 @@ def test_a_missing_store_is_one_sentence(tmp_path, args):
 
 def test_one_handout_that_cannot_be_written_never_stops_the_others(demo, tmp_path, monkeypatch):
     """A rep whose handout cannot be written is named; every other rep still gets theirs (exit 1)."""
-    import xltools.handout as handout_module
+    import xltools.jobs.handout as handout_module
     inbox, store = demo.inbox, demo.outputs["store"]
     real = handout_module.personal_workbook
     calls = []

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 sys.path.insert(0, str(Path(__file__).parent))
 from test_templates import fill_rows, list_items, sheet_of, validation_of  # noqa: E402
 
-from xltools.reader import read_workbook  # noqa: E402
-from xltools.schema import load_schema  # noqa: E402
-from xltools.templates import template_workbook  # noqa: E402
+from xltools.ingest.reader import read_workbook  # noqa: E402
+from xltools.forms.schema import load_schema  # noqa: E402
+from xltools.xlsx.templates import template_workbook  # noqa: E402
 
 FORMS = ("presale_visits", "weekly_plan")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltools.config import Config, load_config
+from xltools.forms.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "快速上手.md"

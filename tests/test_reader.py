@@ -6,7 +6,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from xltools.reader import read_workbook
+from xltools.ingest.reader import read_workbook
 
 
 def save(wb, path):

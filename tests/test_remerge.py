@@ -22,9 +22,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
-from xltools.merge import merge  # noqa: E402
-from xltools.model import customer_key  # noqa: E402
-from xltools.rollup import rollup  # noqa: E402
+from xltools.jobs.merge import merge  # noqa: E402
+from xltools.forms.model import customer_key  # noqa: E402
+from xltools.rollup.core import rollup  # noqa: E402
 
 DAY = dt.date(2024, 4, 1)
 # One customer written loosely in different files.
@@ -198,9 +198,9 @@ def test_a_re_merge_equals_a_fresh_merge_after_every_edit(seed, tmp_path):
 
 # The declarations drive the re-merge
 def test_every_rule_declares_what_it_reads():
-    from xltools.config import Config
-    from xltools.rules import RULES, Key, Rule
-    from xltools.schema import load_schema
+    from xltools.forms.config import Config
+    from xltools.checks.rules import RULES, Key, Rule
+    from xltools.forms.schema import load_schema
     forms = set(load_schema().sheets) | {"*"}
     for code, unit in RULES.items():
         assert isinstance(unit, Rule) and unit.code == code and unit.description, code
@@ -213,7 +213,7 @@ def test_a_rule_relating_rows_by_an_undeclared_key_breaks_the_re_merge(tmp_path,
     """Without its target-rep key, duplicate-record is not re-checked on the old targets file."""
     from dataclasses import replace
 
-    from xltools import rules
+    from xltools.checks import rules
     for code in ("duplicate-row", "duplicate-record"):        # the two rules declaring target-rep
         monkeypatch.setitem(rules.RULES, code, replace(rules.RULES[code], relates_by=(rules.CUSTOMER,)))
     with pytest.raises(AssertionError, match="duplicate-record"):
@@ -223,8 +223,8 @@ def test_a_rule_relating_rows_by_an_undeclared_key_breaks_the_re_merge(tmp_path,
 def test_a_rule_relating_everything_re_checks_every_row(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from xltools import merge as merging
-    from xltools import rules
+    from xltools.jobs import merge as merging
+    from xltools.checks import rules
     everything = replace(rules.RULES["duplicate-row"], relates_by=(rules.EVERYTHING,))
     monkeypatch.setitem(rules.RULES, "duplicate-row", everything)
     loaded = []

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from xltools.config import Config
-from xltools.model import Record
-from xltools.rollup import rebate_rate, rollup, stages
-from xltools.store import FINDING_COLUMNS, open_store
+from xltools.forms.config import Config
+from xltools.forms.model import Record
+from xltools.rollup.core import rebate_rate, rollup, stages
+from xltools.store.core import FINDING_COLUMNS, open_store
 
 AS_OF = dt.date(2024, 4, 10)
 ZHANG, LI, WANG, ZHAO = "张三", "李四", "王五", "赵六"

@@ -11,11 +11,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from factory import make_workbook  # noqa: E402
 
-from xltools.config import Config  # noqa: E402
-from xltools.findings import Finding  # noqa: E402
-from xltools.reader import read_workbook  # noqa: E402
-from xltools.rules import RULES, RuleContext, run_rules  # noqa: E402
-from xltools.schema import load_schema  # noqa: E402
+from xltools.forms.config import Config  # noqa: E402
+from xltools.checks.findings import Finding  # noqa: E402
+from xltools.ingest.reader import read_workbook  # noqa: E402
+from xltools.checks.rules import RULES, RuleContext, run_rules  # noqa: E402
+from xltools.forms.schema import load_schema  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
 FULL = "深圳市华络通信有限公司"
@@ -559,7 +559,7 @@ def test_duplicate_claim_first_seen_decides_who_claimed_first(tmp_path):
 
 def test_finding_codes_never_change():
     """Each rule declares its code with @rule; a published code is never renamed or removed."""
-    from xltools.findings import CODES
+    from xltools.checks.findings import CODES
     assert set(CODES) >= set([
         "file-unreadable", "form-unknown", "column-missing", "column-extra", "cell-error", "formula-uncalculated",
         "text-too-long", "control-character", "required", "type", "enum", "range", "format", "duplicate-row",
@@ -575,7 +575,7 @@ def test_finding_codes_never_change():
 
 
 def test_a_code_is_declared_once():
-    from xltools.rules import rule
+    from xltools.checks.rules import rule
     with pytest.raises(ValueError, match="declared twice"):
         rule("required", "error", "again", zh="", en="", forms=("*",))
 

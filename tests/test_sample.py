@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xltools.config import Config
-from xltools.findings import INFO
-from xltools.sample import (BROKEN_NAME, TARGETS_NAME, SampleInfo, SampleSpec, advance_week,
+from xltools.forms.config import Config
+from xltools.checks.findings import INFO
+from xltools.sample.generate import (BROKEN_NAME, TARGETS_NAME, SampleInfo, SampleSpec, advance_week,
                             generate_inbox, write_targets)
-from xltools.schema import load_schema
+from xltools.forms.schema import load_schema
 
 REP_SHEETS = [s for f in load_schema().forms if not f.admin for s in f.sheets]
 
@@ -26,17 +26,17 @@ def findings_of(inbox: Path, as_of: dt.date) -> list:
     same way: files in the inbox's walk order, unreadable ones as ``file-unreadable``.
     """
     try:
-        from xltools.validate import validate
+        from xltools.checks.validate import validate
     except ImportError:
         return _read_and_check(inbox, as_of)
     return validate([inbox], as_of=as_of).findings
 
 
 def _read_and_check(inbox: Path, as_of: dt.date) -> list:
-    from xltools.findings import Finding
-    from xltools.reader import read_workbook
-    from xltools.rules import RuleContext, run_rules
-    from xltools.sniff import iter_workbooks
+    from xltools.checks.findings import Finding
+    from xltools.ingest.reader import read_workbook
+    from xltools.checks.rules import RuleContext, run_rules
+    from xltools.ingest.sniff import iter_workbooks
 
     records, findings = [], []
     for path, _root, skip in iter_workbooks([inbox]):

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import make_broken as mb  # noqa: E402
 
-from xltools.sandbox import Outcome, run_isolated  # noqa: E402
+from xltools.ingest.sandbox import Outcome, run_isolated  # noqa: E402
 
 # The functions run in worker processes, so they live at module level.
 

@@ -1,7 +1,7 @@
 """The schema is data: it loads, round-trips, and holds what every form of SPEC §2 needs."""
 import pytest
 
-from xltools.schema import Schema, load_schema, norm_label
+from xltools.forms.schema import Schema, load_schema, norm_label
 
 FORMS = ["customers", "needs", "solution", "objections", "negotiations", "contracts", "collections", "rebates", "visits", "pipeline", "targets",
          "presale_visits", "weekly_plan"]
@@ -58,7 +58,9 @@ def test_stage_choices_carry_the_seed_probabilities():
 
 
 def test_the_business_vocabulary_is_declared_once_as_roles(schema):
-    from xltools import rollup, rules, templates
+    from xltools.rollup import core as rollup
+    from xltools.checks import rules
+    from xltools.xlsx import templates
     stage, forecast = schema.sheets["pipeline"].field("stage"), schema.sheets["pipeline"].field("forecast")
     assert stage.with_role("won") == rules.WON_STAGE == rollup.WON_STAGE == "6 收回全款"
     assert rules.CLOSED_FORECASTS == {forecast.with_role("won"), forecast.with_role("lost")} == {"已成交", "丢单"}

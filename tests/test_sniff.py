@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import make_broken as mb  # noqa: E402
 
-from xltools.config import Config  # noqa: E402
-from xltools.sniff import Verdict, ensure_defusedxml, iter_workbooks, should_skip, sniff  # noqa: E402
+from xltools.forms.config import Config  # noqa: E402
+from xltools.ingest.sniff import Verdict, ensure_defusedxml, iter_workbooks, should_skip, sniff  # noqa: E402
 
 # builder, expected kind, words the English reason must contain, words the Chinese reason must contain
 BROKEN = [

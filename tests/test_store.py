@@ -23,17 +23,16 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import MEETING as D  # noqa: E402
-from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
+from factory import customer, make_workbook, two_region_inbox  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
-from xltools.demo import StoreInUse, run_demo  # noqa: E402
-from xltools.merge import merge  # noqa: E402
-from xltools.model import Record, customer_key  # noqa: E402
-from xltools.rollup import rollup  # noqa: E402
-from xltools.sample import SampleSpec  # noqa: E402
-from xltools.schema import load_schema  # noqa: E402
-from xltools.store import (SCHEMA_VERSION, identity_hash, StoreBusy, StoreUnavailable, is_url, mask_url,  # noqa: E402
+from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402
+from xltools.jobs.merge import merge  # noqa: E402
+from xltools.forms.model import Record, customer_key  # noqa: E402
+from xltools.rollup.core import rollup  # noqa: E402
+from xltools.sample.generate import SampleSpec  # noqa: E402
+from xltools.forms.schema import load_schema  # noqa: E402
+from xltools.store.core import (SCHEMA_VERSION, identity_hash, StoreBusy, StoreUnavailable, is_url, mask_url,  # noqa: E402
                            open_store, resolve_location)
 
 AS_OF = dt.date(2024, 4, 1)

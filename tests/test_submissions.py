@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import customer, make_workbook  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
-from xltools.submissions import weekly_deadline  # noqa: E402
+from xltools.ingest.submissions import weekly_deadline  # noqa: E402
 
 MONDAY = dt.date(2024, 4, 8)            # the merge the morning after the default deadline, Sunday 04-07 24:00
 
@@ -81,9 +81,9 @@ def test_the_weekly_deadline(as_of, setting, deadline):
 
 
 def test_the_summary_lists_the_submissions_with_late_and_missing_flagged(inbox, tmp_path):
-    from xltools.rollup import rollup
-    from xltools.store import open_store
-    from xltools.summary import summary_tables
+    from xltools.rollup.core import rollup
+    from xltools.store.core import open_store
+    from xltools.xlsx.summary import summary_tables
     merge(inbox, tmp_path)
     store = open_store(tmp_path / "sales.db")
     try:

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_rollup import AS_OF, LI, ZHANG, build_store  # noqa: E402
 
 from xltools.atomic import FileInUse  # noqa: E402
-from xltools.rollup import rollup  # noqa: E402
-from xltools.store import open_store  # noqa: E402
-from xltools.summary import SUMMARY_SHEETS, summary_tables, write_summary  # noqa: E402
+from xltools.rollup.core import rollup  # noqa: E402
+from xltools.store.core import open_store  # noqa: E402
+from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary  # noqa: E402
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
@@ -286,7 +286,7 @@ def test_libreoffice_renders_it(written, libreoffice, tmp_path):
 
 
 def test_every_finding_code_has_a_title():
-    from xltools.findings import CODES, TITLES, code_title
+    from xltools.checks.findings import CODES, TITLES, code_title
     assert set(TITLES) == set(CODES)
     assert (code_title("follow-up-overdue"), code_title("follow-up-overdue", "en")) == ("跟进逾期", "Follow-up overdue")
     assert code_title("retired-code") == "retired-code"

@@ -12,14 +12,16 @@ import pytest
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from conftest import ROOT, require_tool
-from xltools import atomic, templates
-from xltools.docs import forms_markdown
-from xltools.schema import Schema, load_schema
-from xltools.templates import (ALL_FORMS_TITLE, DATA_ROWS, INSTRUCTIONS_TITLE, build_templates,
-                               template_file_name, template_metadata, text_width)
+from xltools import atomic
+from xltools.xlsx import templates
+from xltools.xlsx.docs import forms_markdown
+from xltools.forms.schema import Schema, load_schema
+from xltools.forms.values import text_width
+from xltools.xlsx.templates import (ALL_FORMS_TITLE, DATA_ROWS, INSTRUCTIONS_TITLE, build_templates,
+                                    template_file_name, template_metadata)
 
 COMMITTED = ROOT / "workbook_templates"
-REBUILD = ("run `xltools templates build` (or `python -c \"from xltools.templates import "
+REBUILD = ("run `xltools templates build` (or `python -c \"from xltools.xlsx.templates import "
            "build_templates; build_templates('workbook_templates')\"`) and commit the result")
 FIRST, LAST = 2, 1 + DATA_ROWS
 
@@ -148,7 +150,7 @@ def test_docs_are_up_to_date():
     committed = (ROOT / "docs" / "forms.md").read_text(encoding="utf-8")
     assert committed == forms_markdown(), (
         "docs/forms.md is out of date: run `xltools templates docs` "
-        "(or `python -c \"from xltools.docs import write_docs; write_docs('docs/forms.md')\"`)")
+        "(or `python -c \"from xltools.xlsx.docs import write_docs; write_docs('docs/forms.md')\"`)")
 
 
 def test_docs_describe_every_field(schema):
@@ -514,15 +516,15 @@ def footer_sheet(page: str) -> str | None:
 
 
 def test_rules_docs_are_up_to_date():
-    from xltools.docs import rules_markdown
+    from xltools.xlsx.docs import rules_markdown
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == rules_markdown(), "docs/rules.md is out of date: run `xltools templates docs`"
 
 
 def test_rules_docs_describe_every_rule():
-    from xltools.docs import rules_markdown
-    from xltools.rules import RULES
+    from xltools.xlsx.docs import rules_markdown
+    from xltools.checks.rules import RULES
     text = rules_markdown()
     for code in RULES:
-        line = next(l for l in text.splitlines() if l.startswith(f"| `{code}` |"))
+        line = next(row for row in text.splitlines() if row.startswith(f"| `{code}` |"))
         assert "checked while reading" not in line, code

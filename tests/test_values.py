@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xltools.schema import load_schema
-from xltools.values import coerce, parse_date, parse_number, parse_size
+from xltools.forms.schema import load_schema
+from xltools.forms.values import coerce, parse_date, parse_number, parse_size
 
 SHEETS = load_schema().sheets
 D = dt.date(2024, 3, 5)

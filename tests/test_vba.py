@@ -13,10 +13,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-import xlwings
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xltools import vba
+from xltools.xlsx import vba
+
+xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
 # Spelled out rather than derived: these are the commands the Python side must provide.
 COMMANDS = {

@@ -7,7 +7,7 @@ import python_calamine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xltools.xlsx_stream import DATE, HEADER, MONEY, StreamBook
+from xltools.xlsx.stream import DATE, HEADER, MONEY, StreamBook
 
 # Text Excel can hold: no surrogates, no NUL (Excel itself cannot store it).
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=60)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import UserError, from_os_error
+from xltools.errors import UserError, from_os_error
 
 TEMP_PREFIX = ".~tmp-"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .config import Config, config_beside, load_config
-from .errors import UserError, from_os_error, refuse_inside
+from xltools import __version__
+from xltools.forms.config import Config, config_beside, load_config
+from xltools.errors import UserError, from_os_error, refuse_inside
 
 
 def _remember_lang(ctx, param, value: str) -> str:
@@ -101,7 +101,7 @@ def _config(path: str | None, store: str | Path | None = None) -> Config:
 
 def _store_location(ctx, param, value: str | None) -> str | None:
     """--store: a database URL as it is, or a file path (not a folder)."""
-    from .store import is_url
+    from xltools.store.core import is_url
     if value and not is_url(value) and Path(value).is_dir():
         raise click.BadParameter(f"{value} is a folder: name the store file, e.g. {Path(value) / 'xltools.db'}")
     return value
@@ -109,7 +109,7 @@ def _store_location(ctx, param, value: str | None) -> str | None:
 
 def _require_store(location: str | None, option: str = "--store") -> None:
     """A usage error naming where the store was looked for, when nothing is there."""
-    from .store import is_url
+    from xltools.store.core import is_url
     if location and not is_url(location) and not Path(location).exists():
         where = Path(location).resolve()
         lang = click.get_current_context().meta.get("lang", "zh")
@@ -198,12 +198,12 @@ def templates_build(out_dir: str, reps: tuple[str, ...], store_path: str | None,
         xltools templates build --reps-from xltools.db --store xltools.db --out 个人表
     """
     if reps or reps_from:
-        from .personal import build_personal
+        from xltools.xlsx.personal import build_personal
         _require_store(store_path)
         _require_store(reps_from, "--reps-from")
         paths = build_personal(Path(out_dir), reps, lang, store_path, reps_from)
     else:
-        from .templates import build_templates
+        from xltools.xlsx.templates import build_templates
         paths = build_templates(Path(out_dir), lang)
     for path in paths:
         click.echo(str(path))
@@ -218,7 +218,7 @@ def templates_docs(out_dir: str):
     Example:
         xltools templates docs --out docs
     """
-    from .docs import write_docs, write_rules_docs
+    from xltools.xlsx.docs import write_docs, write_rules_docs
     for path in (write_docs(Path(out_dir) / "forms.md"), write_rules_docs(Path(out_dir) / "rules.md")):
         click.echo(str(path))
 
@@ -244,8 +244,8 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         xltools validate inbox/ --format json > report.json
         xltools validate inbox/ --annotate checked/
     """
-    from .merge import default_store
-    from .validate import validate as run_validate
+    from xltools.jobs.merge import default_store
+    from xltools.checks.validate import validate as run_validate
     config = _config(config_path, default_store([Path(p) for p in paths]))
     if annotate_dir:
         refuse_inside("--annotate", Path(annotate_dir), [p for p in paths if Path(p).is_dir()])
@@ -253,8 +253,8 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         report = run_validate(paths, _day(as_of), config, progress=progress)
     failed = None
     if annotate_dir:
-        from .annotate import annotate
-        from .errors import SomeNotWritten
+        from xltools.xlsx.annotate import annotate
+        from xltools.errors import SomeNotWritten
         try:
             written = annotate(report, Path(annotate_dir), lang)
         except SomeNotWritten as exc:
@@ -309,8 +309,8 @@ def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prun
         xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
         xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
-    from .merge import default_store, merge as run_merge
-    from .store import is_url
+    from xltools.jobs.merge import default_store, merge as run_merge
+    from xltools.store.core import is_url
     inboxes = (*inboxes, targets_path) if targets_path else inboxes
     config = _config(config_path, store_path or default_store([Path(p) for p in inboxes]))
     for option, output in (("--master", master_path), ("--store", None if is_url(store_path) else store_path)):
@@ -330,7 +330,7 @@ def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prun
 
 
 def _merge_text(result, lang: str) -> str:
-    from .report import counts_text
+    from xltools.checks.report import counts_text
     d = result.to_dict(lang)
     zh = lang == "zh"
     lines = [result.report.to_text(lang), "",
@@ -373,13 +373,13 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
         xltools rollup --store postgresql://manager@db.example.com/sales --out summary.xlsx
         xltools rollup --store xltools.db --into 销售汇总.xlsm
     """
-    from .rollup import rollup as run_rollup
-    from .store import is_url
-    from .summary import write_summary
+    from xltools.rollup.core import rollup as run_rollup
+    from xltools.store.core import is_url
+    from xltools.xlsx.summary import write_summary
     _require_store(store_path)
     config = _config(config_path, store_path)
     if into_path:
-        from .buttons import rollup_into
+        from xltools.buttons.press import rollup_into
         click.echo(str(rollup_into(store_path, Path(into_path), _day(as_of), config, lang)))
         return
     summary = run_rollup(store_path, _day(as_of), config, _day(since))
@@ -408,9 +408,9 @@ def handout(inbox, store_path, out_dir, lang):
         xltools merge inbox/ --store xltools.db
         xltools handout inbox/ --store xltools.db --out 发回
     """
-    from .handout import handout as write_handouts
+    from xltools.jobs.handout import handout as write_handouts
     _require_store(store_path)
-    from .errors import SomeNotWritten
+    from xltools.errors import SomeNotWritten
     try:
         written, failed = write_handouts(Path(inbox), store_path, Path(out_dir), lang), None
     except SomeNotWritten as exc:
@@ -436,7 +436,7 @@ def excel_build(out_dir, lang):
     Example:
         xltools excel build --out workbook_templates
     """
-    from .workbooks import build_excel_workbooks
+    from xltools.xlsx.workbooks import build_excel_workbooks
     for path in build_excel_workbooks(Path(out_dir), lang):
         click.echo(str(path))
 
@@ -455,8 +455,8 @@ def excel_setup(books, platform, lang):
     Example:
         D:\\xltools-venv\\Scripts\\xltools excel setup D:\\销售\\销售汇总.xlsm
     """
-    from .atomic import FileInUse
-    from .excel_setup import default_books, setup_book
+    from xltools.atomic import FileInUse
+    from xltools.buttons.excel_setup import default_books, setup_book
 
     paths = [Path(b) for b in books] or default_books()
     if not paths:
@@ -490,10 +490,10 @@ def doctor(books, as_json, platform, lang):
 
     Without BOOKS: the workbooks in the current folder, else in workbook_templates/. Exits 1 when a check fails.
     """
-    from .atomic import FileInUse
-    from .doctor import diagnose, render
-    from .excel_setup import default_books
-    from .writers import FileBookWriter
+    from xltools.atomic import FileInUse
+    from xltools.buttons.doctor import diagnose, render
+    from xltools.buttons.excel_setup import default_books
+    from xltools.xlsx.writers import FileBookWriter
 
     paths = [Path(b) for b in books] or default_books()
     if not paths:
@@ -533,7 +533,7 @@ def demo(folder, store_path, lang):
         xltools demo /tmp/xltools-demo --lang en
         xltools demo --store postgresql://xltools@localhost/xltools_demo
     """
-    from .demo import StoreInUse, run_demo
+    from xltools.jobs.demo import StoreInUse, run_demo
     try:
         result = run_demo(folder, lang=lang, store=store_path)
     except StoreInUse as exc:
@@ -542,7 +542,7 @@ def demo(folder, store_path, lang):
 
 
 def _demo_text(result, lang: str) -> str:
-    from .report import counts_text
+    from xltools.checks.report import counts_text
     zh = lang == "zh"
     s = result.report.summary()
     first, last = result.merges[0], result.merges[-1]
@@ -564,7 +564,7 @@ def _demo_text(result, lang: str) -> str:
     return "\n".join(lines)
 
 
-from .help_zh import add_chinese_help  # noqa: E402 - once every command above is declared
+from xltools.help_zh import add_chinese_help  # noqa: E402 - once every command above is declared
 
 add_chinese_help(cli)
 

@@ -1,6 +1,6 @@
 """The Python behind the buttons of 销售汇总.xlsm and 合并控制台.xlsm.
 
-Each button runs one macro of macros/xltools_buttons.bas, and each macro is one line,
+Each button runs one macro of xltools/xlsx/macros/xltools_buttons.bas, and each macro is one line,
 ``RunPython "import xltools.excel as x; x.<entry>()"``. xlwings then starts Python with
 ``--wb=<workbook name> --from_xl=1`` on the command line, and ``xw.Book.caller()`` finds
 the workbook whose button was pressed. The work itself lives in ``xltools.buttons`` and
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from .buttons import merge_inbox_book, press, refresh_summary_book, rollup_only_book, validate_inbox_book
-from .doctor import check_setup_book
-from .writers import LiveBookWriter
+from xltools.buttons.press import merge_inbox_book, press, refresh_summary_book, rollup_only_book, validate_inbox_book
+from xltools.buttons.doctor import check_setup_book
+from xltools.xlsx.writers import LiveBookWriter
 
 
 def refresh_summary() -> None:
