@@ -592,12 +592,12 @@ class Placement:
     columns: int
 
 
-# Column widths per sheet (Excel character units). Column A holds names and customers.
-_WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
-           "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13],
-           "collections": [14, 30, 16, 14, 13, 13, 12],
-           "accounts": [32, 12, 16, 16, 14, 16, 14],
-           "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 13}
+# Column widths per sheet (Excel character units), also used by the live workbook. Column A holds names.
+SUMMARY_WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
+                  "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13],
+                  "collections": [14, 30, 16, 14, 13, 13, 12],
+                  "accounts": [32, 12, 16, 16, 14, 16, 14],
+                  "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 13}
 _CHART_HEIGHT = 300
 _CHART_ROWS = 16           # rows one chart takes, with a gap
 _CHART_COLUMNS = 6         # the left chart spans A:F, the right one G:M
@@ -643,7 +643,7 @@ def write_summary(summary: Summary, target: str | Path, lang: str = "zh") -> Pat
 
 
 def _setup_sheet(ws, key: str) -> None:
-    for col, width in enumerate(_WIDTHS[key]):
+    for col, width in enumerate(SUMMARY_WIDTHS[key]):
         ws.set_column(col, col, width)
     ws.set_landscape()
     ws.set_paper(9)                    # A4
@@ -680,7 +680,7 @@ def _changes_sheet(book, ws, styles, summary: Summary, tables: list[Table], lang
         (_trend_chart, "weeks", [1, 2], "每周在途与加权商机（万元）" if zh else "Open and weighted pipeline by week",
          weeks, "至少两周的快照后显示趋势。" if zh else "The trend appears after two weekly snapshots."),
     ]
-    widths = [_pixels(w) for w in _WIDTHS["changes"]]
+    widths = [_pixels(w) for w in SUMMARY_WIDTHS["changes"]]
     left, right = sum(widths[:_CHANGES_CHART_COLUMNS]), sum(widths[_CHANGES_CHART_COLUMNS:])
     for i, (draw, table, columns, title, drawn, note) in enumerate(specs):
         row, col = _CHANGES_CHART_TOP + (i // 2) * _CHART_ROWS, 0 if i % 2 == 0 else _CHANGES_CHART_COLUMNS
@@ -703,7 +703,7 @@ def _collections_sheet(book, ws, styles, summary: Summary, tables: list[Table], 
     specs = [(_rep_chart, "collections_reps", [1, 2, 3], "各销售合同额、已回款与应收（万元）" if zh
               else "Contracted, received and receivable by rep"),
              (_column_chart, "collections_ageing", [1], "逾期应收账龄（万元）" if zh else "Overdue by age")]
-    widths = [_pixels(w) for w in _WIDTHS["collections"]]
+    widths = [_pixels(w) for w in SUMMARY_WIDTHS["collections"]]
     left, right = sum(widths[:_COLLECTIONS_CHART_COLUMNS]), sum(widths[_COLLECTIONS_CHART_COLUMNS:])
     for i, (draw, table, columns, title) in enumerate(specs):
         if not summary.collections.received + summary.collections.receivable or _no_data(by_name[table], columns):
@@ -774,7 +774,7 @@ def _stack(ws, styles, tables: list[Table], row: int, sheet: str) -> dict[str, P
 def _table(ws, styles, table: Table, row: int, sheet: str) -> Placement:
     ws.write_string(row, 0, table.title, styles.get("table_title"))
     header = row + 1
-    ws.set_row(header, _header_height(table.headers, _WIDTHS.get(_sheet_key(sheet), [13] * 30)))
+    ws.set_row(header, _header_height(table.headers, SUMMARY_WIDTHS.get(_sheet_key(sheet), [13] * 30)))
     for c, label in enumerate(table.headers):
         ws.write_string(header, c, label, styles.get("header"))
     rows = table.rows or [[("（无）" if styles.lang == "zh" else "(none)")] + [None] * (len(table.headers) - 1)]
@@ -867,7 +867,7 @@ def _charts(book, ws, sheet: str, placed: dict[str, Placement], tables: list[Tab
         (_column_chart, "forecast", [1, 2], "预测类别（万元）" if zh else "Forecast categories"),
         (_trend_chart, "commit_trend", [1, 2], "承诺与成交趋势（万元）" if zh else "Commit vs closed"),
     ]
-    widths = [_pixels(w) for w in _WIDTHS["summary"]]
+    widths = [_pixels(w) for w in SUMMARY_WIDTHS["summary"]]
     left, right = sum(widths[:_CHART_COLUMNS]), sum(widths[_CHART_COLUMNS:])
     for i, (draw, name, columns, title) in enumerate(specs):
         chart = draw(book, placed[name], columns, title, _value_axis(_no_data(by_name[name], columns)))

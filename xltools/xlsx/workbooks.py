@@ -27,7 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from xltools.xlsx import vba
 from xltools.forms.schema import Text
 from xltools.forms.values import text_width
-from xltools.xlsx.summary import SUMMARY_SHEETS
+from xltools.xlsx.summary import SUMMARY_SHEETS, SUMMARY_WIDTHS
 from xltools.atomic import write_atomically
 from xltools.xlsx.templates import BUILD_TIME, workbook_bytes
 from xltools.xlsx.writers import SETTINGS_SHEET, STYLE_SHEET, STYLES, Style
@@ -42,10 +42,7 @@ CONSOLE_SHEETS = {"findings": Text(zh="校验结果", en="Findings"),
                   "log": Text(zh="合并日志", en="Merge log")}
 
 # Column widths (Excel character units) per sheet key; column A holds names and paths.
-WIDTHS = {"summary": [26, 16] + [13] * 11, "follow_ups": [12, 32, 16, 13, 12], "quality": [28, 10, 26, 60],
-          "changes": [22, 14, 22, 20, 12, 30, 13, 13, 13], "collections": [14, 30, 16, 14, 13, 13, 12],
-          "accounts": [32, 12, 16, 16, 14, 16, 14],
-          "conversion": [40, 16, 16, 10, 12, 12, 14], "activity": [12, 14] + [12] * 9,
+WIDTHS = {**SUMMARY_WIDTHS,
           "findings": [8, 30, 14, 10, 22, 60, 20, 10, 20], "files": [36, 10, 10, 28, 8, 8, 8, 40, 12],
           "log": [22, 20, 20, 20, 40, 40, 30]}
 FIRST_TABLE_ROW = 4          # rows 1-2 hold the sheet's heading and note
