@@ -10,6 +10,8 @@ import errno
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from xltools.text import Text
+
 
 class UserError(RuntimeError):
     """A failure said in plain words, naming the path or (masked) URL concerned."""
@@ -18,10 +20,11 @@ class UserError(RuntimeError):
 
     def __init__(self, zh: str, en: str):
         super().__init__(en)
+        self.text = Text(zh, en)
         self.zh, self.en = zh, en
 
     def message(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+        return self.text(lang)
 
 
 class UsageError(UserError):

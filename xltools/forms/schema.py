@@ -14,8 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from xltools.text import Lang, Text  # noqa: F401 - re-exported: the schema speaks in Texts
+
 SCHEMA_FILE = Path(__file__).with_name("forms.yaml")
-Lang = Literal["zh", "en"]
 FieldType = Literal["text", "date", "month", "int", "number", "percent", "enum",
                     "phone_or_email", "contract_id"]
 
@@ -26,16 +27,6 @@ def norm_label(text: Any) -> str:
     NFKC turns full-width brackets, digits and letters into their ASCII forms.
     """
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
-
-
-class Text(BaseModel):
-    """A text in both languages."""
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    zh: str
-    en: str
-
-    def __call__(self, lang: Lang) -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 class Choice(BaseModel):
