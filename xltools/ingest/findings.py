@@ -33,53 +33,53 @@ class Code:
     """A few words for a manager's summary (the code itself stays the key)."""
 
 
-def _reading(code: str, severity: str, zh: str, en: str, title: tuple[str, str]) -> Code:
-    return Code(code, severity, Text(zh, en), Text(*title))
+def _reading(code: str, severity: str, zh: str, en: str, title: Text) -> Code:
+    return Code(code, severity, Text(zh, en), title)
 
 
 _CATALOGUE = [
     # Files and forms
     _reading("file-unreadable", ERROR, "无法读取文件：{reason}", "Cannot read the file: {reason}",
-             ("文件无法读取", "Unreadable file")),
+             Text("文件无法读取", "Unreadable file")),
     _reading("file-extension-wrong", INFO, "文件实际是 {format} 格式，扩展名却是 {suffix}：已按 {format} 读取",
              "The file is a {format} workbook named {suffix}: read as {format}",
-             ("扩展名与内容不符", "Wrong file extension")),
+             Text("扩展名与内容不符", "Wrong file extension")),
     _reading("file-duplicate", INFO, "与 {original} 内容完全相同（重复发送的副本），已跳过",
-             "Identical to {original} (a re-sent copy): skipped", ("重复发送的副本", "Re-sent copy")),
+             "Identical to {original} (a re-sent copy): skipped", Text("重复发送的副本", "Re-sent copy")),
     _reading("sheet-skipped", INFO, "工作表“{sheet}”未读取：{reason}", "Sheet '{sheet}' was not read: {reason}",
-             ("工作表未读取", "Sheet skipped")),
+             Text("工作表未读取", "Sheet skipped")),
     _reading("form-sheet-too-large", ERROR, "表单工作表“{sheet}”超出上限，只读取了上限以内的内容：{reason}",
              "Form sheet '{sheet}' goes beyond the limits; only what lies within them was read: {reason}",
-             ("表单工作表超出上限", "Form sheet too large")),
+             Text("表单工作表超出上限", "Form sheet too large")),
     _reading("form-sheet-unreadable", ERROR, "表单工作表“{sheet}”的行未读取：{reason}",
              "The rows of form sheet '{sheet}' were not read: {reason}",
-             ("表单工作表无法读取", "Form sheet unreadable")),
+             Text("表单工作表无法读取", "Form sheet unreadable")),
     _reading("rep-inferred", INFO, "表内没有填写销售代表的列：销售代表按{source}取为“{rep}”",
              "No column of this workbook names its rep: taken from {source} as '{rep}'",
-             ("销售代表由文件推断", "Rep inferred from the file")),
+             Text("销售代表由文件推断", "Rep inferred from the file")),
     _reading("form-unknown", WARNING, "工作表“{sheet}”不像任何一张表单，已忽略", "Sheet '{sheet}' matches no form and was ignored",
-             ("无法识别的工作表", "Unknown sheet")),
+             Text("无法识别的工作表", "Unknown sheet")),
     _reading("column-missing", ERROR, "缺少必填列“{label}”", "Required column '{label}' is missing",
-             ("缺少必填列", "Missing column")),
-    _reading("column-extra", INFO, "多余的列“{label}”，已忽略", "Extra column '{label}' ignored", ("多余的列", "Extra column")),
+             Text("缺少必填列", "Missing column")),
+    _reading("column-extra", INFO, "多余的列“{label}”，已忽略", "Extra column '{label}' ignored", Text("多余的列", "Extra column")),
     _reading("cell-error", ERROR, "单元格是错误值 {value}", "The cell holds the error {value}",
-             ("单元格错误值", "Error value in a cell")),
+             Text("单元格错误值", "Error value in a cell")),
     _reading("formula-uncalculated", WARNING, "公式没有计算结果（文件可能由程序生成），请在 Excel 中打开并保存",
              "The formula has no calculated value (the file was probably written by a program); open and save it in Excel",
-             ("公式未计算", "Uncalculated formula")),
+             Text("公式未计算", "Uncalculated formula")),
     _reading("text-too-long", ERROR, "文本超过 Excel 上限 32767 个字符（{length} 个）",
-             "Text is longer than Excel's 32,767 characters ({length})", ("文本过长", "Text too long")),
+             "Text is longer than Excel's 32,767 characters ({length})", Text("文本过长", "Text too long")),
     _reading("control-character", WARNING, "文本含不可见的控制字符", "Text contains invisible control characters",
-             ("含控制字符", "Control characters")),
+             Text("含控制字符", "Control characters")),
     # Cells
     _reading("type", ERROR, "“{label}”的值“{value}”不是有效的{expected}", "'{label}': '{value}' is not a valid {expected}",
-             ("类型不对", "Wrong type")),
+             Text("类型不对", "Wrong type")),
     _reading("enum", ERROR, "“{label}”的值“{value}”不在可选范围内：{allowed}", "'{label}': '{value}' is not one of: {allowed}",
-             ("不在可选范围", "Not a listed value")),
+             Text("不在可选范围", "Not a listed value")),
     _reading("range", ERROR, "“{label}”的值 {value} 超出范围 {bounds}", "'{label}': {value} is outside {bounds}",
-             ("超出范围", "Out of range")),
+             Text("超出范围", "Out of range")),
     _reading("format", ERROR, "“{label}”的值“{value}”格式不对：{expected}", "'{label}': '{value}' is not {expected}",
-             ("格式不对", "Wrong format")),
+             Text("格式不对", "Wrong format")),
     # The rules' codes are declared with each rule, in xltools.checks.rules.
 ]
 CODES: dict[str, Code] = {c.code: c for c in _CATALOGUE}
