@@ -34,7 +34,7 @@ MERGE_PHASES = [
     ("store rows (replace_rows)", "replace_rows", "store.py"),
     ("check: stored rows + rules + findings", "_check", "merge.py"),
     ("  load stored rows (load_records)", "load_records", "store.py"),
-    ("  rules (run_rules)", "run_rules", "rules.py"),
+    ("  rules (run_rules)", "run_rules", "unit.py"),
     ("  quarantine statuses", "_quarantine", "merge.py"),
     ("pipeline snapshot", "snapshot_pipeline", "store.py"),
     ("result counts", "_result", "merge.py"),

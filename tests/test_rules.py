@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
 from xltools.forms.config import Config  # noqa: E402
-from xltools.checks.findings import Finding  # noqa: E402
+from xltools.ingest.findings import Finding  # noqa: E402
 from xltools.ingest.reader import read_workbook  # noqa: E402
 from xltools.checks.rules import RULES, RuleContext, run_rules  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402

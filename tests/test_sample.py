@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from xltools.forms.config import Config
-from xltools.checks.findings import INFO
+from xltools.ingest.findings import INFO
 from xltools.sample.generate import (BROKEN_NAME, TARGETS_NAME, SampleInfo, SampleSpec, advance_week,
                             generate_inbox, write_targets)
 from xltools.forms.schema import load_schema
@@ -33,7 +33,7 @@ def findings_of(inbox: Path, as_of: dt.date) -> list:
 
 
 def _read_and_check(inbox: Path, as_of: dt.date) -> list:
-    from xltools.checks.findings import Finding
+    from xltools.ingest.findings import Finding
     from xltools.ingest.reader import read_workbook
     from xltools.checks.rules import RuleContext, run_rules
     from xltools.ingest.sniff import iter_workbooks

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from xltools.errors import UserError, from_os_error
 from xltools.forms.config import Config, config_beside, load_config
-from xltools.checks.findings import ERROR, INFO, WARNING
+from xltools.checks.findings import SEVERITY_WORDS
+from xltools.ingest.findings import ERROR, INFO, WARNING
 from xltools.checks.report import STATUS_WORDS, Report, counts_text
 from xltools.forms.schema import Text, load_schema
 from xltools.xlsx.summary import SUMMARY_SHEETS, Table, summary_tables
@@ -393,7 +394,6 @@ def _stamp(lang: str, verb: tuple[str, str], as_of: dt.date) -> str:
     return (f"{verb[0]}于 {_now()} · 截至 {as_of}" if lang == "zh" else f"{verb[1]} {_now()} · as of {as_of}")
 
 
-_SEVERITY = {"zh": {ERROR: "错误", WARNING: "警告", INFO: "提示"}, "en": {ERROR: "error", WARNING: "warning", INFO: "info"}}
 def _cell_link(copy: Path | None, sheet: str | None, cell: str | None) -> Any:
     """The finding's cell, linked into the annotated copy where there is one."""
     if not cell:
@@ -408,7 +408,7 @@ def _findings_table(report: Report, copies: dict[str, Path], lang: str) -> Table
     zh = lang == "zh"
     rows, flags = [], set()
     for i, f in enumerate(report.findings):
-        rows.append([_SEVERITY[lang][f.severity], f.file, f.sheet, _cell_link(copies.get(f.file), f.sheet, f.cell)
+        rows.append([SEVERITY_WORDS[f.severity](lang), f.file, f.sheet, _cell_link(copies.get(f.file), f.sheet, f.cell)
                      or (f.row or None), f.code, f.message(lang), None if f.value is None else str(f.value),
                      f.rep, f.customer, f.key])
         if f.severity == ERROR:

@@ -6,16 +6,18 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from xltools.checks.findings import SEVERITY_WORDS, code_title
 from xltools.errors import escape_controls
-from xltools.checks.findings import ERROR, INFO, WARNING, Finding, code_title
-from xltools.ingest.inbox import FileResult
 from xltools.forms.model import Record
-from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
-from xltools.forms.schema import Text, load_schema
+from xltools.forms.schema import load_schema
 from xltools.forms.values import text_width
+from xltools.ingest.findings import ERROR, INFO, WARNING, Finding, finding_order
+from xltools.ingest.inbox import FileResult
+from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
+from xltools.text import texts
 
-_SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-_FORM_ORDER = {key: i for i, key in enumerate(load_schema().sheets)}
+# Forms in the order of the sales process, as the rep's workbook has them.
+_FINDING_ORDER = finding_order(load_schema().sheets)
 
 
 @dataclass
@@ -26,7 +28,7 @@ class Report:
     records: list[Record] = field(default_factory=list)
 
     def __post_init__(self):
-        self.findings.sort(key=_finding_order)
+        self.findings.sort(key=_FINDING_ORDER)
 
     @property
     def errors(self) -> list[Finding]:
@@ -69,7 +71,7 @@ class Report:
     def to_text(self, lang: str = "zh") -> str:
         """Findings grouped by file, then the totals: what an admin reads in a terminal. Control
         characters from a rep's file are shown as symbols (ESC as ␛): they cannot drive the terminal."""
-        t = _WORDS[lang]
+        severity_width = max(text_width(word(lang)) for word in SEVERITY_WORDS.values())
         lines = []
         for file in self.files:
             found = self.findings_of(file.path)
@@ -80,16 +82,19 @@ class Report:
             for f in found:
                 if f.code == "file-unreadable":
                     continue
-                where = "!".join(filter(None, [f.sheet, f.cell or (f"{t['row']} {f.row}" if f.row else None)]))
-                lines.append(f"  {_pad(t[f.severity], 4)} {_pad(where, 18)} {f.code:<24} {f.message(lang)}")
+                where = "!".join(filter(None, [f.sheet, f.cell or (_WORDS["row"](lang) + f" {f.row}" if f.row else None)]))
+                lines.append(f"  {_pad(SEVERITY_WORDS[f.severity](lang), severity_width)} {_pad(where, 18)} "
+                             f"{f.code:<24} {f.message(lang)}")
         s = self.summary()
         lines.append("")
-        lines.append(t["files"].format(**s["files"]))
-        lines.append(t["totals"].format(rows=s["rows"], errors=s["errors"], warnings=s["warnings"]))
+        lines.append(_WORDS["files"].format(**s["files"])(lang))
+        lines.append(_WORDS["totals"].format(rows=s["rows"], errors=s["errors"], warnings=s["warnings"])(lang))
+        sep = _WORDS["sep"](lang)
         if s["by_code"]:
-            lines.append(t["by_code"] + t["sep"].join(f"{code_title(k, lang)} {v}" for k, v in s["by_code"].items()))
+            lines.append(_WORDS["by_code"](lang) + sep.join(f"{code_title(k, lang)} {v}" for k, v in s["by_code"].items()))
+        error, warning = SEVERITY_WORDS[ERROR](lang), SEVERITY_WORDS[WARNING](lang)
         for rep, c in s["by_rep"].items():
-            lines.append(f"  {rep or UNKNOWN_REP(lang)}: {t['error']} {c['error']}{t['sep']}{t['warning']} {c['warning']}")
+            lines.append(f"  {rep or UNKNOWN_REP(lang)}: {error} {c['error']}{sep}{warning} {c['warning']}")
         return "\n".join(escape_controls(line) for line in lines)
 
 
@@ -98,37 +103,24 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - text_width(text))
 
 
-def _finding_order(f: Finding):
-    # Forms in the order of the sales process, as the rep's workbook has them.
-    return (f.file, _FORM_ORDER.get(f.form, -1), f.sheet or "", f.row or 0, _col_order(f.column),
-            _SEVERITY_ORDER[f.severity], f.code)
-
-
-def _col_order(column: str | None) -> tuple[int, str]:
-    return (len(column), column) if column else (0, "")
-
-
 # A file's status and the counts of a run, as people read them (JSON keeps the keys).
-STATUS_WORDS = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+STATUS_WORDS = texts({
     "ok": ("已读取", "read"), "skipped": ("已跳过", "skipped"), "unreadable": ("无法读取", "unreadable"),
-    "unchanged": ("未变化", "unchanged")}.items()}
-COUNT_WORDS = {k: Text(zh=zh, en=en) for k, (zh, en) in {
+    "unchanged": ("未变化", "unchanged")})
+COUNT_WORDS = texts({
     "total": ("共", "total"), "read": ("读取", "read"), "unchanged": ("未变化", "unchanged"),
     "skipped": ("跳过", "skipped"), "unreadable": ("无法读取", "unreadable"), "merged": ("合并", "merged"),
-    "quarantined": ("待修正", "quarantined"), "withdrawn": ("撤回", "withdrawn")}.items()}
+    "quarantined": ("待修正", "quarantined"), "withdrawn": ("撤回", "withdrawn")})
 
 
 def counts_text(counts: dict, lang: str = "zh") -> str:
     """{"read": 3, "unchanged": 2} as "读取 3，未变化 2" (or "read 3, unchanged 2")."""
-    return ("，" if lang == "zh" else ", ").join(f"{COUNT_WORDS[k](lang)} {v}" for k, v in counts.items()
-                                                if k in COUNT_WORDS)
+    return _WORDS["sep"](lang).join(f"{COUNT_WORDS[k](lang)} {v}" for k, v in counts.items() if k in COUNT_WORDS)
 
 
-_WORDS = {
-    "zh": {"error": "错误", "warning": "警告", "info": "提示", "row": "第", "by_code": "按类型：", "sep": "，",
-           "files": "文件 {total} 个：读取 {read}，跳过 {skipped}，无法读取 {unreadable}，未变化 {unchanged}",
-           "totals": "数据行 {rows} 行；错误 {errors} 个，警告 {warnings} 个"},
-    "en": {"error": "ERR", "warning": "WARN", "info": "INFO", "row": "row", "by_code": "By code: ", "sep": ", ",
-           "files": "Files {total}: read {read}, skipped {skipped}, unreadable {unreadable}, unchanged {unchanged}",
-           "totals": "Data rows {rows}; errors {errors}, warnings {warnings}"},
-}
+_WORDS = texts({
+    "row": ("第", "row"), "by_code": ("按类型：", "By code: "), "sep": ("，", ", "),
+    "files": ("文件 {total} 个：读取 {read}，跳过 {skipped}，无法读取 {unreadable}，未变化 {unchanged}",
+              "Files {total}: read {read}, skipped {skipped}, unreadable {unreadable}, unchanged {unchanged}"),
+    "totals": ("数据行 {rows} 行；错误 {errors} 个，警告 {warnings} 个", "Data rows {rows}; errors {errors}, warnings {warnings}"),
+})

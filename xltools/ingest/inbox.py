@@ -11,7 +11,7 @@ from functools import partial
 from typing import Callable, Iterable
 
 from xltools.forms.config import Config
-from xltools.checks.findings import Finding
+from xltools.ingest.findings import Finding
 from xltools.forms.model import Record, SheetData
 from xltools.ingest.reader import WorkbookRead, read_workbook
 from xltools.ingest.sandbox import run_isolated

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import python_calamine
 
 from xltools.forms.config import Config
-from xltools.checks.findings import EXPECTED, Finding, column_letter
+from xltools.ingest.findings import EXPECTED, Finding, column_letter
 from xltools.forms.model import Record, SheetData
 from xltools.ingest.reps import SOURCES as REP_SOURCES, infer_rep
 from xltools.forms.schema import Schema, SheetSpec, Text, load_schema, norm_label

@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from xltools.xlsx.annotate import copy_path, mark_findings
 from xltools.atomic import atomic_path
 from xltools.errors import refuse_inside, write_each
-from xltools.checks.findings import Finding
+from xltools.ingest.findings import Finding
 from xltools.jobs.merge import _inbox_key
 from xltools.xlsx.personal import current_rows, frame_values, personal_workbook, reps_of
 from xltools.forms.schema import Lang, Text

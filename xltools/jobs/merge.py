@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from xltools.atomic import FileInUse
 from xltools.forms.config import Config
 from xltools.errors import UserError
-from xltools.checks.findings import ERROR, Finding
+from xltools.ingest.findings import ERROR, Finding
 from xltools.ingest.inbox import Batch, FileResult, Progress, read_batch
 from xltools.checks.report import Report
 from xltools.forms.model import Record

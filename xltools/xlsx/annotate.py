@@ -22,7 +22,8 @@ from openpyxl.utils.escape import unescape
 
 from xltools.atomic import atomic_path
 from xltools.errors import refuse_inside, write_each
-from xltools.checks.findings import ERROR, INFO, Finding
+from xltools.checks.findings import SEVERITY_WORDS
+from xltools.ingest.findings import ERROR, INFO, Finding
 from xltools.ingest.reader import open_calamine
 from xltools.checks.report import Report
 from xltools.ingest.sniff import WORKBOOK_SUFFIXES, decrypted, sniff
@@ -33,7 +34,6 @@ RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}
 NO_PROBLEMS = {"zh": "未发现问题", "en": "No problems found"}
 _HEADERS = {"zh": ["级别", "工作表", "单元格", "代码", "说明", "值"],
             "en": ["Severity", "Sheet", "Cell", "Code", "Message", "Value"]}
-_SEVERITY = {"zh": {ERROR: "错误", "warning": "警告", INFO: "提示"}, "en": {ERROR: "error", "warning": "warning", INFO: "info"}}
 
 
 def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
@@ -147,7 +147,7 @@ def _results_sheet(book, findings: list[Finding], lang: str, name: str) -> None:
     if not findings:
         _text(ws.cell(2, 1), NO_PROBLEMS[lang])
     for r, f in enumerate(findings, start=2):
-        values = [_SEVERITY[lang][f.severity], f.sheet or "", f.cell or (str(f.row) if f.row else ""), f.code,
+        values = [SEVERITY_WORDS[f.severity](lang), f.sheet or "", f.cell or (str(f.row) if f.row else ""), f.code,
                   f.message(lang), _as_typed(book, f)]
         for c, value in enumerate(values, start=1):
             _text(ws.cell(r, c), value)

@@ -119,9 +119,9 @@ def _escape(text: str) -> str:
 RULES_PATH = Path("docs/rules.md")
 ADDING_A_RULE = (
     "## Adding a rule\n\n"
-    "1. Write one function in `xltools/checks/rules.py` decorated with `@rule(code, severity, description, zh=..., "
-    "en=..., forms=..., relates_by=..., settings=..., as_of=...)`: a new code (codes are never renamed), its "
-    "message templates, the forms it reads, the settings it reads (defined with their defaults in "
+    "1. Write one function in the module of its subject under `xltools/checks/rules/` decorated with `@rule(code, "
+    "severity, description, zh=..., en=..., title=..., forms=..., relates_by=..., settings=..., as_of=...)`: a new "
+    "code (codes are never renamed), its message templates and short title, the forms it reads, the settings it reads (defined with their defaults in "
     "`xltools/forms/config.py`) and the dates it compares with the as-of day. Declare every key through which it "
     "compares rows of "
     "different files (`CUSTOMER`, `CONTRACT`, `PROJECT`, `TARGET_REP`, or a new `Key`); `EVERYTHING` if it "
@@ -133,14 +133,14 @@ ADDING_A_RULE = (
 def rules_markdown() -> str:
     from xltools.checks.findings import CODES
     from xltools.checks.rules import RULES, related_keys
-    blocks = ["# Validation rules", "Generated from `xltools/checks/findings.py` (codes of reading), the `@rule` "
-              "declarations in `xltools/checks/rules.py` and `xltools/forms/config.py` by `xltools templates docs`. Codes are "
+    blocks = ["# Validation rules", "Generated from `xltools/ingest/findings.py` (codes of reading), the `@rule` "
+              "declarations in `xltools/checks/rules/` and `xltools/forms/config.py` by `xltools templates docs`. Codes are "
               "stable: they are never renamed.",
               "## Findings",
               _row(["Code", "Severity", "What it means", "Message (zh)", "Message (en)"]) + "\n" + _row(["---"] * 5)]
     for code in CODES.values():
         meaning = RULES[code.code].description if code.code in RULES else "checked while reading the file"
-        blocks[-1] += "\n" + _row([f"`{code.code}`", code.severity, _escape(meaning), _escape(code.zh), _escape(code.en)])
+        blocks[-1] += "\n" + _row([f"`{code.code}`", code.severity, _escape(meaning), _escape(code.message.zh), _escape(code.message.en)])
     blocks += ["## Rules", "What each rule reads. A re-merge re-checks the rows sharing a value of a rule's keys "
                "with a changed row; the As-of column names the dates a rule compares with the day of the run: "
                "when the day moves, those rules are re-run over the rows whose dates it passed (and, for a "

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from xltools.atomic import atomic_path
-from xltools.checks.findings import WARNING
+from xltools.ingest.findings import WARNING
 from xltools.checks.report import STATUS_WORDS, counts_text
 from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
 from xltools.forms.schema import SheetSpec, Text, load_schema

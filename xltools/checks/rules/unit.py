@@ -1,0 +1,149 @@
+"""What makes a rule one unit: the ``@rule`` declaration, the registry it fills, the keys through which
+rules relate rows of different files, and ``run_rules``, which runs the registered rules over one run's rows."""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field, replace
+
+from xltools.checks.rules.rows import Rows, RuleContext, customer_of
+from xltools.forms.config import Config
+from xltools.forms.model import Record
+from xltools.forms.schema import Schema
+from xltools.ingest.findings import CODES, Code, Finding, finding_order
+from xltools.text import Text
+
+
+@dataclass(frozen=True, eq=False)
+class Key:
+    """A value through which a rule relates rows of different files (e.g. one contract's rows).
+
+    ``fields`` maps each form to the field holding the key; None: every form's customer field,
+    compared by ``customer_key``.
+    """
+    name: str
+    description: str
+    fields: dict[str, str] | None = None
+    presence: bool = False
+    """Relates every row with whether these fields are filled anywhere at all, not with equal values."""
+    only: tuple[str, ...] | None = None
+    """Relates the rows of these forms only (see ``on``)."""
+
+    def on(self, *forms: str) -> "Key":
+        """The same key relating the rows of these forms only."""
+        return replace(self, only=forms)
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({', '.join(self.only)})" if self.only else self.name
+
+    def columns(self, schema: Schema) -> dict[str, str]:
+        """Form -> the field to match, ``CUSTOMER_KEY`` for the normalised customer."""
+        if self.fields is None:
+            found = {k: CUSTOMER_KEY for k, s in schema.sheets.items() if s.customer_field}
+        else:
+            found = dict(self.fields)
+        return {k: v for k, v in found.items() if self.only is None or k in self.only}
+
+    def value(self, record: Record, schema: Schema) -> Hashable | None:
+        column = self.columns(schema).get(record.form)
+        if column is None:
+            return None
+        if column == CUSTOMER_KEY:
+            return customer_of(record) or None
+        return record.get(column)
+
+
+CUSTOMER_KEY = "_customer_key"
+CUSTOMER = Key("customer", "the customer named by any form, compared by customer_key")
+CONTRACT = Key("contract", "合同编号 of contract approval, collections and rebate applications",
+               {"contracts": "contract_id", "collections": "contract_id", "rebates": "contract_id"})
+PROJECT = Key("project", "项目编号 of the opportunity pipeline", {"pipeline": "project_id"})
+TARGET_REP = Key("target-rep", "the rep of a targets row (covers rep + month)", {"targets": "rep"})
+CUSTOMER_INFORMATION = Key("customer-information", "whether customer information has any row at all",
+                           {"customers": "customer"}, presence=True)
+EVERYTHING = Key("everything", "each row with every other: any change re-checks all rows", {})
+ALL_FORMS = ("*",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One business rule and what it declares about itself."""
+    code: str
+    description: str
+    check: Callable[[Rows], Iterable[Finding]]
+    forms: tuple[str, ...]
+    relates_by: tuple[Key, ...] = ()
+    settings: tuple[str, ...] = ()
+    as_of: dict[str, str] = field(default_factory=dict)
+    """Form -> the date field compared with the as-of day; empty when the day does not matter."""
+    lead: Callable[[Config], int] = lambda config: 0
+    """How many days after that date the verdict can still change."""
+    daily: bool = False
+    """The finding counts the days up to the as-of day: its text changes every day."""
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    @property
+    def title(self) -> Text:
+        return CODES[self.code].title
+
+    def __call__(self, rows: Rows) -> Iterable[Finding]:
+        return self.check(rows)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: str, description: str, *, zh: str, en: str, forms: tuple[str, ...],
+         title: Text | None = None, relates_by: tuple[Key, ...] = (),
+         settings: tuple[str, ...] = (), as_of: dict[str, str] | None = None,
+         lead: Callable[[Config], int] | None = None, daily: bool = False) -> Callable:
+    """Declare the decorated function as the rule emitting ``code``, with that code's severity,
+    zh/en message templates (``{value}``, ``{customer}`` and the finding's params fill them) and
+    short title (for a manager's summary; every rule has one)."""
+    if code in CODES:
+        raise ValueError(f"finding code {code!r} is declared twice")
+    if title is None:
+        raise ValueError(f"rule {code!r} declares no title")
+    CODES[code] = Code(code, severity, Text(zh, en), title)
+
+    def register(check: Callable[[Rows], Iterable[Finding]]) -> Callable:
+        RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of or {},
+                           lead or (lambda config: 0), daily)
+        return check
+    return register
+
+
+def related_keys() -> list[Key]:
+    """Every key some rule relates rows by, each once (a key on some forms only counts as the whole key
+    when another rule relates rows by the whole key)."""
+    keys = list(dict.fromkeys(k for r in RULES.values() for k in r.relates_by))
+    whole = {k.name for k in keys if k.only is None}
+    return [k for k in keys if k.only is None or k.name not in whole]
+
+
+def key_values(records: Iterable[Record], schema: Schema, keys: Iterable[Key]) -> dict[Key, set]:
+    """The values each key takes in these rows (empty ones left out)."""
+    found: dict[Key, set] = {k: set() for k in keys}
+    for r in records:
+        for k, values in found.items():
+            v = k.value(r, schema)
+            if v is not None and v != "":
+                values.add(v)
+    return found
+
+
+def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ()) -> list[Finding]:
+    """Every rule's findings over all rows of one run, sorted by place; ``skip`` names rules to leave out."""
+    skip = set(skip)
+    unknown = skip - set(RULES)
+    if unknown:
+        raise ValueError(f"unknown rules {sorted(unknown)}; known: {sorted(RULES)}")
+    rows = Rows(records, ctx)
+    findings: list[Finding] = []
+    for code, unit in RULES.items():
+        if code not in skip:
+            findings.extend(unit(rows))
+    return sorted(findings, key=finding_order(ctx.schema.sheets))
