@@ -483,7 +483,7 @@ def test_rep_text_that_starts_with_equals_is_written_as_text(summary_book, store
 def test_a_second_refresh_replaces_the_first(summary_book, store, tmp_path):
     """Rows left over from a longer first refresh are gone after a shorter second one."""
     empty = tmp_path / "empty.db"
-    from xltools.store.core import open_store
+    from xltools.store import open_store
     open_store(empty).close()
     rollup_into(store, summary_book, AS_OF)
     rollup_into(empty, summary_book, AS_OF)

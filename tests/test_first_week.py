@@ -115,7 +115,7 @@ def test_rules_yaml_beside_the_store_is_used_by_every_command(week):
 
 def test_each_run_records_the_settings_it_used(week):
     assert invoke("merge", "inbox", "--as-of", AS_OF).exit_code == 0
-    from xltools.store.core import open_store
+    from xltools.store import open_store
     db = open_store(week / "xltools.db")
     try:
         settings = db.last_run()["counts"]["settings"]

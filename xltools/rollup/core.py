@@ -69,7 +69,9 @@ from xltools.rollup.conversion import Conversion, funnel_conversion
 from xltools.ingest.submissions import Submissions, submissions
 from xltools.forms.model import customer_key
 from xltools.forms.schema import load_schema, vocabulary
-from xltools.store.core import QUARANTINED, Store, is_url, open_store
+from xltools.store import open_store
+from xltools.store.interface import QUARANTINED, Store
+from xltools.store.locations import is_url
 
 if TYPE_CHECKING:
     from xltools.rollup.changes import Changes
