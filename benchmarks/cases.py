@@ -124,7 +124,7 @@ def select_star(ctx: Context) -> Timing:
     return timing
 
 
-# The tables xltools.rollup reads (its _load): six forms, findings, snapshots, runs and files.
+# The tables xltools.rollup reads (rollup/load.py): six forms, findings, snapshots, runs and files.
 ROLLUP_TABLES = ("rows_pipeline", "rows_customers", "rows_visits", "rows_targets", "rows_objections",
                  "rows_contracts", "findings", "snapshots", "runs", "files")
 
@@ -303,7 +303,7 @@ def _remerge(ctx: Context, as_of: dt.date) -> Timing:
 
 def rollup(ctx: Context) -> Timing:
     """``xltools rollup`` over the full store: the manager's summary, computed (not written)."""
-    from xltools.rollup.core import rollup as run_rollup
+    from xltools.rollup import rollup as run_rollup
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     timing = Timing()

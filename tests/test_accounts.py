@@ -7,7 +7,7 @@ import json
 import pytest
 
 from xltools.forms.model import Record
-from xltools.rollup.core import rollup
+from xltools.rollup import rollup
 from xltools.store import open_store
 from xltools.xlsx.summary import summary_tables
 

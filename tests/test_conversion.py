@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from xltools.forms.model import Record
-from xltools.rollup.core import rollup
+from xltools.rollup import rollup
 from xltools.store import open_store
 from xltools.xlsx.summary import summary_tables, write_summary
 

@@ -42,7 +42,7 @@ from xltools.atomic import FileInUse
 from xltools.buttons.press import (ButtonError, merge_inbox_book, press, refresh_summary_book, rollup_into,
                              rollup_only_book, validate_inbox_book)
 from xltools.jobs.merge import merge
-from xltools.rollup.core import rollup
+from xltools.rollup import rollup
 from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary
 from xltools.xlsx.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
 from xltools.xlsx.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter

@@ -16,7 +16,9 @@ import pytest
 
 from xltools.forms.config import Config
 from xltools.forms.model import Record
-from xltools.rollup.core import rebate_rate, rollup, stages
+from xltools.forms.config import rebate_rate
+from xltools.rollup import rollup
+from xltools.rollup.pipeline import stages
 from xltools.store import open_store
 from xltools.store.interface import FINDING_COLUMNS
 

@@ -373,7 +373,7 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
         xltools rollup --store postgresql://manager@db.example.com/sales --out summary.xlsx
         xltools rollup --store xltools.db --into 销售汇总.xlsm
     """
-    from xltools.rollup.core import rollup as run_rollup
+    from xltools.rollup import rollup as run_rollup
     from xltools.store.locations import is_url
     from xltools.xlsx.summary import write_summary
     _require_store(store_path)

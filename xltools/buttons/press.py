@@ -207,7 +207,7 @@ def _say(writer: BookWriter, lang: str, zh: str, en: str) -> None:
 
 def refresh_summary_book(writer: BookWriter) -> None:
     """刷新汇总: merge the inbox into the store, then roll the store up into the summary sheets."""
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     s = read_settings(writer, "summary")
     result = _merge(writer, s)
@@ -220,7 +220,7 @@ def refresh_summary_book(writer: BookWriter) -> None:
 
 def rollup_only_book(writer: BookWriter) -> None:
     """仅刷新汇总: roll the store up as it is, without merging."""
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     s = read_settings(writer, "summary")
     store = s.store_file()
@@ -280,7 +280,7 @@ def rollup_into(store: str | Path, path: str | Path, as_of: dt.date | None = Non
     :raises FileInUse: the workbook is open in Excel; it is left as it was.
     :raises ButtonError: the workbook lacks the summary sheets.
     """
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     writer = FileBookWriter(path)
     write_summary_sheets(writer, rollup(store, as_of, config), lang)
