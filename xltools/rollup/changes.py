@@ -34,6 +34,7 @@ import pandas as pd
 from xltools.forms.config import Config
 from xltools.rollup.commit_accuracy import commit_trend, snapshot_days, weekly_snapshots
 from xltools.rollup.frames import as_day, as_text, month_span, quarter_span
+from xltools.rollup.pipeline import stage_number
 
 KINDS = ["new", "removed", "advanced", "moved-back", "won", "lost", "slipped", "pulled-in", "amount-up",
          "amount-down", "forecast-changed"]
@@ -169,7 +170,7 @@ def _kinds(then: dict | None, now: dict | None) -> list[str]:
     if now is None:
         return ["removed"]
     kinds = []
-    before, after = _stage_number(then["stage"]), _stage_number(now["stage"])
+    before, after = stage_number(then["stage"]), stage_number(now["stage"])
     if before and after and before < 6 and after < 6 and before != after:
         kinds.append("advanced" if after > before else "moved-back")
     won, lost = bool(now["won"] and not then["won"]), bool(now["lost"] and not then["lost"])
@@ -247,7 +248,7 @@ def _stalled(now: dict, snaps: pd.DataFrame, days: pd.Series, as_of: dt.date, co
     history = _stage_history(snaps, days)
     stalled = []
     for key, row in now.items():
-        limit = config.stall_days.get(_stage_number(row["stage"]))
+        limit = config.stall_days.get(stage_number(row["stage"]))
         if not row["open"] or limit is None:
             continue
         since = _in_stage_since(history.get(key, []), as_text(row["stage"]), as_of)
@@ -288,9 +289,4 @@ def _weeks(snaps: pd.DataFrame, chain: list[tuple[int, dt.date]]) -> list[WeekPo
                                 p and p.commit, p and p.closed,
                                 p.closed / p.commit * 100 if p and p.commit else None))
     return points
-
-
-def _stage_number(stage: Any) -> int | None:
-    match = re.match(r"\s*(\d)", as_text(stage))
-    return int(match.group(1)) if match else None
 

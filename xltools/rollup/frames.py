@@ -19,6 +19,11 @@ def quarter_span(day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.offsets.QuarterEnd(0)
 
 
+def quarter_label(day: dt.date) -> str:
+    """2024Q2: the quarter of a day, as the summary names it."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
 def within(dates: pd.Series, period: tuple) -> pd.Series:
     """Inclusive at both ends; a missing date is in no period."""
     start, end = (pd.Timestamp(p) for p in period)

@@ -16,12 +16,14 @@ the customers with the most open pipeline.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pandas as pd
 
 from xltools.forms.config import Config
 from xltools.forms.schema import load_schema, vocabulary
-from xltools.rollup.frames import as_text, latest, month_span, pct, quarter_span, total, within
+from xltools.rollup.frames import as_text, latest, month_span, pct, quarter_label, quarter_span, total, within
 from xltools.rollup.model import Forecast, Pipeline, ReasonRow, StageRow, TopCustomer, WinRate
 
 # The business vocabulary, by role in forms.yaml.
@@ -35,6 +37,12 @@ TOP_CUSTOMERS = 20
 def stages() -> list[str]:
     """The funnel stages in order, from the schema."""
     return load_schema().sheets["pipeline"].field("stage").choice_values()
+
+
+def stage_number(stage: Any) -> int | None:
+    """The number a stage starts with (3 for "3 方案报价"); None for a blank or unnumbered stage."""
+    match = re.match(r"\s*(\d)", as_text(stage))
+    return int(match.group(1)) if match else None
 
 
 def classify(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
@@ -69,8 +77,7 @@ def forecast_by_period(pipe: pd.DataFrame, as_of: dt.date) -> Forecast:
         part = pipe[within(pipe["period_day"], period)]
         return {c: total(part[part["category"] == c]["amount"]) for c in FORECASTS}
 
-    quarter = f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}"
-    return Forecast(f"{as_of:%Y-%m}", quarter, by_category(month_span(as_of)), by_category(quarter_span(as_of)))
+    return Forecast(f"{as_of:%Y-%m}", quarter_label(as_of), by_category(month_span(as_of)), by_category(quarter_span(as_of)))
 
 
 def win_rate(pipe: pd.DataFrame) -> WinRate:
