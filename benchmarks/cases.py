@@ -124,7 +124,7 @@ def select_star(ctx: Context) -> Timing:
     return timing
 
 
-# The tables xltools.rollup reads (its _load): six forms, findings, snapshots, runs and files.
+# The tables xltools.rollup reads (rollup/load.py): six forms, findings, snapshots, runs and files.
 ROLLUP_TABLES = ("rows_pipeline", "rows_customers", "rows_visits", "rows_targets", "rows_objections",
                  "rows_contracts", "findings", "snapshots", "runs", "files")
 
@@ -173,7 +173,7 @@ def _master_cells(ctx: Context) -> list[tuple[str, list[str], list, list[list]]]
     import pandas as pd
 
     from xltools.forms.schema import load_schema
-    from xltools.store.core import open_store
+    from xltools.store import open_store
 
     db = open_store(_copy_store(ctx.base_store, ctx.scratch / "store.db"))
     flags = _warning_flags(db)
@@ -258,7 +258,7 @@ def master_only(ctx: Context) -> Timing:
     result it needs comes from a re-merge of the unchanged inbox, before the clock starts."""
     from xltools.xlsx.master import write_master
     from xltools.jobs.merge import merge
-    from xltools.store.core import open_store
+    from xltools.store import open_store
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     result = merge(ctx.corpus.inboxes, store, as_of=ctx.as_of, write_master_file=False)
@@ -303,7 +303,7 @@ def _remerge(ctx: Context, as_of: dt.date) -> Timing:
 
 def rollup(ctx: Context) -> Timing:
     """``xltools rollup`` over the full store: the manager's summary, computed (not written)."""
-    from xltools.rollup.core import rollup as run_rollup
+    from xltools.rollup import rollup as run_rollup
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     timing = Timing()

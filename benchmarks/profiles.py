@@ -31,21 +31,21 @@ MERGE_PHASES = [
     ("merge, in all", "merge", "merge.py"),
     ("read_batch: hash, hand out, collect", "read_batch", "inbox.py"),
     ("  waiting on the reading workers", "run_isolated", "sandbox.py"),
-    ("store rows (replace_rows)", "replace_rows", "store.py"),
+    ("store rows (replace_rows)", "replace_rows", "interface.py"),
     ("check: stored rows + rules + findings", "_check", "merge.py"),
-    ("  load stored rows (load_records)", "load_records", "store.py"),
+    ("  load stored rows (load_records)", "load_records", "interface.py"),
     ("  rules (run_rules)", "run_rules", "unit.py"),
     ("  quarantine statuses", "_quarantine", "merge.py"),
-    ("pipeline snapshot", "snapshot_pipeline", "store.py"),
+    ("pipeline snapshot", "snapshot_pipeline", "interface.py"),
     ("result counts", "_result", "merge.py"),
 ]
 ROLLUP_PHASES = [
-    ("rollup, in all", "rollup", "rollup.py"),
-    ("load tables (_load)", "_load", "rollup.py"),
-    ("  rows into frames (Store._frame)", "_frame", "store.py"),
-    ("  typing columns (_typed)", "_typed", "rollup.py"),
-    ("compute the summary (_summarise)", "_summarise", "rollup.py"),
-    ("  per-rep rows (_reps)", "_reps", "rollup.py"),
+    ("rollup, in all", "rollup", "summarise.py"),
+    ("load tables (load)", "load", "load.py"),
+    ("  rows into frames (Store._frame)", "_frame", "base.py"),
+    ("  typing columns (_typed)", "_typed", "load.py"),
+    ("compute the summary (summarise)", "summarise", "summarise.py"),
+    ("  per-rep rows (rep_rows)", "rep_rows", "reps.py"),
 ]
 
 
@@ -76,7 +76,7 @@ def profile_remerges(corpus, store: Path, top: int) -> None:
 
 
 def profile_rollup(corpus, store: Path, top: int) -> None:
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     stats, wall = _profiled(rollup, store, dt.date.fromisoformat(corpus.changed_as_of))
     print(f"\n== rollup over the store: {wall:.1f} s under cProfile")

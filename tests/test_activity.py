@@ -7,8 +7,8 @@ import json
 import pytest
 
 from xltools.forms.model import Record
-from xltools.rollup.core import rollup
-from xltools.store.core import open_store
+from xltools.rollup import rollup
+from xltools.store import open_store
 from xltools.xlsx.summary import summary_tables
 
 ZHANG, LI = "张三", "李四"

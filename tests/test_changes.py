@@ -24,8 +24,8 @@ from test_summary import chart_series, series_by_name
 
 from xltools.rollup.changes import deal_key
 from xltools.forms.config import Config
-from xltools.rollup.core import rollup
-from xltools.store.core import open_store
+from xltools.rollup import rollup
+from xltools.store import open_store
 from xltools.xlsx.summary import summary_tables, write_summary
 
 AS_OF = d(4, 10)

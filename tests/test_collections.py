@@ -16,8 +16,8 @@ from xltools.forms.config import Config  # noqa: E402
 from xltools.forms.model import Record  # noqa: E402
 from xltools.ingest.reader import read_workbook  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402
-from xltools.rollup.core import rollup  # noqa: E402
-from xltools.store.core import open_store  # noqa: E402
+from xltools.rollup import rollup  # noqa: E402
+from xltools.store import open_store  # noqa: E402
 from xltools.xlsx.summary import write_summary  # noqa: E402
 from xltools.xlsx.templates import template_workbook  # noqa: E402
 

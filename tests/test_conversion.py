@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from xltools.forms.model import Record
-from xltools.rollup.core import rollup
-from xltools.store.core import open_store
+from xltools.rollup import rollup
+from xltools.store import open_store
 from xltools.xlsx.summary import summary_tables, write_summary
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from xltools.cli import cli
 from xltools.jobs.demo import run_demo
-from xltools.rollup.core import rollup
+from xltools.rollup import rollup
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ from xltools.atomic import FileInUse
 from xltools.buttons.press import (ButtonError, merge_inbox_book, press, refresh_summary_book, rollup_into,
                              rollup_only_book, validate_inbox_book)
 from xltools.jobs.merge import merge
-from xltools.rollup.core import rollup
+from xltools.rollup import rollup
 from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary
 from xltools.xlsx.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
 from xltools.xlsx.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter
@@ -483,7 +483,7 @@ def test_rep_text_that_starts_with_equals_is_written_as_text(summary_book, store
 def test_a_second_refresh_replaces_the_first(summary_book, store, tmp_path):
     """Rows left over from a longer first refresh are gone after a shorter second one."""
     empty = tmp_path / "empty.db"
-    from xltools.store.core import open_store
+    from xltools.store import open_store
     open_store(empty).close()
     rollup_into(store, summary_book, AS_OF)
     rollup_into(empty, summary_book, AS_OF)

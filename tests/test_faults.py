@@ -24,7 +24,7 @@ from factory import make_workbook  # noqa: E402
 
 from xltools import atomic  # noqa: E402
 from xltools.cli import cli  # noqa: E402
-from xltools.store.core import open_store  # noqa: E402
+from xltools.store import open_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2024-04-01"
@@ -284,8 +284,8 @@ def test_a_store_we_cannot_use_is_left_byte_identical(inbox, tmp_path, kind, exp
 # Where the child merge kills itself: (module, class or "", function, only when an argument contains).
 KILL_AT = {
     "reading": ("xltools.jobs.merge", "", "read_batch", ""),
-    "storing rows": ("xltools.store.core", "Store", "replace_rows", ""),
-    "finishing the run": ("xltools.store.core", "Store", "finish_run", ""),
+    "storing rows": ("xltools.store.interface", "Store", "replace_rows", ""),
+    "finishing the run": ("xltools.store.interface", "Store", "finish_run", ""),
     "writing the master": ("xltools.xlsx.master", "", "write_master", ""),
     "moving the master into place": ("xltools.atomic", "", "_settle", "master.xlsx"),
 }
@@ -486,7 +486,8 @@ def pg_database(url: str, name: str) -> str:
 
 
 def test_a_server_stopped_mid_merge_leaves_the_store_as_before(private_pg, inbox, tmp_path, monkeypatch):
-    from xltools.store.core import Store, mask_url
+    from xltools.store.interface import Store
+    from xltools.store.locations import mask_url
     url, folder = private_pg
     store, clean = pg_database(url, "shared"), pg_database(url, "clean")
     assert invoke("merge", inbox, "--store", store, "--as-of", AS_OF, "--no-master").exit_code == 0

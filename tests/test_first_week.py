@@ -115,7 +115,7 @@ def test_rules_yaml_beside_the_store_is_used_by_every_command(week):
 
 def test_each_run_records_the_settings_it_used(week):
     assert invoke("merge", "inbox", "--as-of", AS_OF).exit_code == 0
-    from xltools.store.core import open_store
+    from xltools.store import open_store
     db = open_store(week / "xltools.db")
     try:
         settings = db.last_run()["counts"]["settings"]
@@ -308,7 +308,7 @@ def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(wee
 
 def test_the_weighted_pipeline_is_rounded_as_the_workbook_shows_it(week):
     import openpyxl
-    from xltools.rollup.core import excel_round
+    from xltools.rollup.model import excel_round
     make_workbook(week / "inbox", {"pipeline": [deal("XM-9", "4 已发展") | {"owner": "李四", "amount": 201.5}]},
                   "李四.xlsx")
     assert invoke("merge", "inbox", "--as-of", AS_OF).exit_code == 0

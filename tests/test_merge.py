@@ -18,7 +18,7 @@ from factory import MEETING as D  # noqa: E402
 from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
 
 from xltools.jobs.merge import InboxShrunk, merge  # noqa: E402
-from xltools.store.core import open_store  # noqa: E402
+from xltools.store import open_store  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
 
@@ -218,7 +218,7 @@ def test_two_merges_at_once_do_not_corrupt_the_store(inbox, tmp_path):
 
 
 def test_a_busy_store_stops_with_a_clear_error(inbox, tmp_path):
-    from xltools.store.core import StoreBusy
+    from xltools.store.base import StoreBusy
     store = open_store(tmp_path / "store.db")
     with store.lock():
         with pytest.raises(StoreBusy):

@@ -13,8 +13,8 @@ from xltools.jobs.demo import run_demo
 from xltools.jobs.merge import merge
 from xltools.xlsx.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, personal_workbook, workbook_rep
 from xltools.ingest.reader import read_workbook
-from xltools.rollup.core import rollup
-from xltools.store.core import open_store
+from xltools.rollup import rollup
+from xltools.store import open_store
 from xltools.xlsx.templates import template_metadata
 
 CUSTOMER = {"customer": "深圳市华络通信有限公司", "contact": "王明", "phone": "13800138000", "owner": "张伟",

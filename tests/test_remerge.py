@@ -24,7 +24,7 @@ from factory import make_workbook  # noqa: E402
 
 from xltools.jobs.merge import merge  # noqa: E402
 from xltools.forms.model import customer_key  # noqa: E402
-from xltools.rollup.core import rollup  # noqa: E402
+from xltools.rollup import rollup  # noqa: E402
 
 DAY = dt.date(2024, 4, 1)
 # One customer written loosely in different files.

@@ -16,8 +16,11 @@ import pytest
 
 from xltools.forms.config import Config
 from xltools.forms.model import Record
-from xltools.rollup.core import rebate_rate, rollup, stages
-from xltools.store.core import FINDING_COLUMNS, open_store
+from xltools.forms.config import rebate_rate
+from xltools.rollup import rollup
+from xltools.rollup.pipeline import stages
+from xltools.store import open_store
+from xltools.store.interface import FINDING_COLUMNS
 
 AS_OF = dt.date(2024, 4, 10)
 ZHANG, LI, WANG, ZHAO = "张三", "李四", "王五", "赵六"

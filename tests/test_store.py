@@ -29,11 +29,14 @@ from xltools.cli import cli  # noqa: E402
 from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402
 from xltools.jobs.merge import merge  # noqa: E402
 from xltools.forms.model import Record, customer_key  # noqa: E402
-from xltools.rollup.core import rollup  # noqa: E402
+from xltools.rollup import rollup  # noqa: E402
 from xltools.sample.generate import SampleSpec  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402
-from xltools.store.core import (SCHEMA_VERSION, identity_hash, StoreBusy, StoreUnavailable, is_url, mask_url,  # noqa: E402
-                           open_store, resolve_location)
+from xltools.store import open_store  # noqa: E402
+from xltools.store.base import StoreBusy, StoreUnavailable  # noqa: E402
+from xltools.store.identity import identity_hash  # noqa: E402
+from xltools.store.locations import is_url, mask_url, resolve_location  # noqa: E402
+from xltools.store.migrations import SCHEMA_VERSION  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
 ALL = ("merged", "quarantined", "withdrawn")

@@ -20,7 +20,7 @@ from factory import customer, make_workbook, visit  # noqa: E402
 
 from xltools.atomic import backups  # noqa: E402
 from xltools.cli import cli  # noqa: E402
-from xltools.rollup.core import rollup  # noqa: E402
+from xltools.rollup import rollup  # noqa: E402
 
 AS_OF = "2024-04-01"
 

@@ -101,7 +101,7 @@ def _config(path: str | None, store: str | Path | None = None) -> Config:
 
 def _store_location(ctx, param, value: str | None) -> str | None:
     """--store: a database URL as it is, or a file path (not a folder)."""
-    from xltools.store.core import is_url
+    from xltools.store.locations import is_url
     if value and not is_url(value) and Path(value).is_dir():
         raise click.BadParameter(f"{value} is a folder: name the store file, e.g. {Path(value) / 'xltools.db'}")
     return value
@@ -109,7 +109,7 @@ def _store_location(ctx, param, value: str | None) -> str | None:
 
 def _require_store(location: str | None, option: str = "--store") -> None:
     """A usage error naming where the store was looked for, when nothing is there."""
-    from xltools.store.core import is_url
+    from xltools.store.locations import is_url
     if location and not is_url(location) and not Path(location).exists():
         where = Path(location).resolve()
         lang = click.get_current_context().meta.get("lang", "zh")
@@ -244,7 +244,7 @@ def validate(paths, as_of, fmt, lang, annotate_dir, config_path):
         xltools validate inbox/ --format json > report.json
         xltools validate inbox/ --annotate checked/
     """
-    from xltools.jobs.merge import default_store
+    from xltools.store.locations import default_store
     from xltools.checks.validate import validate as run_validate
     config = _config(config_path, default_store([Path(p) for p in paths]))
     if annotate_dir:
@@ -309,8 +309,8 @@ def merge(inboxes, store_path, master_path, targets_path, no_master, as_of, prun
         xltools merge inbox/ --store sales.db --master 汇总/master.xlsx --as-of 2024-04-01
         xltools merge 华南/ --store postgresql://admin_south@db.example.com/sales
     """
-    from xltools.jobs.merge import default_store, merge as run_merge
-    from xltools.store.core import is_url
+    from xltools.jobs.merge import merge as run_merge
+    from xltools.store.locations import default_store, is_url
     inboxes = (*inboxes, targets_path) if targets_path else inboxes
     config = _config(config_path, store_path or default_store([Path(p) for p in inboxes]))
     for option, output in (("--master", master_path), ("--store", None if is_url(store_path) else store_path)):
@@ -373,8 +373,8 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
         xltools rollup --store postgresql://manager@db.example.com/sales --out summary.xlsx
         xltools rollup --store xltools.db --into 销售汇总.xlsm
     """
-    from xltools.rollup.core import rollup as run_rollup
-    from xltools.store.core import is_url
+    from xltools.rollup import rollup as run_rollup
+    from xltools.store.locations import is_url
     from xltools.xlsx.summary import write_summary
     _require_store(store_path)
     config = _config(config_path, store_path)

@@ -231,7 +231,7 @@ def _written_paths(book: Path, s: Settings, store: Path | str, kind: str) -> lis
 
 
 def _server_check(url: str) -> Check:
-    from xltools.store.core import mask_url
+    from xltools.store.locations import mask_url
 
     name = Text(zh="PostgreSQL 服务器", en="PostgreSQL server")
     parts = urlsplit(url)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import sys
 import traceback
@@ -28,6 +27,7 @@ from xltools.checks.findings import SEVERITY_WORDS
 from xltools.ingest.findings import ERROR, INFO, WARNING
 from xltools.checks.report import STATUS_WORDS, Report, counts_text
 from xltools.forms.schema import Text, load_schema
+from xltools.store.locations import resolve_location, resolve_path
 from xltools.xlsx.summary import SUMMARY_SHEETS, Table, summary_tables
 from xltools.xlsx.workbooks import (BOOK_SETTINGS, CONSOLE_SHEETS, FIRST_TABLE_ROW, SETTINGS, SETTINGS_TITLE, TABLE_GAP,
                         WIDTHS, header_height)
@@ -72,7 +72,7 @@ class Settings:
         if self.inbox is None:
             raise ButtonError("请在“设置”工作表填写数据库或收件箱文件夹。",
                               "Fill in the store or the inbox folder on the Settings sheet.")
-        from xltools.jobs.merge import default_store
+        from xltools.store.locations import default_store
         return default_store([self.inbox])
 
     def annotated_folder(self) -> Path:
@@ -91,7 +91,7 @@ def read_settings(writer: BookWriter, kind: str) -> Settings:
     if lang not in ("zh", "en"):
         raise ButtonError(f"“语言”应为 zh 或 en，而不是“{lang}”。", f"Language must be zh or en, not '{lang}'.")
     store = text.get("store", "").strip()
-    settings = Settings(inbox=_path(text.get("inbox"), base), store=store if "://" in store else _path(store, base),
+    settings = Settings(inbox=_path(text.get("inbox"), base), store=resolve_location(store, base) if store else None,
                         master=_path(text.get("master"), base), annotated=_path(text.get("annotated"), base),
                         as_of=_day(text.get("as_of", "")), config=Config(), lang=lang,
                         targets=_path(text.get("targets"), base))
@@ -106,8 +106,7 @@ def read_settings(writer: BookWriter, kind: str) -> Settings:
 def _path(text: str | None, base: Path) -> Path | None:
     if not text or not text.strip():
         return None
-    path = Path(os.path.expandvars(os.path.expanduser(text.strip().strip('"'))))
-    return path if path.is_absolute() else base / path
+    return resolve_path(text, base)
 
 
 def _day(text: str) -> dt.date:
@@ -209,7 +208,7 @@ def _say(writer: BookWriter, lang: str, zh: str, en: str) -> None:
 
 def refresh_summary_book(writer: BookWriter) -> None:
     """刷新汇总: merge the inbox into the store, then roll the store up into the summary sheets."""
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     s = read_settings(writer, "summary")
     result = _merge(writer, s)
@@ -222,7 +221,7 @@ def refresh_summary_book(writer: BookWriter) -> None:
 
 def rollup_only_book(writer: BookWriter) -> None:
     """仅刷新汇总: roll the store up as it is, without merging."""
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     s = read_settings(writer, "summary")
     store = s.store_file()
@@ -282,7 +281,7 @@ def rollup_into(store: str | Path, path: str | Path, as_of: dt.date | None = Non
     :raises FileInUse: the workbook is open in Excel; it is left as it was.
     :raises ButtonError: the workbook lacks the summary sheets.
     """
-    from xltools.rollup.core import rollup
+    from xltools.rollup import rollup
 
     writer = FileBookWriter(path)
     write_summary_sheets(writer, rollup(store, as_of, config), lang)
@@ -314,7 +313,7 @@ def _store_facts(store: str | Path, inbox: Path, lang: str) -> tuple[Table, dict
 
     A file that did not change since the last merge is not read again, so its rep comes from the store.
     """
-    from xltools.store.core import open_store
+    from xltools.store import open_store
 
     db = open_store(store, read_only=True)
     try:

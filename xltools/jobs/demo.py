@@ -12,9 +12,11 @@ from pathlib import Path
 from xltools.xlsx.annotate import annotate
 from xltools.jobs.merge import MergeResult, merge
 from xltools.checks.report import Report
-from xltools.rollup.core import Summary, rollup
+from xltools.rollup import rollup
+from xltools.rollup.model import Summary
 from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
-from xltools.store.core import open_store, safe_location
+from xltools.store import open_store
+from xltools.store.locations import safe_location
 from xltools.xlsx.summary import write_summary
 from xltools.checks.validate import validate
 

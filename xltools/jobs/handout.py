@@ -27,7 +27,7 @@ from xltools.ingest.findings import Finding
 from xltools.jobs.merge import _inbox_key
 from xltools.xlsx.personal import current_rows, frame_values, personal_workbook, reps_of
 from xltools.forms.schema import Lang, Text
-from xltools.store.core import open_store
+from xltools.store import open_store
 from xltools.xlsx.templates import FIRST_DATA_ROW, template_metadata
 
 TO_FIX = Text(zh="待修正", en="To fix")

@@ -26,7 +26,9 @@ from xltools.checks.rules import EVERYTHING, RULES, Key, Rule, RuleContext, key_
 from xltools.forms.schema import load_schema
 from xltools.checks.validate import file_times
 from xltools.ingest.submissions import Submissions, submissions
-from xltools.store.core import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile, is_url, open_store, safe_location
+from xltools.store import open_store
+from xltools.store.interface import FINDING_COLUMNS, MERGED, QUARANTINED, StoredFile
+from xltools.store.locations import default_store, is_url, safe_location
 
 
 @dataclass
@@ -60,16 +62,6 @@ class MergeResult:
             "withdrawn_files": self.withdrawn_files,
             "submissions": self.submissions.to_dict(),
         }
-
-
-def default_store(inboxes: list[Path]) -> Path:
-    """xltools.db beside the (first) inbox folder. For a file given alone, the inbox is the
-    innermost folder around it with a store beside it, else the file's own folder."""
-    first = inboxes[0].resolve()
-    if first.is_dir():
-        return first.parent / "xltools.db"
-    stores = [folder.parent / "xltools.db" for folder in first.parents if folder != folder.parent]
-    return next((store for store in stores if store.is_file()), first.parent.parent / "xltools.db")
 
 
 def merge(inboxes: Iterable[str | Path], store: str | Path | None = None, master: str | Path | None = None,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from xltools.rollup.frames import month_span, pct, quarter_label, quarter_span
+
 PERIODS = ("month", "quarter", "year")
 
 
@@ -75,22 +77,15 @@ def _row(period: str, label: str, rep: str, visits: int, new: int, closed: float
          margin_closed: float, target) -> ActivityRow:
     def goal(key):
         return None if target is None or pd.isna(target[key]) else float(target[key])
-    return ActivityRow(period, label, rep, visits, goal("visits"), _pct(visits, goal("visits")), new,
-                       goal("new_customers"), _pct(new, goal("new_customers")), closed, goal("sales_target"),
-                       _pct(closed, goal("sales_target")), margin_expected, margin_closed, goal("margin_target"),
-                       _pct(margin_closed, goal("margin_target")))
+    return ActivityRow(period, label, rep, visits, goal("visits"), pct(visits, goal("visits")), new,
+                       goal("new_customers"), pct(new, goal("new_customers")), closed, goal("sales_target"),
+                       pct(closed, goal("sales_target")), margin_expected, margin_closed, goal("margin_target"),
+                       pct(margin_closed, goal("margin_target")))
 
 
 def _period(day: dt.date, period: str) -> tuple[pd.Timestamp, pd.Timestamp, str]:
     if period == "month":
-        start = pd.Timestamp(day.year, day.month, 1)
-        return start, start + pd.offsets.MonthEnd(0), f"{day:%Y-%m}"
+        return (*month_span(day), f"{day:%Y-%m}")
     if period == "quarter":
-        quarter = (day.month - 1) // 3
-        start = pd.Timestamp(day.year, 3 * quarter + 1, 1)
-        return start, start + pd.offsets.QuarterEnd(0), f"{day.year}Q{quarter + 1}"
+        return (*quarter_span(day), quarter_label(day))
     return pd.Timestamp(day.year, 1, 1), pd.Timestamp(day.year, 12, 31), str(day.year)
-
-
-def _pct(part: float, whole: float | None) -> float | None:
-    return part / whole * 100 if whole else None

@@ -32,7 +32,9 @@ from typing import Any
 import pandas as pd
 
 from xltools.forms.config import Config
-from xltools.rollup.core import _day, _month, _quarter, _snapshot_days, _text, _trend, _weekly_snapshots
+from xltools.rollup.commit_accuracy import commit_trend, snapshot_days, weekly_snapshots
+from xltools.rollup.frames import as_day, as_text, month_span, quarter_span
+from xltools.rollup.pipeline import stage_number
 
 KINDS = ["new", "removed", "advanced", "moved-back", "won", "lost", "slipped", "pulled-in", "amount-up",
          "amount-down", "forecast-changed"]
@@ -126,9 +128,9 @@ def deal_key(project_id: Any) -> str:
 
 def pipeline_changes(pipe: pd.DataFrame, snaps: pd.DataFrame, as_of: dt.date, config: Config,
                      since: dt.date | None = None) -> Changes:
-    """The review's numbers. ``pipe`` and ``snaps`` are classified (``rollup._classify``)."""
-    days = _snapshot_days(snaps, as_of)
-    weeks = _weeks(snaps, _weekly_snapshots(snaps, as_of))
+    """The review's numbers. ``pipe`` and ``snaps`` are classified (``pipeline.classify``)."""
+    days = snapshot_days(snaps, as_of)
+    weeks = _weeks(snaps, weekly_snapshots(snaps, as_of))
     if not len(days):
         return Changes(None, 0, weeks=weeks)
     run, ref_day = _reference(days, as_of, since)
@@ -137,7 +139,7 @@ def pipeline_changes(pipe: pd.DataFrame, snaps: pd.DataFrame, as_of: dt.date, co
     deals = [d for d in deals if d.kinds]
     movement, by_rep = _movements(then, now)
     return Changes(ref_day, len(days), sorted(deals, key=_deal_order), movement, by_rep,
-                   _slipping(then, now, _month(as_of), _quarter(as_of)),
+                   _slipping(then, now, month_span(as_of), quarter_span(as_of)),
                    _stalled(now, snaps, days, as_of, config), weeks)
 
 
@@ -158,7 +160,7 @@ def _by_deal(frame: pd.DataFrame) -> dict[str, dict]:
 # Deals
 def _deal_change(key: str, then: dict | None, now: dict | None) -> DealChange:
     row = now if now is not None else then
-    return DealChange(_text(row["project_id"]), _text(row.get("project")), _text(row.get("customer")), row["rep"],
+    return DealChange(as_text(row["project_id"]), as_text(row.get("project")), as_text(row.get("customer")), row["rep"],
                       _kinds(then, now), _state(then), _state(now))
 
 
@@ -168,7 +170,7 @@ def _kinds(then: dict | None, now: dict | None) -> list[str]:
     if now is None:
         return ["removed"]
     kinds = []
-    before, after = _stage_number(then["stage"]), _stage_number(now["stage"])
+    before, after = stage_number(then["stage"]), stage_number(now["stage"])
     if before and after and before < 6 and after < 6 and before != after:
         kinds.append("advanced" if after > before else "moved-back")
     won, lost = bool(now["won"] and not then["won"]), bool(now["lost"] and not then["lost"])
@@ -178,7 +180,7 @@ def _kinds(then: dict | None, now: dict | None) -> list[str]:
             kinds.append("slipped" if now["expected_close"] > then["expected_close"] else "pulled-in")
     if now["amount"] != then["amount"]:
         kinds.append("amount-up" if now["amount"] > then["amount"] else "amount-down")
-    if not (won or lost) and _text(now["forecast"]) != _text(then["forecast"]):
+    if not (won or lost) and as_text(now["forecast"]) != as_text(then["forecast"]):
         kinds.append("forecast-changed")
     return kinds
 
@@ -186,8 +188,8 @@ def _kinds(then: dict | None, now: dict | None) -> list[str]:
 def _state(row: dict | None) -> dict | None:
     if row is None:
         return None
-    return {"stage": _text(row["stage"]) or None, "amount": float(row["amount"]),
-            "expected_close": _day(row["expected_close"]), "forecast": _text(row["forecast"]) or None,
+    return {"stage": as_text(row["stage"]) or None, "amount": float(row["amount"]),
+            "expected_close": as_day(row["expected_close"]), "forecast": as_text(row["forecast"]) or None,
             "win_probability": None if pd.isna(row["win_probability"]) else float(row["win_probability"])}
 
 
@@ -246,14 +248,14 @@ def _stalled(now: dict, snaps: pd.DataFrame, days: pd.Series, as_of: dt.date, co
     history = _stage_history(snaps, days)
     stalled = []
     for key, row in now.items():
-        limit = config.stall_days.get(_stage_number(row["stage"]))
+        limit = config.stall_days.get(stage_number(row["stage"]))
         if not row["open"] or limit is None:
             continue
-        since = _in_stage_since(history.get(key, []), _text(row["stage"]), as_of)
+        since = _in_stage_since(history.get(key, []), as_text(row["stage"]), as_of)
         held = (as_of - since).days
         if held > limit:
-            stalled.append(StalledDeal(_text(row["project_id"]), _text(row["project"]), _text(row["customer"]),
-                                       row["rep"], _text(row["stage"]), float(row["amount"]), since, held, limit))
+            stalled.append(StalledDeal(as_text(row["project_id"]), as_text(row["project"]), as_text(row["customer"]),
+                                       row["rep"], as_text(row["stage"]), float(row["amount"]), since, held, limit))
     return sorted(stalled, key=lambda s: (-s.days_in_stage, s.project_id))
 
 
@@ -262,7 +264,7 @@ def _stage_history(snaps: pd.DataFrame, days: pd.Series) -> dict[str, list[tuple
     history: dict[str, list[tuple[dt.date, str]]] = {}
     for day, run in days.items():
         for key, row in _by_deal(snaps[snaps["run_id"] == run]).items():
-            history.setdefault(key, []).append((day.date(), _text(row["stage"])))
+            history.setdefault(key, []).append((day.date(), as_text(row["stage"])))
     return history
 
 
@@ -278,7 +280,7 @@ def _in_stage_since(history: list[tuple[dt.date, str]], stage: str, as_of: dt.da
 
 # Weeks
 def _weeks(snaps: pd.DataFrame, chain: list[tuple[int, dt.date]]) -> list[WeekPoint]:
-    accuracy = {p.as_of: p for p in _trend(snaps, chain)}
+    accuracy = {p.as_of: p for p in commit_trend(snaps, chain)}
     points = []
     for run, day in chain:
         snap = snaps[(snaps["run_id"] == run) & snaps["open"]]
@@ -287,9 +289,4 @@ def _weeks(snaps: pd.DataFrame, chain: list[tuple[int, dt.date]]) -> list[WeekPo
                                 p and p.commit, p and p.closed,
                                 p.closed / p.commit * 100 if p and p.commit else None))
     return points
-
-
-def _stage_number(stage: Any) -> int | None:
-    match = re.match(r"\s*(\d)", _text(stage))
-    return int(match.group(1)) if match else None
 

@@ -16,10 +16,12 @@ Definitions (a deal is one 项目编号; each snapshot day counts once, with its
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import pandas as pd
+
+from xltools.rollup.frames import pct
+from xltools.rollup.pipeline import stage_number
 
 GROWTH_GOOD, GROWTH_MINIMUM = 10.0, 5.0
 OPEN_STAGES = range(1, 6)
@@ -66,7 +68,7 @@ def _daily(snaps: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     upto = snaps[snaps["as_of"] <= pd.Timestamp(as_of)]
     latest = upto.groupby("as_of")["run_id"].transform("max")
     days = upto[upto["run_id"] == latest].copy()
-    days["n"] = [_stage_number(s) for s in days["stage"]]
+    days["n"] = [stage_number(s) for s in days["stage"]]
     days["project_id"] = days["project_id"].fillna("").astype(str)
     return days
 
@@ -86,7 +88,7 @@ def _stage(n: int, deals) -> StageConversion:
             spells.append((beyond["as_of"].iloc[0] - at["as_of"].iloc[0]).days)
         elif bool(deal["lost"].iloc[-1]):
             lost += 1
-    return StageConversion(n, count, reached, lost, _pct(reached, count), _pct(lost, count), _mean(spells))
+    return StageConversion(n, count, reached, lost, pct(reached, count), pct(lost, count), _mean(spells))
 
 
 def _cycle(deal: pd.DataFrame) -> int | None:
@@ -107,19 +109,10 @@ def _growth(days: pd.DataFrame) -> list[GrowthMonth]:
     totals = totals.reindex(sorted(set(month)), fill_value=0.0)
     months, previous = [], None
     for label, amount in totals.items():
-        growth = _pct(amount - previous, previous) if previous else None
+        growth = pct(amount - previous, previous) if previous else None
         months.append(GrowthMonth(label, float(amount), growth, None if growth is None else growth >= GROWTH_MINIMUM))
         previous = amount
     return months
-
-
-def _stage_number(stage) -> int | None:
-    match = re.match(r"\s*(\d)", stage) if isinstance(stage, str) else None
-    return int(match.group(1)) if match else None
-
-
-def _pct(part: float, whole: float) -> float | None:
-    return part / whole * 100 if whole else None
 
 
 def _mean(values: list) -> float | None:

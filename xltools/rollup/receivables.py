@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from xltools.forms.config import Config, rebate_rate
-from xltools.rollup.core import _pct, _sum, _text
+from xltools.rollup.frames import as_text, pct, total
 from xltools.forms.schema import load_schema, vocabulary
 
 DUE_SOON_DAYS = 30
@@ -95,11 +95,11 @@ def collections(instalments: pd.DataFrame, contracts: Iterable[Any], as_of: dt.d
     reps = sorted({c.submitter for c in signed} | set(rows["rep"]))
     contracted = sum(c.amount for c in signed)
     return Collections(
-        contracted=contracted, received=_sum(rows["received"]), receivable=_sum(rows["outstanding"]),
-        overdue=_sum(late["outstanding"]),
-        ageing={name: _sum(late[(late["late"] >= lo) & ((late["late"] <= hi) if hi else True)]["outstanding"])
+        contracted=contracted, received=total(rows["received"]), receivable=total(rows["outstanding"]),
+        overdue=total(late["outstanding"]),
+        ageing={name: total(late[(late["late"] >= lo) & ((late["late"] <= hi) if hi else True)]["outstanding"])
                 for name, lo, hi in AGEING},
-        rate=_pct(_sum(rows["received"]), contracted),
+        rate=pct(total(rows["received"]), contracted),
         by_rep=[_rep_row(rep, signed, rows) for rep in reps],
         due_soon=_listed(rows[(rows["left"] >= 0) & (rows["left"] <= DUE_SOON_DAYS) & (rows["outstanding"] > 0)],
                          "left", descending=False),
@@ -144,12 +144,12 @@ def _outstanding(instalments: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 def _rep_row(rep: str, signed: list, rows: pd.DataFrame) -> RepCollections:
     mine = rows[rows["rep"] == rep]
     contracted = sum(c.amount for c in signed if c.submitter == rep)
-    return RepCollections(rep, contracted, _sum(mine["received"]), _sum(mine["outstanding"]),
-                          _sum(mine[mine["late"] > 0]["outstanding"]), _pct(_sum(mine["received"]), contracted))
+    return RepCollections(rep, contracted, total(mine["received"]), total(mine["outstanding"]),
+                          total(mine[mine["late"] > 0]["outstanding"]), pct(total(mine["received"]), contracted))
 
 
 def _listed(rows: pd.DataFrame, days: str, descending: bool) -> list[Instalment]:
-    listed = [Instalment(r["rep"], _text(r["contract_id"]), _text(r["customer"]), _text(r["milestone"]),
+    listed = [Instalment(r["rep"], as_text(r["contract_id"]), as_text(r["customer"]), as_text(r["milestone"]),
                          r["planned_date"].date(), float(r["outstanding"]), int(r[days]))
               for r in rows.to_dict("records")]
     return sorted(listed, key=lambda i: (-i.days if descending else i.days, i.contract_id, i.due))

@@ -1,6 +1,6 @@
 """The store on a PostgreSQL server, for several admins merging into one shared place.
 
-Same tables, same statements as the SQLite store (``store.Store``); this module only says
+Same tables, same statements as the SQLite store (``interface.Store``); this module only says
 how to talk to PostgreSQL with psycopg 3:
 
 * placeholders: the shared statements use ``?``, psycopg wants ``%s``;
@@ -28,7 +28,9 @@ from urllib.parse import urlsplit
 
 from xltools.forms.schema import Schema
 from xltools.errors import server_gone
-from xltools.store.core import Store, StoreBusy, StoreUnavailable, mask_url
+from xltools.store.base import StoreBusy, StoreUnavailable
+from xltools.store.interface import Store
+from xltools.store.locations import mask_url
 
 # Advisory lock keys are 64-bit integers per database; ours are hashes of a namespaced name.
 _STORE_LOCK = "xltools:store"

@@ -21,7 +21,7 @@ from xltools.checks.report import STATUS_WORDS, counts_text
 from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
 from xltools.forms.schema import SheetSpec, Text, load_schema
 from xltools.forms.values import text_width
-from xltools.store.core import QUARANTINED
+from xltools.store.interface import QUARANTINED
 from xltools.xlsx.stream import BOLD, DATE, DEFAULT, HEADER, MONEY, NUMBER, WARN, StreamBook
 
 if TYPE_CHECKING:

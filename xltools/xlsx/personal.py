@@ -32,7 +32,8 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xltools.forms.schema import FieldSpec, Lang, Schema, SheetSpec, load_schema
-from xltools.store.core import MERGED, QUARANTINED, open_store
+from xltools.store import open_store
+from xltools.store.interface import MERGED, QUARANTINED
 from xltools.xlsx.templates import (ALL_FORMS_TITLE, FIRST_DATA_ROW, INSTRUCTIONS_TITLE, LAST_DATA_ROW, META_SHEET,
                         PROMPT_LIMIT, PROMPT_TITLE_LIMIT, UI as TEMPLATE_UI, _save, put_text, template_file_name,
                         template_metadata, template_workbook)

@@ -24,7 +24,8 @@ import xlsxwriter
 from xltools.atomic import atomic_path
 from xltools.rollup.changes import BAD_KINDS, KINDS
 from xltools.checks.findings import code_title
-from xltools.rollup.core import FORECASTS, Summary, stages
+from xltools.rollup.model import Summary
+from xltools.rollup.pipeline import FORECASTS, stages
 from xltools.forms.schema import Text, load_schema
 from xltools.forms.values import text_width
 from xltools.ingest.submissions import LATE, MISSING, ON_TIME, deadline_text
@@ -322,7 +323,7 @@ def _quality_tables(s: Summary, t: _Words) -> list[Table]:
               by_code, ["text", "int", "text"], sheet="quality"),
         Table("quality_rows", t("待修正的行", "Rows to fix"),
               [t("客户", "Customer"), t("销售", "Rep"), t("编号", "Key"), t("问题", "Problem")],
-              [[q.customer, q.rep, q.key, q.message[t.lang]] for q in s.to_fix], ["text"] * 4, sheet="quality"),
+              [[q.customer, q.rep, q.key, q.message(t.lang)] for q in s.to_fix], ["text"] * 4, sheet="quality"),
     ]
 
 
