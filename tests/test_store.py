@@ -151,7 +151,7 @@ def test_a_second_merge_changes_nothing(inbox, tmp_path, store_url):
     findings = stored_findings(store_url)
     second = run(inbox, store_url, tmp_path)
     assert (second.files.read, second.files.unchanged) == (0, 2)
-    assert second.rows == {"read": 0, "merged": 0, "quarantined": 0, "withdrawn": 0}
+    assert second.rows.to_dict() == {"read": 0, "merged": 0, "quarantined": 0, "withdrawn": 0}
     assert frame(store_url).drop(columns=VOLATILE).equals(before)
     assert second.store_rows.to_dict() == first.store_rows.to_dict() == {"merged": 4, "quarantined": 1, "withdrawn": 0}
     assert stored_findings(store_url) == findings
@@ -200,7 +200,7 @@ def test_prune_deletes_the_rows_of_removed_files(inbox, tmp_path, store_url):
 
 def test_quarantine_counts_and_release(inbox, tmp_path, store_url):
     result = run(inbox, store_url, tmp_path)
-    assert result.rows == {"read": 5, "merged": 4, "quarantined": 1, "withdrawn": 0}
+    assert result.rows.to_dict() == {"read": 5, "merged": 4, "quarantined": 1, "withdrawn": 0}
     assert ("华北/李四.xlsx", "天津瑞丰制造", "quarantined", 3) in content(store_url)
     make_workbook(inbox / "华北", {"customers": [customer("北京恒通物流有限公司", "李四"),
                                                 customer("天津瑞丰制造", "李四")]}, "李四.xlsx")
