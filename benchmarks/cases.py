@@ -243,13 +243,15 @@ def merge_master(ctx: Context) -> Timing:
 
 
 def _merge(ctx: Context, write_master: bool) -> Timing:
-    from xltools.jobs.merge import merge
+    from xltools.jobs.merge import Merge
 
     timing = Timing()
     with clock(timing):
-        result = merge(ctx.corpus.inboxes, ctx.scratch / "xltools.db", ctx.scratch / "master.xlsx",
-                       as_of=ctx.as_of, write_master_file=write_master)
-    timing.info = {"files": result.files, "rows": result.rows}
+        merging = Merge(ctx.scratch / "xltools.db", as_of=ctx.as_of)
+        result = merging.run(ctx.corpus.inboxes)
+        if write_master:
+            merging.write_master(result, ctx.scratch / "master.xlsx")
+    timing.info = {"files": result.files.to_dict(), "rows": result.rows.to_dict()}
     return timing
 
 
@@ -257,11 +259,11 @@ def master_only(ctx: Context) -> Timing:
     """``write_master`` alone over a full store (its reads from the store included). The merge
     result it needs comes from a re-merge of the unchanged inbox, before the clock starts."""
     from xltools.xlsx.master import write_master
-    from xltools.jobs.merge import merge
+    from xltools.jobs.merge import Merge
     from xltools.store import open_store
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
-    result = merge(ctx.corpus.inboxes, store, as_of=ctx.as_of, write_master_file=False)
+    result = Merge(store, as_of=ctx.as_of).run(ctx.corpus.inboxes)
     target = ctx.scratch / "master.xlsx"
     db = open_store(store)
     timing = Timing()
@@ -287,17 +289,17 @@ def remerge_one_same_day(ctx: Context) -> Timing:
 
 
 def _remerge(ctx: Context, as_of: dt.date) -> Timing:
-    from xltools.jobs.merge import merge
+    from xltools.jobs.merge import Merge
 
     store = _copy_store(ctx.base_store, ctx.scratch / "xltools.db")
     shutil.copyfile(ctx.corpus.folder / "changed.xlsx", ctx.corpus.inbox / ctx.corpus.changed_file)
     timing = Timing()
     try:
         with clock(timing):
-            result = merge(ctx.corpus.inboxes, store, as_of=as_of, write_master_file=False)
+            result = Merge(store, as_of=as_of).run(ctx.corpus.inboxes)
     finally:
         ctx.corpus.restore()
-    timing.info = {"files": result.files, "rows": result.rows}
+    timing.info = {"files": result.files.to_dict(), "rows": result.rows.to_dict()}
     return timing
 
 
@@ -350,15 +352,16 @@ CASES = {f.__name__: f for f in (naive_pandas, savvy_pandas, calamine_bare, xlto
 def prepare(ctx: Context) -> Timing:
     """Not timed for the report: the full store that master_only, remerge_one, rollup and their
     baselines start from, merged from this very inbox (the store keys files by inbox path)."""
-    from xltools.jobs.merge import merge
+    from xltools.jobs.merge import Merge
 
     ctx.base_store.unlink(missing_ok=True)
-    result = merge(ctx.corpus.inboxes, ctx.base_store, as_of=ctx.as_of, write_master_file=False)
+    result = Merge(ctx.base_store, as_of=ctx.as_of).run(ctx.corpus.inboxes)
     con = sqlite3.connect(ctx.base_store)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")       # one self-contained file, safe to copy
     con.close()
     _make_xls_copies(ctx)
-    return Timing(info={"files": result.files, "rows": result.rows, "store_rows": result.store_rows})
+    return Timing(info={"files": result.files.to_dict(), "rows": result.rows.to_dict(),
+                        "store_rows": result.store_rows.to_dict()})
 
 
 def _make_xls_copies(ctx: Context) -> None:

@@ -28,14 +28,14 @@ from .corpus import ensure_corpus
 
 # (label, function name as cProfile records it, file it lives in); missing ones print "-".
 MERGE_PHASES = [
-    ("merge, in all", "merge", "merge.py"),
+    ("merge, in all", "run", "merge.py"),
     ("read_batch: hash, hand out, collect", "read_batch", "inbox.py"),
     ("  waiting on the reading workers", "run_isolated", "sandbox.py"),
     ("store rows (replace_rows)", "replace_rows", "interface.py"),
-    ("check: stored rows + rules + findings", "_check", "merge.py"),
+    ("check: stored rows + rules + findings", "check", "merge_check.py"),
     ("  load stored rows (load_records)", "load_records", "interface.py"),
     ("  rules (run_rules)", "run_rules", "unit.py"),
-    ("  quarantine statuses", "_quarantine", "merge.py"),
+    ("  quarantine statuses", "_quarantine", "merge_check.py"),
     ("pipeline snapshot", "snapshot_pipeline", "interface.py"),
     ("result counts", "_result", "merge.py"),
 ]
@@ -50,27 +50,26 @@ ROLLUP_PHASES = [
 
 
 def profile_merge(corpus, store: Path, top: int) -> None:
-    from xltools.jobs.merge import merge
+    from xltools.jobs.merge import Merge
 
-    stats, wall = _profiled(merge, corpus.inboxes, store, as_of=dt.date.fromisoformat(corpus.as_of),
-                            write_master_file=False)
+    stats, wall = _profiled(Merge(store, as_of=dt.date.fromisoformat(corpus.as_of)).run, corpus.inboxes)
     print(f"== full merge of {corpus.files} workbooks ({corpus.rows:,} rows): {wall:.1f} s under cProfile")
     _phases(stats, MERGE_PHASES, top)
 
 
 def profile_remerges(corpus, store: Path, top: int) -> None:
     """One changed file, merged the same day, then (the file changed back) a week later."""
-    from xltools.jobs.merge import merge
+    from xltools.jobs.merge import Merge
 
     same_day, week_later = (dt.date.fromisoformat(d) for d in (corpus.as_of, corpus.changed_as_of))
     shutil.copyfile(corpus.folder / "changed.xlsx", corpus.inbox / corpus.changed_file)
     try:
-        stats, wall = _profiled(merge, corpus.inboxes, store, as_of=same_day, write_master_file=False)
+        stats, wall = _profiled(Merge(store, as_of=same_day).run, corpus.inboxes)
     finally:
         corpus.restore()
     print(f"\n== re-merge after one changed file, same as-of day: {wall:.1f} s under cProfile")
     _phases(stats, MERGE_PHASES, top)
-    stats, wall = _profiled(merge, corpus.inboxes, store, as_of=week_later, write_master_file=False)
+    stats, wall = _profiled(Merge(store, as_of=week_later).run, corpus.inboxes)
     print(f"\n== re-merge after one changed file, as of a week later: {wall:.1f} s under cProfile")
     _phases(stats, MERGE_PHASES, top)
 
@@ -133,7 +132,7 @@ def profile_memory(corpus, scratch: Path, top: int) -> None:
     SQLite or calamine are not seen; numpy's are)."""
     import tracemalloc
 
-    from xltools.jobs import merge as merge_module
+    from xltools.jobs import merge as merge_module, merge_check
 
     marks: list[tuple[str, int, tracemalloc.Snapshot]] = []
 
@@ -145,19 +144,19 @@ def profile_memory(corpus, scratch: Path, top: int) -> None:
         return wrapper
 
     # Snapshots right after the rows are read, and right after the rules ran over them.
-    wrapped = {"read_batch": "after read_batch (every row read)", "run_rules": "after run_rules (rules run)"}
-    originals = {name: getattr(merge_module, name) for name in wrapped if hasattr(merge_module, name)}
-    for name, func in originals.items():
-        setattr(merge_module, name, marked(wrapped[name], func))
+    wrapped = {(merge_module, "read_batch"): "after read_batch (every row read)",
+               (merge_check, "run_rules"): "after run_rules (rules run)"}
+    originals = {(module, name): getattr(module, name) for module, name in wrapped}
+    for (module, name), func in originals.items():
+        setattr(module, name, marked(wrapped[module, name], func))
     tracemalloc.start(1)
     try:
-        merge_module.merge(corpus.inboxes, scratch / "memory.db", as_of=dt.date.fromisoformat(corpus.as_of),
-                           write_master_file=False)
+        merge_module.Merge(scratch / "memory.db", as_of=dt.date.fromisoformat(corpus.as_of)).run(corpus.inboxes)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-        for name, func in originals.items():
-            setattr(merge_module, name, func)
+        for (module, name), func in originals.items():
+            setattr(module, name, func)
     print(f"\n== Python memory of a merge of {corpus.rows:,} rows (tracemalloc), peak {peak / 1e6:.0f} MB")
     for label, current, snapshot in marks:
         print(f"{label}: {current / 1e6:.0f} MB held, {current / corpus.rows:.0f} bytes per corpus row")

@@ -11,11 +11,8 @@ LIMIT = 400
 # Modules still over the limit, each at most its size when the limit came in: the list may only
 # shrink. Split a module by job (see docs/architecture.md) and remove its line here.
 NOT_YET_SPLIT = {
-    "jobs/merge.py": 425,
-    "buttons/press.py": 466,
     "ingest/reader.py": 523,
     "xlsx/templates.py": 561,
-    "cli.py": 573,
     "ingest/sniff.py": 617,
     "xlsx/writers.py": 700,
     "xlsx/summary.py": 1008,

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
-from xltools.jobs.merge import merge  # noqa: E402
+from xltools.jobs.merge import Merge  # noqa: E402
 from xltools.checks.validate import validate  # noqa: E402
 
 AS_OF = "2024-04-01"
@@ -66,7 +66,7 @@ def test_merge_json_matches_the_library(inbox, tmp_path):
     result = invoke("merge", inbox, "--store", tmp_path / "a.db", "--as-of", AS_OF, "--json", "--no-master")
     assert result.exit_code == 1, result.output          # 12345 and the broken file are errors
     printed = json.loads(result.output)
-    library = merge([inbox], tmp_path / "b.db", as_of=dt.date(2024, 4, 1), write_master_file=False).to_dict()
+    library = Merge(tmp_path / "b.db", as_of=dt.date(2024, 4, 1)).run([inbox]).to_dict()
     for key in ("files", "rows", "findings"):
         assert printed[key] == library[key]
     assert printed["files"] == {"total": 2, "read": 1, "unchanged": 0, "skipped": 0, "unreadable": 1}

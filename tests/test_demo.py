@@ -34,11 +34,11 @@ def test_validation_finds_the_broken_file_and_the_planted_mistakes(demo):
 def test_the_second_merge_reads_only_the_changed_files(demo):
     first, second, *later = demo.merges
     assert len(later) == 2                                 # four weekly merges
-    assert first.files["read"] == 5                        # four reps and the targets workbook
-    assert 0 < second.files["read"] < first.files["read"]
-    assert second.files["unchanged"] == first.files["read"] - second.files["read"]
+    assert first.files.read == 5                        # four reps and the targets workbook
+    assert 0 < second.files.read < first.files.read
+    assert second.files.unchanged == first.files.read - second.files.read
     for result in demo.merges:
-        assert result.rows["read"] == result.rows["merged"] + result.rows["quarantined"]
+        assert result.rows.read == result.rows.merged + result.rows.quarantined
 
 
 def test_history_gives_commit_accuracy(demo):

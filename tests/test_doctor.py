@@ -15,6 +15,8 @@ from conftest import ROOT
 from test_excel import FakeBook, fill_settings
 from test_excel_setup import make_python
 from xltools.buttons import press as buttons
+from xltools.buttons import sheets
+from xltools.buttons.settings import read_settings
 from xltools.cli import cli
 from xltools.buttons.doctor import check_setup_book, diagnose
 from xltools.buttons.excel_setup import PLATFORMS, setup_book, this_platform
@@ -29,7 +31,7 @@ KEY = PLATFORMS[this_platform()]
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr(buttons, "_now", lambda: "2024-04-10 09:00")
+    monkeypatch.setattr(sheets, "now_text", lambda: "2024-04-10 09:00")
 
 
 def copy_book(folder: Path, name: str = "销售汇总.xlsm") -> Path:
@@ -194,7 +196,7 @@ def test_doctor_command_text_json_and_exit_code(office, tmp_path):
 
 def test_the_button_writes_the_checklist_onto_the_settings_sheet(office, tmp_path):
     fill_settings(office, inbox=str(tmp_path / "gone"))
-    settings_before = buttons.read_settings(FileBookWriter(office), "summary")
+    settings_before = read_settings(FileBookWriter(office), "summary")
     assert buttons.press(FileBookWriter(office), check_setup_book)
     rows = [row for row in openpyxl.load_workbook(office)["设置"].iter_rows(values_only=True)]
     start = next(i for i, row in enumerate(rows) if row[0] == "检查设置（2024-04-10 09:00）")
@@ -202,7 +204,7 @@ def test_the_button_writes_the_checklist_onto_the_settings_sheet(office, tmp_pat
     listed = {row[0]: row[1:3] for row in rows[start + 2:] if row[0]}
     assert listed["Python"][0].startswith("✓ 3.") and listed["Python"][1] is None
     assert listed["收件箱可读"][0].startswith("✗ 不存在") and "收件箱文件夹" in listed["收件箱可读"][1]
-    assert buttons.read_settings(FileBookWriter(office), "summary") == settings_before   # 设置 still reads the same
+    assert read_settings(FileBookWriter(office), "summary") == settings_before   # 设置 still reads the same
     assert buttons.press(FileBookWriter(office), check_setup_book)                        # a second run replaces it
     rows = list(openpyxl.load_workbook(office)["设置"].iter_rows(values_only=True))
     assert sum(row[0] == "检查设置（2024-04-10 09:00）" for row in rows) == 1

@@ -31,7 +31,7 @@ from factory import make_workbook
 from test_templates import _differences
 from test_vba import COMMANDS, code_lines, lines
 
-from xltools.buttons import press as buttons
+from xltools.buttons import sheets
 
 from xltools.xlsx import vba
 
@@ -39,11 +39,13 @@ from xltools.xlsx import workbooks
 
 from xltools.xlsx import writers
 from xltools.atomic import FileInUse
-from xltools.buttons.press import (ButtonError, merge_inbox_book, press, refresh_summary_book, rollup_into,
+from xltools.buttons.settings import ButtonError
+from xltools.buttons.sheets import write_result_sheets
+from xltools.buttons.press import (merge_inbox_book, press, refresh_summary_book, rollup_into,
                              rollup_only_book, validate_inbox_book)
-from xltools.jobs.merge import merge
+from xltools.jobs.merge import Merge
 from xltools.rollup import rollup
-from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary
+from xltools.xlsx.summary import SUMMARY_SHEETS, Table, summary_tables, write_summary
 from xltools.xlsx.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
 from xltools.xlsx.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter
 
@@ -330,7 +332,8 @@ def make_inbox(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("store")
-    merge([make_inbox(folder)], folder / "xltools.db", folder / "master.xlsx", AS_OF)
+    merging = Merge(folder / "xltools.db", as_of=AS_OF)
+    merging.write_master(merging.run([make_inbox(folder)]), folder / "master.xlsx")
     return folder / "xltools.db"
 
 
@@ -352,7 +355,7 @@ def console_book(tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr(buttons, "_now", lambda: "2024-04-10 09:00")
+    monkeypatch.setattr(sheets, "now_text", lambda: "2024-04-10 09:00")
 
 
 def fill_settings(path: Path, **values: str) -> None:
@@ -835,10 +838,10 @@ def test_a_500_row_findings_table_with_every_other_row_flagged_takes_few_calls(c
     rows = [[f"级别{i}", f"销售/{i}.xlsx", "客户信息", f"B{i}", "E001", "说明" * 3, "=1+1", "张三", "客户"]
             for i in range(500)]
     flagged = {(i, 0) for i in range(0, 500, 2)}
-    table = buttons.Table("findings", "发现的问题", [f"列{c}" for c in range(9)], rows, ["text"] * 9,
+    table = Table("findings", "发现的问题", [f"列{c}" for c in range(9)], rows, ["text"] * 9,
                           sheet="findings", flags=flagged)
     live = FakeBook(console_book)
-    buttons.write_result_sheets(LiveBookWriter(live), {"findings": table}, "校验于 2024-04-10", "zh")
+    write_result_sheets(LiveBookWriter(live), {"findings": table}, "校验于 2024-04-10", "zh")
     assert live.calls <= 100, live.calls
     first = workbooks.FIRST_TABLE_ROW + 2                         # below the title and the header
     for i in (0, 1, 2, 249, 250, 498, 499):

@@ -423,7 +423,7 @@ def test_an_unexpected_failure_is_one_line_naming_the_trace_file(inbox, tmp_path
     def broken(*args, **kwargs):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(xltools.jobs.merge, "merge", broken)
+    monkeypatch.setattr(xltools.jobs.merge.Merge, "run", broken)
     result = invoke("merge", inbox, "--store", tmp_path / "s.db", "--lang", "en")
     line = one_line(result)
     assert result.exit_code == 1 and line.startswith("Something went wrong (KeyError: 'surprise'). The full trace is in ")

@@ -214,7 +214,7 @@ CHINESE_WORDS = re.compile(r"共|读取|未变化|已读取|跳过|无法读取|
 
 def without_codes(text: str) -> str:
     """Codes may stand beside their titles: take them out before looking for words."""
-    from xltools.checks.findings import CODES
+    from xltools.ingest.findings import CODES
     for code in sorted(CODES, key=len, reverse=True):
         text = text.replace(code, "")
     return text
@@ -289,6 +289,7 @@ def test_annotated_copies_show_what_the_rep_typed_and_say_when_all_is_well(tmp_p
 def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(week):
     import shutil
     from xltools.buttons import press as buttons
+    from xltools.buttons.settings import read_settings
     from xltools.xlsx import workbooks
     from xltools.xlsx.writers import FileBookWriter
     sys.path.insert(0, str(Path(__file__).parent))
@@ -299,10 +300,10 @@ def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(wee
     make_workbook(week / "指标", {"targets": [{"rep": "张三", "month": dt.date(2024, 4, 1), "sales_target": 100}]},
                   "销售指标.xlsx")
     fill_settings(book, inbox=str(week / "inbox"), targets=str(week / "指标" / "销售指标.xlsx"), as_of=AS_OF)
-    settings = buttons.read_settings(FileBookWriter(book), "console")
+    settings = read_settings(FileBookWriter(book), "console")
     assert settings.config.approval_gm_threshold == 50.0             # week's rules.yaml, beside the store
     result = buttons._merge(FileBookWriter(book), settings)
-    assert result.files["read"] == 2 and "approval-authority" not in {f.code for f in result.report.findings}
+    assert result.files.read == 2 and "approval-authority" not in {f.code for f in result.report.findings}
     assert "targets" in workbooks.BOOK_SETTINGS["summary"]
 
 

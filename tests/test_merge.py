@@ -1,4 +1,4 @@
-"""merge(): incremental, idempotent, and nothing lost -- checked on real workbooks."""
+"""Merge: incremental, idempotent, and nothing lost -- checked on real workbooks."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import MEETING as D  # noqa: E402
 from factory import customer, make_workbook, two_region_inbox, visit  # noqa: E402
 
-from xltools.jobs.merge import InboxShrunk, merge  # noqa: E402
+from xltools.jobs.merge import InboxShrunk, Merge  # noqa: E402
 from xltools.store import open_store  # noqa: E402
 
 AS_OF = dt.date(2024, 4, 1)
@@ -28,9 +28,11 @@ def inbox(tmp_path):
     return two_region_inbox(tmp_path / "inbox")
 
 
-def run(inbox, tmp_path, **kw):
-    kw.setdefault("as_of", AS_OF)
-    return merge([inbox], tmp_path / "store.db", tmp_path / "out" / "master.xlsx", **kw)
+def run(inbox, tmp_path, as_of=AS_OF, **kw):
+    merging = Merge(tmp_path / "store.db", as_of=as_of)
+    result = merging.run([inbox], **kw)
+    merging.write_master(result, tmp_path / "out" / "master.xlsx")
+    return result
 
 
 def table(tmp_path, form, columns="customer, _status, _row"):
@@ -40,9 +42,9 @@ def table(tmp_path, form, columns="customer, _status, _row"):
 
 def test_first_merge_accounts_for_every_row(inbox, tmp_path):
     result = run(inbox, tmp_path)
-    assert result.files == {"total": 2, "read": 2, "unchanged": 0, "skipped": 0, "unreadable": 0}
-    assert result.rows == {"read": 5, "merged": 4, "quarantined": 1, "withdrawn": 0}
-    assert result.rows["read"] == result.rows["merged"] + result.rows["quarantined"]
+    assert result.files.to_dict() == {"total": 2, "read": 2, "unchanged": 0, "skipped": 0, "unreadable": 0}
+    assert result.rows.to_dict() == {"read": 5, "merged": 4, "quarantined": 1, "withdrawn": 0}
+    assert result.rows.read == result.rows.merged + result.rows.quarantined
     assert ("天津瑞丰制造", "quarantined", 3) in table(tmp_path, "customers")
 
 
@@ -50,8 +52,8 @@ def test_second_run_changes_nothing(inbox, tmp_path):
     first = run(inbox, tmp_path)
     before = table(tmp_path, "customers", "*")
     second = run(inbox, tmp_path)
-    assert second.files["read"] == 0 and second.files["unchanged"] == 2
-    assert second.rows == {"read": 0, "merged": 0, "quarantined": 0, "withdrawn": 0}
+    assert second.files.read == 0 and second.files.unchanged == 2
+    assert second.rows.to_dict() == {"read": 0, "merged": 0, "quarantined": 0, "withdrawn": 0}
     assert [r[:5] for r in table(tmp_path, "customers", "*")] == [r[:5] for r in before]
     assert second.store_rows == first.store_rows
     assert sorted(f.code for f in second.report.findings) == sorted(f.code for f in first.report.findings)
@@ -63,7 +65,7 @@ def test_a_changed_file_replaces_only_its_rows(inbox, tmp_path):
     others = table(tmp_path, "customers", lisi)
     make_workbook(inbox / "华北", {"customers": [customer("北京恒通物流有限公司", "李四")]}, "李四.xlsx")
     result = run(inbox, tmp_path)
-    assert (result.files["read"], result.files["unchanged"]) == (1, 1)
+    assert (result.files.read, result.files.unchanged) == (1, 1)
     now = table(tmp_path, "customers", lisi)
     zhang = "华南/张三.xlsx"
     assert [r for r in now if r[0] == zhang] == [r for r in others if r[0] == zhang]   # 张三's rows untouched
@@ -77,7 +79,7 @@ def test_a_removed_file_is_withdrawn_not_deleted(inbox, tmp_path):
     (inbox / "华北" / "李四.xlsx").unlink()
     result = run(inbox, tmp_path)
     assert result.withdrawn_files == ["华北/李四.xlsx"]
-    assert result.rows["withdrawn"] == 2
+    assert result.rows.withdrawn == 2
     assert [s for _, s, _ in table(tmp_path, "customers")].count("withdrawn") == 2
     assert len(table(tmp_path, "customers")) == 4
 
@@ -167,7 +169,7 @@ def test_an_open_master_is_left_intact(inbox, tmp_path):
     result = run(inbox, tmp_path)
     assert result.master_error is not None and "Excel" in result.master_error.message("en")
     assert master.read_bytes() == before
-    assert result.files["read"] == 1                                             # the store was still updated
+    assert result.files.read == 1                                             # the store was still updated
     assert len(table(tmp_path, "customers")) == 3
 
 
@@ -175,7 +177,7 @@ def test_broken_files_do_not_stop_the_batch(inbox, tmp_path):
     (inbox / "坏的.xlsx").write_text("客户,电话\n华络,138\n", encoding="utf-8")
     (inbox / "~$张三.xlsx").write_bytes(b"x")
     result = run(inbox, tmp_path)
-    assert result.files == {"total": 4, "read": 2, "unchanged": 0, "skipped": 1, "unreadable": 1}
+    assert result.files.to_dict() == {"total": 4, "read": 2, "unchanged": 0, "skipped": 1, "unreadable": 1}
     assert result.ok
     assert [f.file for f in result.report.findings if f.code == "file-unreadable"] == ["坏的.xlsx"]
 
@@ -196,8 +198,10 @@ def test_inputs_are_never_modified(inbox, tmp_path):
 
 def _merge_in_process(inbox, store, master, queue):
     try:
-        result = merge([inbox], store, master, as_of=AS_OF, lock_wait=60)
-        queue.put(("ok", result.files["read"], result.files["unchanged"]))
+        merging = Merge(store, as_of=AS_OF, lock_wait=60)
+        result = merging.run([inbox])
+        merging.write_master(result, master)
+        queue.put(("ok", result.files.read, result.files.unchanged))
     except Exception as exc:  # noqa: BLE001 -- reported to the test
         queue.put(("error", type(exc).__name__, str(exc)))
 
@@ -222,7 +226,7 @@ def test_a_busy_store_stops_with_a_clear_error(inbox, tmp_path):
     store = open_store(tmp_path / "store.db")
     with store.lock():
         with pytest.raises(StoreBusy):
-            merge([inbox], tmp_path / "store.db", as_of=AS_OF, lock_wait=0.5, write_master_file=False)
+            Merge(tmp_path / "store.db", as_of=AS_OF, lock_wait=0.5).run([inbox])
 
 
 def test_entry_late_judges_only_rows_added_after_the_first_merge(inbox, tmp_path):
@@ -257,11 +261,11 @@ def test_an_incremental_re_merge_reaches_the_state_of_a_full_merge(tmp_path):
     inbox = tmp_path / "inbox"
     info = generate_inbox(inbox, SampleSpec(reps=4, customers_per_rep=6, months=3))
     day = info.as_of
-    first = merge([inbox], tmp_path / "a.db", as_of=day, write_master_file=False)
+    first = Merge(tmp_path / "a.db", as_of=day).run([inbox])
     changed = advance_week(inbox, info)
-    second = merge([inbox], tmp_path / "a.db", as_of=day, write_master_file=False)
-    assert 0 < second.files["read"] == len(changed) < first.files["read"]
-    full = merge([inbox], tmp_path / "b.db", as_of=day, write_master_file=False)
+    second = Merge(tmp_path / "a.db", as_of=day).run([inbox])
+    assert 0 < second.files.read == len(changed) < first.files.read
+    full = Merge(tmp_path / "b.db", as_of=day).run([inbox])
     assert _state(tmp_path / "a.db") == _state(tmp_path / "b.db")
     codes = lambda r: sorted(f.code for f in r.report.findings if f.code != "entry-late")  # noqa: E731
     # A claim moves between rows, never appears or vanishes: the count of codes is the same.
@@ -277,7 +281,7 @@ def test_editing_a_row_keeps_when_it_was_first_seen(inbox, tmp_path):
     before = table(tmp_path, "needs", "customer, _first_seen")
     make_workbook(inbox, {"needs": [need(confirmation_sent=dt.date(2024, 3, 2), budget="15-20")]}, "需求.xlsx")
     result = run(inbox, tmp_path)
-    assert result.files["read"] == 1
+    assert result.files.read == 1
     assert table(tmp_path, "needs", "customer, _first_seen") == before     # the same row, filled in
     assert [f for f in result.report.findings if f.code == "entry-late"] == []
 

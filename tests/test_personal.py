@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from test_templates import list_items, sheet_of, validation_of
 from xltools.cli import cli
 from xltools.jobs.demo import run_demo
-from xltools.jobs.merge import merge
+from xltools.jobs.merge import Merge
 from xltools.xlsx.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, personal_workbook, workbook_rep
 from xltools.ingest.reader import read_workbook
 from xltools.rollup import rollup
@@ -194,7 +194,8 @@ def test_sending_back_unchanged_handouts_changes_nothing(demo, handouts, tmp_pat
     figures = rollup(store, as_of).to_dict()
     for path in handouts.rglob("*.xlsx"):
         shutil.copyfile(path, demo.inbox / path.relative_to(handouts))
-    merge([demo.inbox, admin], store, tmp_path / "master.xlsx", as_of=as_of)
+    merging = Merge(store, as_of=as_of)
+    merging.write_master(merging.run([demo.inbox, admin]), tmp_path / "master.xlsx")
     db = open_store(store, read_only=True)
     after = (_rows(db), _stored_findings(db, with_place=False))
     db.close()

@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from factory import make_workbook  # noqa: E402
 
-from xltools.jobs.merge import merge  # noqa: E402
+from xltools.jobs.merge import Merge  # noqa: E402
 from xltools.forms.model import customer_key  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 
@@ -43,7 +43,7 @@ ROLLUP_HISTORY = {"commit_accuracy", "as_of", "changes", "conversion", "activity
 
 def fresh_state(inbox: Path, store: Path, day: dt.date):
     # Random edits may remove most files: the shrink guard is tested in test_trust.py.
-    result = merge([inbox], store, as_of=day, write_master_file=False, allow_shrink=True)
+    result = Merge(store, as_of=day).run([inbox], allow_shrink=True)
     findings = set()
     for f in result.report.findings:
         if f.code == "duplicate-claim":
@@ -90,11 +90,11 @@ def test_a_targets_row_duplicated_in_a_new_file(tmp_path):
     inbox, store = tmp_path / "inbox", tmp_path / "a.db"
     target = {"rep": "张三", "month": dt.date(2024, 3, 1), "sales_target": 50}
     make_workbook(inbox, {"targets": [target]}, "指标.xlsx")
-    merge([inbox], store, as_of=DAY, write_master_file=False)
+    Merge(store, as_of=DAY).run([inbox])
     # Another row too: a byte-identical copy would be skipped as a re-sent file (file-duplicate).
     extra = make_workbook(inbox, {"targets": [target, {**target, "rep": "李四"}]}, "指标-补充.xlsx")
     os.utime(extra, (0, (inbox / "指标.xlsx").stat().st_mtime - 60))      # saved before 指标, sent after it
-    again = merge([inbox], store, as_of=DAY, write_master_file=False)
+    again = Merge(store, as_of=DAY).run([inbox])
     assert [(f.code, f.file) for f in again.report.findings if f.code.startswith("duplicate-")] == [
         ("duplicate-record", "指标.xlsx")]               # the later copy by modification time: the stored file
     assert_same_as_fresh(inbox, store, tmp_path, DAY, "targets")
@@ -111,10 +111,10 @@ def test_an_approval_chain_continued_in_a_second_file(tmp_path):
     price = {"customer": "华络通信", "date": dt.date(2024, 2, 20), "clause": "价格", "agreed_amount": 18}
     make_workbook(inbox, {"contracts": [contract("销售经理审核", 18, dt.date(2024, 3, 2))],
                           "negotiations": [price]}, "张三.xlsx")
-    merge([inbox], store, as_of=DAY, write_master_file=False)
+    Merge(store, as_of=DAY).run([inbox])
     make_workbook(inbox, {"contracts": [contract("法务审核", 25, dt.date(2024, 3, 3)),
                                         contract("总经理审批", 25, dt.date(2024, 3, 4))]}, "张三续.xlsx")   # after 张三.xlsx in the inbox
-    again = merge([inbox], store, as_of=DAY, write_master_file=False)
+    again = Merge(store, as_of=DAY).run([inbox])
     codes = sorted(f.code for f in again.report.findings)
     assert codes == ["approval-consistency"]
     assert_same_as_fresh(inbox, store, tmp_path, DAY, "contract")
@@ -223,11 +223,11 @@ def test_a_rule_relating_rows_by_an_undeclared_key_breaks_the_re_merge(tmp_path,
 def test_a_rule_relating_everything_re_checks_every_row(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from xltools.jobs import merge as merging
+    from xltools.jobs import merge_check
     from xltools.checks import rules
     everything = replace(rules.RULES["duplicate-row"], relates_by=(rules.EVERYTHING,))
     monkeypatch.setitem(rules.RULES, "duplicate-row", everything)
     loaded = []
-    monkeypatch.setattr(merging, "_related_records", lambda *a: loaded.append(a) or [])
+    monkeypatch.setattr(merge_check, "_related_records", lambda *a: loaded.append(a) or [])
     test_a_targets_row_duplicated_in_a_new_file(tmp_path)
     assert loaded == []                     # no partial reload: every row was checked

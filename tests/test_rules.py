@@ -559,7 +559,7 @@ def test_duplicate_claim_first_seen_decides_who_claimed_first(tmp_path):
 
 def test_finding_codes_never_change():
     """Each rule declares its code with @rule; a published code is never renamed or removed."""
-    from xltools.checks.findings import CODES
+    from xltools.ingest.findings import CODES
     assert set(CODES) >= set([
         "file-unreadable", "form-unknown", "column-missing", "column-extra", "cell-error", "formula-uncalculated",
         "text-too-long", "control-character", "required", "type", "enum", "range", "format", "duplicate-row",

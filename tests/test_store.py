@@ -27,7 +27,7 @@ from factory import customer, make_workbook, two_region_inbox  # noqa: E402
 
 from xltools.cli import cli  # noqa: E402
 from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402
-from xltools.jobs.merge import merge  # noqa: E402
+from xltools.jobs.merge import Merge  # noqa: E402
 from xltools.forms.model import Record, customer_key  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 from xltools.sample.generate import SampleSpec  # noqa: E402
@@ -118,10 +118,8 @@ def inbox(tmp_path):
     return two_region_inbox(tmp_path / "inbox")
 
 
-def run(inboxes, store, tmp_path, **kw):
-    kw.setdefault("as_of", AS_OF)
-    kw.setdefault("write_master_file", False)
-    return merge(inboxes if isinstance(inboxes, list) else [inboxes], store, tmp_path / "master.xlsx", **kw)
+def run(inboxes, store, tmp_path, as_of=AS_OF, lock_wait=30.0, **kw):
+    return Merge(store, as_of=as_of, lock_wait=lock_wait).run(inboxes if isinstance(inboxes, list) else [inboxes], **kw)
 
 
 def frame(store_url, form="customers", statuses=ALL):
@@ -155,10 +153,10 @@ def test_a_second_merge_changes_nothing(inbox, tmp_path, store_url):
     before = frame(store_url).drop(columns=VOLATILE)
     findings = stored_findings(store_url)
     second = run(inbox, store_url, tmp_path)
-    assert (second.files["read"], second.files["unchanged"]) == (0, 2)
-    assert second.rows == {"read": 0, "merged": 0, "quarantined": 0, "withdrawn": 0}
+    assert (second.files.read, second.files.unchanged) == (0, 2)
+    assert second.rows.to_dict() == {"read": 0, "merged": 0, "quarantined": 0, "withdrawn": 0}
     assert frame(store_url).drop(columns=VOLATILE).equals(before)
-    assert second.store_rows == first.store_rows == {"merged": 4, "quarantined": 1, "withdrawn": 0}
+    assert second.store_rows.to_dict() == first.store_rows.to_dict() == {"merged": 4, "quarantined": 1, "withdrawn": 0}
     assert stored_findings(store_url) == findings
 
 
@@ -166,7 +164,7 @@ def test_findings_of_unchanged_files_are_kept(inbox, tmp_path, store_url):
     first = run(inbox, store_url, tmp_path)
     make_workbook(inbox / "华南", {"customers": [customer("深圳市华络通信有限公司", "张三")]}, "张三.xlsx")
     second = run(inbox, store_url, tmp_path)
-    assert (second.files["read"], second.files["unchanged"]) == (1, 1)
+    assert (second.files.read, second.files.unchanged) == (1, 1)
     lisi = sorted((f.code, f.row) for f in first.report.findings if f.file == "华北/李四.xlsx")
     assert lisi and sorted((f.code, f.row) for f in second.report.findings if f.file == "华北/李四.xlsx") == lisi
     assert ("华北/李四.xlsx", "read", "format", 3) in stored_findings(store_url)
@@ -190,9 +188,9 @@ def test_a_removed_file_is_withdrawn_not_deleted(inbox, tmp_path, store_url):
     run(inbox, store_url, tmp_path)
     (inbox / "华北" / "李四.xlsx").unlink()
     result = run(inbox, store_url, tmp_path)
-    assert result.withdrawn_files == ["华北/李四.xlsx"] and result.rows["withdrawn"] == 2
+    assert result.withdrawn_files == ["华北/李四.xlsx"] and result.rows.withdrawn == 2
     assert [s for _, _, s, _ in content(store_url)].count("withdrawn") == 2
-    assert result.store_rows == {"merged": 3, "quarantined": 0, "withdrawn": 2}       # 张三: two customers, a visit
+    assert result.store_rows.to_dict() == {"merged": 3, "quarantined": 0, "withdrawn": 2}       # 张三: two customers, a visit
 
 
 def test_prune_deletes_the_rows_of_removed_files(inbox, tmp_path, store_url):
@@ -205,12 +203,12 @@ def test_prune_deletes_the_rows_of_removed_files(inbox, tmp_path, store_url):
 
 def test_quarantine_counts_and_release(inbox, tmp_path, store_url):
     result = run(inbox, store_url, tmp_path)
-    assert result.rows == {"read": 5, "merged": 4, "quarantined": 1, "withdrawn": 0}
+    assert result.rows.to_dict() == {"read": 5, "merged": 4, "quarantined": 1, "withdrawn": 0}
     assert ("华北/李四.xlsx", "天津瑞丰制造", "quarantined", 3) in content(store_url)
     make_workbook(inbox / "华北", {"customers": [customer("北京恒通物流有限公司", "李四"),
                                                 customer("天津瑞丰制造", "李四")]}, "李四.xlsx")
     fixed = run(inbox, store_url, tmp_path)
-    assert fixed.store_rows == {"merged": 5, "quarantined": 0, "withdrawn": 0}
+    assert fixed.store_rows.to_dict() == {"merged": 5, "quarantined": 0, "withdrawn": 0}
 
 
 def test_run_history_and_snapshots(inbox, tmp_path, store_url):
@@ -343,7 +341,7 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
 def test_an_upgraded_store_keeps_merging(tmp_path, store_url, backend, inbox):
     make_v1_store(store_url, backend)
     result = run(inbox, store_url, tmp_path)
-    assert result.store_rows == {"merged": 6, "quarantined": 1, "withdrawn": 0}   # 5 read + 2 from v1
+    assert result.store_rows.to_dict() == {"merged": 6, "quarantined": 1, "withdrawn": 0}   # 5 read + 2 from v1
     assert set(frame(store_url)._customer_key) == {"华络通信", "华新", "恒通物流", "瑞丰"}    # 广州, 科技, 制造 stripped
 
 
@@ -362,8 +360,10 @@ def test_a_store_from_a_newer_version_is_refused(store_url):
 def _merge_in_process(inboxes, store, master, start, queue):
     try:
         start.wait(30)                       # both processes begin together
-        result = merge(inboxes, store, master, as_of=AS_OF, lock_wait=60)
-        queue.put(("ok", result.files["read"], result.files["unchanged"]))
+        merging = Merge(store, as_of=AS_OF, lock_wait=60)
+        result = merging.run(inboxes)
+        merging.write_master(result, master)
+        queue.put(("ok", result.files.read, result.files.unchanged))
     except Exception as exc:  # noqa: BLE001 -- reported to the test
         queue.put(("error", type(exc).__name__, str(exc)))
 
@@ -396,7 +396,7 @@ def test_two_admins_merge_different_inboxes_at_once(inbox, tmp_path, store_url):
         store.close()
     assert ("李四.xlsx", "read", "format", 3) in stored_findings(store_url)       # neither run lost the other's
     again = run([south], store_url, tmp_path)                                   # nothing withdrawn across inboxes
-    assert again.rows["withdrawn"] == 0 and again.store_rows["withdrawn"] == 0
+    assert again.rows.withdrawn == 0 and again.store_rows.withdrawn == 0
 
 
 def test_the_same_inbox_twice_at_once_does_not_double_rows(inbox, tmp_path, store_url):
@@ -417,7 +417,7 @@ def test_a_merge_waits_only_for_its_own_inbox(inbox, tmp_path, store_url, backen
                 with pytest.raises(StoreBusy):
                     run([north], store_url, tmp_path, lock_wait=0.5)
             else:                                      # a server: other inboxes go ahead
-                assert run([north], store_url, tmp_path, lock_wait=0.5).files["read"] == 1
+                assert run([north], store_url, tmp_path, lock_wait=0.5).files.read == 1
         with holder.lock():                            # the whole store: nothing merges
             with pytest.raises(StoreBusy):
                 run([north], store_url, tmp_path, lock_wait=0.5)
@@ -536,6 +536,6 @@ def test_a_new_day_re_runs_the_time_dependent_rules_in_place(inbox, tmp_path, st
         day = AS_OF + dt.timedelta(days=days)
         again = run(inbox, store_url, tmp_path, as_of=day)
         fresh = run(inbox, tmp_path / f"fresh{days}.db", tmp_path, as_of=day)
-        assert again.files["read"] == 0 and codes(again) == codes(fresh)
+        assert again.files.read == 0 and codes(again) == codes(fresh)
         overdue[days] = sum(f.code == "follow-up-overdue" for f in again.report.findings)
     assert overdue == {7: 1, 24: 5, 3: 0}      # the visit; then it and the four customers

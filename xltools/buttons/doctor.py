@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from xltools.buttons.press import ButtonError, Settings, _book_lang, read_settings, sheet_name
+from xltools.buttons.settings import ButtonError, Settings, book_lang, read_settings, sheet_name
 from xltools.buttons.excel_setup import PLATFORMS, embedded_xlwings_version, probe, read_conf, this_platform, xlwings_fix
 from xltools.forms.schema import Text
 from xltools.xlsx.workbooks import BOOK_SETTINGS, CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, SETTINGS_TITLE
@@ -203,11 +203,11 @@ def _creatable(folder: Path) -> bool:
 
 
 def _written_paths(book: Path, s: Settings, store: Path | str, kind: str) -> list[Check]:
-    from xltools.jobs.merge import _default_master
+    from xltools.jobs.places import default_master
 
     checks = []
     if s.master is not None or s.inbox is not None or isinstance(store, Path):
-        master = s.master or _default_master(store, [s.inbox] if s.inbox else [])
+        master = s.master or default_master(store, [s.inbox] if s.inbox else [])
         checks.append(_writable_path("master", Text(zh="总表可写", en="Master writable"), master,
                                      Text(zh="总表", en="master workbook")))
     if kind == "summary":
@@ -262,9 +262,9 @@ def render(checks: list[Check], lang: str = "zh") -> str:
 
 def check_setup_book(writer: BookWriter) -> None:
     """检查设置: the checklist, written onto 设置 below the settings."""
-    from xltools.buttons.press import _now
+    from xltools.buttons.sheets import now_text
 
-    lang = _book_lang(writer)
+    lang = book_lang(writer)
     book = writer.file_path()
     if book is None:
         raise ButtonError("工作簿在 OneDrive/SharePoint 上：请先另存到本机文件夹再检查。",
@@ -278,6 +278,6 @@ def check_setup_book(writer: BookWriter) -> None:
     with writer.writing():
         writer.clear(sheet, row)
         writer.write_table(sheet, f"A{row}", ["检查", "结果", "如何修正"] if zh else ["Check", "Result", "How to fix"],
-                           rows, ["text"] * 3, title=f"检查设置（{_now()}）" if zh else f"Setup check ({_now()})",
+                           rows, ["text"] * 3, title=f"检查设置（{now_text()}）" if zh else f"Setup check ({now_text()})",
                            flags={(i, 1) for i, c in enumerate(checks) if not c.ok})
     writer.save()

@@ -1,7 +1,7 @@
 """What each Excel button does, written against ``BookWriter`` so it runs without Excel too.
 
-A job reads the 设置 sheet, calls the same library functions as the command line
-(merge, rollup, validate, annotate), and only then writes its tables: a failure while
+A job reads the 设置 sheet (``settings``), calls the same library functions as the command line
+(merge, rollup, validate, annotate), and only then writes its tables (``sheets``): a failure while
 computing leaves every sheet as it was. ``press`` runs a job the way a button does: progress
 goes to the status bar and any failure becomes one message box that says what went wrong
 in plain words, instead of a Python traceback.
@@ -14,137 +14,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sys
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from xltools.errors import UserError, from_os_error
-from xltools.forms.config import Config, config_beside, load_config
+from xltools.buttons.settings import ButtonError, Settings, book_lang, read_settings
+from xltools.buttons.sheets import WriteFailed, stamp, write_result_sheets, write_summary_sheets
 from xltools.checks.findings import SEVERITY_WORDS
 from xltools.ingest.findings import ERROR, INFO, WARNING
 from xltools.checks.report import STATUS_WORDS, Report, counts_text
-from xltools.forms.schema import Text, load_schema
-from xltools.store.locations import resolve_location, resolve_path
-from xltools.xlsx.summary import SUMMARY_SHEETS, Table, summary_tables
-from xltools.xlsx.workbooks import (BOOK_SETTINGS, CONSOLE_SHEETS, FIRST_TABLE_ROW, SETTINGS, SETTINGS_TITLE, TABLE_GAP,
-                        WIDTHS, header_height)
+from xltools.errors import UserError, from_os_error
+from xltools.forms.config import Config
+from xltools.forms.schema import load_schema
+from xltools.text import Text
+from xltools.xlsx.summary import Table
 from xltools.xlsx.writers import BookWriter, FileBookWriter, Link
 
 Job = Callable[[BookWriter], None]
 
-
-class ButtonError(UserError):
-    """A failure the user can fix, said in both languages."""
-
-
-class WriteFailed(Exception):
-    """Writing into the workbook failed after some sheets may have been written (only possible in Excel)."""
-
-
-# --- 设置 ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Settings:
-    inbox: Path | None
-    store: Path | str | None         # a file, or a database address such as postgresql://… as it was typed
-    master: Path | None
-    annotated: Path | None
-    as_of: dt.date
-    config: Config
-    lang: str
-    targets: Path | None = None       # the targets workbook or folder, merged with the inbox
-
-    def inbox_folder(self) -> Path:
-        if self.inbox is None:
-            raise ButtonError("请在“设置”工作表填写收件箱文件夹。", "Fill in the inbox folder on the Settings sheet.")
-        if not self.inbox.is_dir():
-            raise ButtonError(f"收件箱文件夹不存在：{self.inbox}", f"The inbox folder does not exist: {self.inbox}")
-        return self.inbox
-
-    def store_file(self) -> Path | str:
-        """The store named in 设置, or xltools.db beside the inbox, as merge would use."""
-        if self.store is not None:
-            return self.store
-        if self.inbox is None:
-            raise ButtonError("请在“设置”工作表填写数据库或收件箱文件夹。",
-                              "Fill in the store or the inbox folder on the Settings sheet.")
-        from xltools.store.locations import default_store
-        return default_store([self.inbox])
-
-    def annotated_folder(self) -> Path:
-        inbox = self.inbox_folder()
-        folder = self.annotated or inbox.resolve().parent / ("校验批注" if self.lang == "zh" else "annotated")
-        _outside_inbox(folder, inbox, "批注副本文件夹", "The annotated copies folder")
-        return folder
-
-
-def read_settings(writer: BookWriter, kind: str) -> Settings:
-    """The 设置 sheet of a "summary" or "console" workbook, checked and with defaults filled in."""
-    raw = writer.read_settings(sheet_name(writer, SETTINGS_TITLE))
-    text = {key: raw.get(SETTINGS[key].label.zh, raw.get(SETTINGS[key].label.en, "")) for key in BOOK_SETTINGS[kind]}
-    base = writer.base_dir()
-    lang = (text.get("lang") or "zh").strip().lower()
-    if lang not in ("zh", "en"):
-        raise ButtonError(f"“语言”应为 zh 或 en，而不是“{lang}”。", f"Language must be zh or en, not '{lang}'.")
-    store = text.get("store", "").strip()
-    settings = Settings(inbox=_path(text.get("inbox"), base), store=resolve_location(store, base) if store else None,
-                        master=_path(text.get("master"), base), annotated=_path(text.get("annotated"), base),
-                        as_of=_day(text.get("as_of", "")), config=Config(), lang=lang,
-                        targets=_path(text.get("targets"), base))
-    # Blank: the rules.yaml beside the store, as every command picks it up.
-    beside = config_beside(settings.store_file()) if settings.store or settings.inbox else None
-    settings.config = _config(_path(text.get("config"), base) or beside)
-    if settings.master is not None and settings.inbox is not None:
-        _outside_inbox(settings.master, settings.inbox, "总表", "The master workbook")
-    return settings
-
-
-def _path(text: str | None, base: Path) -> Path | None:
-    if not text or not text.strip():
-        return None
-    return resolve_path(text, base)
-
-
-def _day(text: str) -> dt.date:
-    if not text.strip():
-        return dt.date.today()
-    found = re.fullmatch(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]0?0:00(?::00)?)?\s*", text)
-    try:
-        return dt.date(*(int(part) for part in found.groups())) if found else _bad_day(text)
-    except ValueError:
-        return _bad_day(text)
-
-
-def _bad_day(text: str):
-    raise ButtonError(f"截至日期“{text}”不是日期：请写成 2024-04-10，或留空表示今天。",
-                      f"As-of date '{text}' is not a date: write it like 2024-04-10, or leave it blank for today.")
-
-
-def _config(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except (ValueError, OSError) as exc:
-        raise ButtonError(f"规则设置文件 {path} 有误：{exc}", f"Rule settings file {path} is wrong: {exc}") from exc
-
-
-def _outside_inbox(path: Path, inbox: Path, zh: str, en: str) -> None:
-    # Anything written inside the inbox would be read back as a rep's workbook next time.
-    if path.resolve().is_relative_to(inbox.resolve()):
-        raise ButtonError(f"{zh}不能放在收件箱文件夹里：{path}", f"{en} must not be inside the inbox folder: {path}")
-
-
-def sheet_name(writer: BookWriter, name: Text) -> str:
-    """The sheet's name in this workbook, whichever language it was built in."""
-    names = writer.sheet_names()
-    for candidate in (name.zh, name.en):
-        if candidate in names:
-            return candidate
-    raise ButtonError(f"工作簿里没有“{name.zh}”工作表：请换用 workbook_templates 里的新工作簿。",
-                      f"The workbook has no sheet '{name.en}': use a fresh copy from workbook_templates.")
+WRITE_FAILED = Text("写入工作簿时出错：\n{detail}\n\n已写入的工作表可能不完整：请再按一次按钮。",
+                    "Writing into the workbook failed:\n{detail}\n\nSheets written so far may be incomplete: "
+                    "press the button again.")
+UNEXPECTED = Text("出错了，本工作簿未改动：\n{detail}\n\n请把这段文字发给管理员。",
+                  "Something went wrong; this workbook was not changed:\n{detail}\n\nPlease send this text to your admin.")
+STATUS = {"reading": Text("正在读取 {done}/{total} 个文件…", "Reading {done}/{total} files…"),
+          "merging": Text("正在合并…", "Merging…"), "rolling up": Text("正在汇总…", "Rolling up…"),
+          "annotating": Text("正在生成批注副本…", "Writing annotated copies…"),
+          "writing": Text("正在写入工作簿…", "Writing the workbook…")}
+LIST_SEP = Text("、", ", ")
 
 
 # --- Pressing a button --------------------------------------------------------------------------------------
@@ -152,7 +50,7 @@ def sheet_name(writer: BookWriter, name: Text) -> str:
 
 def press(writer: BookWriter, job: Job) -> bool:
     """Run a button's job; on failure show one message box with the cause. Returns True on success."""
-    lang = _book_lang(writer)
+    lang = book_lang(writer)
     try:
         job(writer)
         return True
@@ -173,34 +71,18 @@ def explain(exc: BaseException, lang: str = "zh") -> str:
         return exc.message(lang)
     if isinstance(exc, WriteFailed):
         cause = exc.__cause__
-        detail = f"{type(cause).__name__}: {cause}"
-        return (f"写入工作簿时出错：\n{detail}\n\n已写入的工作表可能不完整：请再按一次按钮。" if lang == "zh"
-                else f"Writing into the workbook failed:\n{detail}\n\nSheets written so far may be incomplete: "
-                     "press the button again.")
-    detail = f"{type(exc).__name__}: {exc}"
-    return (f"出错了，本工作簿未改动：\n{detail}\n\n请把这段文字发给管理员。" if lang == "zh"
-            else f"Something went wrong; this workbook was not changed:\n{detail}\n\nPlease send this text to your admin.")
-
-
-def _book_lang(writer: BookWriter) -> str:
-    """The language for messages: 设置's 语言 when it can be read, else the workbook's own."""
-    own = "en" if SETTINGS_TITLE.en in writer.sheet_names() else "zh"
-    try:
-        raw = writer.read_settings(sheet_name(writer, SETTINGS_TITLE))
-    except Exception:  # noqa: BLE001 - the job itself reports a broken 设置
-        return own
-    lang = raw.get(SETTINGS["lang"].label.zh, raw.get(SETTINGS["lang"].label.en, "")).strip().lower()
-    return lang if lang in ("zh", "en") else own
+        return WRITE_FAILED.format(detail=f"{type(cause).__name__}: {cause}")(lang)
+    return UNEXPECTED.format(detail=f"{type(exc).__name__}: {exc}")(lang)
 
 
 def _progress(writer: BookWriter, lang: str) -> Callable[[int, int], None]:
     def update(done: int, total: int) -> None:
-        writer.status(f"正在读取 {done}/{total} 个文件…" if lang == "zh" else f"Reading {done}/{total} files…")
+        writer.status(STATUS["reading"].format(done=done, total=total)(lang))
     return update
 
 
-def _say(writer: BookWriter, lang: str, zh: str, en: str) -> None:
-    writer.status(zh if lang == "zh" else en)
+def _say(writer: BookWriter, lang: str, step: str) -> None:
+    writer.status(STATUS[step](lang))
 
 
 # --- The jobs ---------------------------------------------------------------------------------------------
@@ -212,9 +94,9 @@ def refresh_summary_book(writer: BookWriter) -> None:
 
     s = read_settings(writer, "summary")
     result = _merge(writer, s)
-    _say(writer, s.lang, "正在汇总…", "Rolling up…")
+    _say(writer, s.lang, "rolling up")
     summary = rollup(result.store, s.as_of, s.config)
-    _say(writer, s.lang, "正在写入工作簿…", "Writing the workbook…")
+    _say(writer, s.lang, "writing")
     write_summary_sheets(writer, summary, s.lang, _merge_note(result, s.lang))
     writer.save()
 
@@ -228,9 +110,9 @@ def rollup_only_book(writer: BookWriter) -> None:
     if isinstance(store, Path) and not store.is_file():
         raise ButtonError(f"还没有数据库 {store}：请先按“刷新汇总”（或运行 xltools merge）。",
                           f"No store at {store} yet: press 'Refresh summary' first (or run xltools merge).")
-    _say(writer, s.lang, "正在汇总…", "Rolling up…")
+    _say(writer, s.lang, "rolling up")
     summary = rollup(store, s.as_of, s.config)
-    _say(writer, s.lang, "正在写入工作簿…", "Writing the workbook…")
+    _say(writer, s.lang, "writing")
     write_summary_sheets(writer, summary, s.lang)
     writer.save()
 
@@ -243,8 +125,8 @@ def validate_inbox_book(writer: BookWriter) -> None:
     inbox, copies = s.inbox_folder(), s.annotated_folder()
     report = validate([inbox], s.as_of, s.config, progress=_progress(writer, s.lang))
     written = _annotate(writer, report, copies, s.lang)
-    _say(writer, s.lang, "正在写入工作簿…", "Writing the workbook…")
-    note = _stamp(s.lang, ("校验", "Validated"), s.as_of)
+    _say(writer, s.lang, "writing")
+    note = stamp(s.lang, Text("校验", "Validated"), s.as_of)
     write_result_sheets(writer, {"findings": _findings_table(report, written, s.lang),
                                  "files": _files_table(report, written, s.lang)}, note, s.lang)
     writer.save()
@@ -257,8 +139,8 @@ def merge_inbox_book(writer: BookWriter) -> None:
     result = _merge(writer, s)
     written = _annotate(writer, result.report, copies, s.lang)
     runs, reps = _store_facts(result.store, s.inbox_folder(), s.lang)
-    _say(writer, s.lang, "正在写入工作簿…", "Writing the workbook…")
-    note = _stamp(s.lang, ("合并", "Merged"), s.as_of)
+    _say(writer, s.lang, "writing")
+    note = stamp(s.lang, Text("合并", "Merged"), s.as_of)
     write_result_sheets(writer, {"findings": _findings_table(result.report, written, s.lang),
                                  "files": _files_table(result.report, written, s.lang, reps),
                                  "log": [_merge_table(result, s, s.lang), runs]}, note, s.lang)
@@ -289,21 +171,26 @@ def rollup_into(store: str | Path, path: str | Path, as_of: dt.date | None = Non
 
 
 def _merge(writer: BookWriter, s: Settings):
-    from xltools.jobs.merge import merge
+    """Merge the inbox (and the targets) into the store, then write the master workbook."""
+    from xltools.jobs.merge import Merge
+    from xltools.jobs.places import default_master
 
     inbox = s.inbox_folder()
-    _say(writer, s.lang, "正在合并…", "Merging…")
+    _say(writer, s.lang, "merging")
     if s.targets is not None and not s.targets.exists():
         raise ButtonError(f"指标文件不存在：{s.targets}", f"The targets workbook does not exist: {s.targets}")
-    return merge([inbox, *filter(None, [s.targets])], s.store, s.master, s.as_of, s.config, lang=s.lang,
-                 progress=_progress(writer, s.lang))
+    store = s.store_file()
+    merging = Merge(store, config=s.config, as_of=s.as_of)
+    result = merging.run([inbox, *filter(None, [s.targets])], progress=_progress(writer, s.lang))
+    merging.write_master(result, s.master or default_master(store, [inbox]), s.lang)
+    return result
 
 
 def _annotate(writer: BookWriter, report: Report, folder: Path, lang: str) -> dict[str, Path]:
     """Annotated copies of the files read now; earlier copies of unchanged files are linked too."""
     from xltools.xlsx.annotate import annotate, copy_path
 
-    _say(writer, lang, "正在生成批注副本…", "Writing annotated copies…")
+    _say(writer, lang, "annotating")
     annotate(report, folder, lang)
     return {f.path: copy_path(folder, f.path) for f in report.files if copy_path(folder, f.path).is_file()}
 
@@ -313,6 +200,7 @@ def _store_facts(store: str | Path, inbox: Path, lang: str) -> tuple[Table, dict
 
     A file that did not change since the last merge is not read again, so its rep comes from the store.
     """
+    from xltools.jobs.places import inbox_key
     from xltools.store import open_store
 
     db = open_store(store, read_only=True)
@@ -320,77 +208,53 @@ def _store_facts(store: str | Path, inbox: Path, lang: str) -> tuple[Table, dict
         runs, files = db.runs(), db.files()
     finally:
         db.close()
-    inbox_key = inbox.resolve().as_posix()          # how merge names an inbox in the store
-    reps = {path: f.rep for (key, path), f in files.items() if key == inbox_key and f.rep}
+    reps = {path: f.rep for (key, path), f in files.items() if key == inbox_key(inbox) and f.rep}
     return _runs_table(runs, lang), reps
 
 
+# --- The tables a button lists --------------------------------------------------------------------------
+
+
+RUNS_HEADERS = [Text("批次", "Run"), Text("截至日期", "As of"), Text("开始", "Started"), Text("结束", "Finished"),
+                Text("收件箱", "Inboxes"), Text("文件", "Files"), Text("数据行", "Rows")]
+FINDINGS_TITLE = Text("发现的问题：错误 {errors} 个，警告 {warnings} 个，提示 {notes} 个",
+                      "Findings: {errors} errors, {warnings} warnings, {notes} notes")
+FINDINGS_HEADERS = [Text("级别", "Severity"), Text("文件", "File"), Text("工作表", "Sheet"), Text("单元格", "Cell"),
+                    Text("代码", "Code"), Text("说明", "Message"), Text("值", "Value"), Text("销售", "Rep"),
+                    Text("客户", "Customer"), Text("编号", "Key")]
+FILES_TITLE = Text("文件：共 {n} 个", "Files: {n}")
+FILES_HEADERS = [Text("文件", "File"), Text("状态", "Status"), Text("销售", "Rep"), Text("表单", "Forms"),
+                 Text("行数", "Rows"), Text("错误", "Errors"), Text("警告", "Warnings"), Text("原因", "Reason"),
+                 Text("批注副本", "Annotated copy")]
+OPEN = Text("打开", "open")
+MERGE_TITLE = Text("本次合并（批次 {run}）", "This merge (run {run})")
+MERGE_HEADERS = [Text("项目", "Item"), Text("内容", "Value")]
+MERGE_ITEMS = [Text("批次", "Run"), Text("截至日期", "As of"), Text("收件箱", "Inbox"), Text("文件", "Files"),
+               Text("数据行", "Rows"), Text("问题", "Findings"), Text("数据库", "Store"), Text("总表", "Master"),
+               Text("撤回的文件", "Withdrawn files")]
+MERGE_FINDINGS = Text("错误 {errors}，警告 {warnings}", "errors {errors}, warnings {warnings}")
+NO_MASTER = Text("未写（见设置）", "not written")
+MERGE_NOTE = Text(" · 本次合并读取 {read} 个文件（未变化 {unchanged} 个），错误 {errors} 个",
+                  " · merge read {read} files ({unchanged} unchanged), {errors} errors")
+
+
+def _said(texts: list[Text], lang: str) -> list[str]:
+    return [text(lang) for text in texts]
+
+
 def _runs_table(runs, lang: str) -> Table:
-    zh = lang == "zh"
     rows = []
     for run in reversed(runs.to_dict("records")):
-        counts = json.loads(run["counts"]) if run.get("counts") else {}
+        counts = json.loads(run["counts"]) if run.get("counts") else {}     # as each run stored them
         rows.append([run["id"], run["as_of"], _time(run["started_at"]), _time(run["finished_at"]),
                      "; ".join(json.loads(run["inboxes"] or "[]")),
                      counts_text(counts.get("files", {}), lang), counts_text(counts.get("rows", {}), lang)])
-    return Table("runs", "历次合并" if zh else "Earlier merges",
-                 ["批次", "截至日期", "开始", "结束", "收件箱", "文件", "数据行"] if zh else
-                 ["Run", "As of", "Started", "Finished", "Inboxes", "Files", "Rows"],
+    return Table("runs", Text("历次合并", "Earlier merges")(lang), _said(RUNS_HEADERS, lang),
                  rows, ["int", "text", "text", "text", "text", "text", "text"], sheet="log")
 
 
 def _time(stamp: Any) -> str:
     return str(stamp or "")[:19].replace("T", " ")
-
-
-# --- Writing ----------------------------------------------------------------------------------------------
-
-
-def write_summary_sheets(writer: BookWriter, summary, lang: str = "zh", note: str = "") -> None:
-    """Replace the summary sheets' content with the tables of ``summary`` (as ``xltools rollup`` makes them)."""
-    tables = summary_tables(summary, lang)
-    zh = lang == "zh"
-    unit = (f"截至 {summary.as_of} · 金额单位：万元 · 刷新于 {_now()}" if zh
-            else f"As of {summary.as_of} · amounts in 10k CNY · refreshed {_now()}") + note
-    with writer.writing():
-        for key, name in SUMMARY_SHEETS.items():
-            heading = ("销售管理汇总" if zh else "Sales summary") if key == "summary" else name(lang)
-            write_tables(writer, sheet_name(writer, name), key, heading, unit,
-                         [t for t in tables if t.sheet == key], lang)
-
-
-def write_result_sheets(writer: BookWriter, tables: dict[str, Table | list[Table]], note: str, lang: str) -> None:
-    """Replace the content of the console's sheets named in ``tables`` (findings, files, log)."""
-    with writer.writing():
-        for key, content in tables.items():
-            name = CONSOLE_SHEETS[key]
-            write_tables(writer, sheet_name(writer, name), key, name(lang), note,
-                         content if isinstance(content, list) else [content], lang)
-
-
-def write_tables(writer: BookWriter, sheet: str, key: str, heading: str, note: str, tables: list[Table],
-                 lang: str) -> None:
-    """A sheet's whole content: heading, then the tables one under another."""
-    try:
-        writer.clear(sheet, 1)
-        writer.write_heading(sheet, heading, note)
-        row = FIRST_TABLE_ROW
-        for table in tables:
-            rows = table.rows or [[("（无）" if lang == "zh" else "(none)")] + [None] * (len(table.headers) - 1)]
-            used = writer.write_table(sheet, f"A{row}", table.headers, rows, table.formats, title=table.title,
-                                      total=table.total, flags=table.flags,
-                                      header_height=header_height(table.headers, WIDTHS[key]))
-            row += used + TABLE_GAP
-    except Exception as exc:
-        raise WriteFailed(sheet) from exc
-
-
-def _now() -> str:
-    return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-
-
-def _stamp(lang: str, verb: tuple[str, str], as_of: dt.date) -> str:
-    return (f"{verb[0]}于 {_now()} · 截至 {as_of}" if lang == "zh" else f"{verb[1]} {_now()} · as of {as_of}")
 
 
 def _cell_link(copy: Path | None, sheet: str | None, cell: str | None) -> Any:
@@ -403,8 +267,8 @@ def _cell_link(copy: Path | None, sheet: str | None, cell: str | None) -> Any:
     return Link(f"[{copy}]'{sheet.replace(chr(39), chr(39) * 2)}'!{cell}", cell)
 
 
+
 def _findings_table(report: Report, copies: dict[str, Path], lang: str) -> Table:
-    zh = lang == "zh"
     rows, flags = [], set()
     for i, f in enumerate(report.findings):
         rows.append([SEVERITY_WORDS[f.severity](lang), f.file, f.sheet, _cell_link(copies.get(f.file), f.sheet, f.cell)
@@ -413,53 +277,39 @@ def _findings_table(report: Report, copies: dict[str, Path], lang: str) -> Table
         if f.severity == ERROR:
             flags.add((i, 0))
     counts = {k: sum(f.severity == k for f in report.findings) for k in (ERROR, WARNING, INFO)}
-    title = (f"发现的问题：错误 {counts[ERROR]} 个，警告 {counts[WARNING]} 个，提示 {counts[INFO]} 个" if zh
-             else f"Findings: {counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
-    headers = (["级别", "文件", "工作表", "单元格", "代码", "说明", "值", "销售", "客户", "编号"] if zh else
-               ["Severity", "File", "Sheet", "Cell", "Code", "Message", "Value", "Rep", "Customer", "Key"])
+    title = FINDINGS_TITLE.format(errors=counts[ERROR], warnings=counts[WARNING], notes=counts[INFO])(lang)
+    headers = _said(FINDINGS_HEADERS, lang)
     return Table("findings", title, headers, rows, ["text"] * len(headers), sheet="findings", flags=flags)
 
 
 def _files_table(report: Report, copies: dict[str, Path], lang: str, reps: dict[str, str] | None = None) -> Table:
-    zh = lang == "zh"
     schema = load_schema()
     rows, flags = [], set()
     for i, f in enumerate(report.files):
         found = report.findings_of(f.path)
         copy = copies.get(f.path)
         rows.append([f.path, STATUS_WORDS[f.status](lang), f.rep or (reps or {}).get(f.path),
-                     ("、" if zh else ", ").join(schema.sheets[k].name(lang) if k in schema.sheets else k for k in f.forms),
+                     LIST_SEP(lang).join(schema.sheets[k].name(lang) if k in schema.sheets else k for k in f.forms),
                      f.rows if f.status == "ok" else None, sum(x.severity == ERROR for x in found), sum(x.severity == WARNING for x in found),
-                     f.reason(lang), Link(str(copy), "打开" if zh else "open") if copy else None])
+                     f.reason(lang), Link(str(copy), OPEN(lang)) if copy else None])
         if f.status == "unreadable":
             flags.add((i, 1))
-    title = (f"文件：共 {len(report.files)} 个" if zh else f"Files: {len(report.files)}")
-    headers = (["文件", "状态", "销售", "表单", "行数", "错误", "警告", "原因", "批注副本"] if zh else
-               ["File", "Status", "Rep", "Forms", "Rows", "Errors", "Warnings", "Reason", "Annotated copy"])
-    return Table("files", title, headers, rows, ["text", "text", "text", "text", "int", "int", "int", "text", "text"],
-                 sheet="files", flags=flags)
+    return Table("files", FILES_TITLE.format(n=len(report.files))(lang), _said(FILES_HEADERS, lang), rows,
+                 ["text", "text", "text", "text", "int", "int", "int", "text", "text"], sheet="files", flags=flags)
 
 
 def _merge_table(result, s: Settings, lang: str) -> Table:
-    zh = lang == "zh"
     d = result.to_dict(lang)
-    master = d["master_error"] or d["master"] or ("未写（见设置）" if zh else "not written")
-    items = [("批次", "Run", d["run"]), ("截至日期", "As of", s.as_of), ("收件箱", "Inbox", str(s.inbox)),
-             ("文件", "Files", counts_text(d["files"], lang)),
-             ("数据行", "Rows", counts_text(d["rows"], lang)),
-             ("问题", "Findings", (f"错误 {d['findings']['error']}，警告 {d['findings']['warning']}" if zh
-                                   else f"errors {d['findings']['error']}, warnings {d['findings']['warning']}")),
-             ("数据库", "Store", d["store"]), ("总表", "Master", master),
-             ("撤回的文件", "Withdrawn files", ("、" if zh else ", ").join(d["withdrawn_files"]) or "—")]
-    return Table("merge", f"本次合并（批次 {d['run']}）" if zh else f"This merge (run {d['run']})",
-                 ["项目", "内容"] if zh else ["Item", "Value"],
-                 [[zh_label if zh else en_label, value] for zh_label, en_label, value in items],
+    values = [d["run"], s.as_of, str(s.inbox), result.files.text()(lang), result.rows.text()(lang),
+              MERGE_FINDINGS.format(errors=d["findings"]["error"], warnings=d["findings"]["warning"])(lang),
+              d["store"], d["master_error"] or d["master"] or NO_MASTER(lang),
+              LIST_SEP(lang).join(d["withdrawn_files"]) or "—"]
+    return Table("merge", MERGE_TITLE.format(run=d["run"])(lang), _said(MERGE_HEADERS, lang),
+                 [[item(lang), value] for item, value in zip(MERGE_ITEMS, values)],
                  ["text", "text"], sheet="log", flags={(7, 1)} if d["master_error"] else set())
 
 
 def _merge_note(result, lang: str) -> str:
-    d = result.to_dict(lang)
-    files, errors = d["files"], d["findings"]["error"]
-    note = (f" · 本次合并读取 {files['read']} 个文件（未变化 {files['unchanged']} 个），错误 {errors} 个" if lang == "zh"
-            else f" · merge read {files['read']} files ({files['unchanged']} unchanged), {errors} errors")
-    return note + (f" · {d['master_error']}" if d["master_error"] else "")
+    errors = sum(f.severity == ERROR for f in result.report.findings)
+    note = MERGE_NOTE.format(read=result.files.read, unchanged=result.files.unchanged, errors=errors)(lang)
+    return note + (f" · {result.master_error.message(lang)}" if result.master_error else "")

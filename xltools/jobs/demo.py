@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xltools.xlsx.annotate import annotate
-from xltools.jobs.merge import MergeResult, merge
+from xltools.jobs.merge import Merge
+from xltools.jobs.merge_result import MergeResult
 from xltools.checks.report import Report
 from xltools.rollup import rollup
 from xltools.rollup.model import Summary
@@ -65,14 +66,21 @@ def run_demo(folder: str | Path, spec: SampleSpec | None = None, lang: str = "zh
     report = validate([inbox, admin], as_of=info.as_of)
     result = DemoResult(folder, inbox, targets, report)
     annotate(report, folder / "校验批注", lang)
-    result.merges.append(merge([inbox, admin], store, master, as_of=info.as_of, lang=lang))
+    result.merges.append(_merge([inbox, admin], store, master, info.as_of, lang))
     for _ in range(WEEKS - 1):               # the trend charts and the changes sheet need some history
         advance_week(inbox, info)            # reps update their files; info.as_of moves a week on
-        result.merges.append(merge([inbox, admin], store, master, as_of=info.as_of, lang=lang))
+        result.merges.append(_merge([inbox, admin], store, master, info.as_of, lang))
     result.summary = rollup(store, info.as_of)
     summary_path = write_summary(result.summary, folder / "summary.xlsx", lang)
     result.outputs = {"inbox": inbox, "targets": targets, "annotated": folder / "校验批注",
                       "store": safe_location(store), "master": master, "summary": summary_path}
+    return result
+
+
+def _merge(inboxes: list[Path], store: str | Path, master: Path, as_of, lang: str) -> MergeResult:
+    merging = Merge(store, as_of=as_of)
+    result = merging.run(inboxes)
+    merging.write_master(result, master, lang)
     return result
 
 

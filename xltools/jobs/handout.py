@@ -24,7 +24,7 @@ from xltools.xlsx.annotate import copy_path, mark_findings
 from xltools.atomic import atomic_path
 from xltools.errors import refuse_inside, write_each
 from xltools.ingest.findings import Finding
-from xltools.jobs.merge import _inbox_key
+from xltools.jobs.places import inbox_key
 from xltools.xlsx.personal import current_rows, frame_values, personal_workbook, reps_of
 from xltools.forms.schema import Lang, Text
 from xltools.store import open_store
@@ -42,7 +42,7 @@ def handout(inbox: str | Path, store: str | Path, out_dir: str | Path, lang: Lan
     inbox, out_dir = Path(inbox), Path(out_dir)
     refuse_inside("--out", out_dir, [inbox])
     with contextlib.closing(open_store(store, read_only=True)) as db:
-        frames = current_rows(db, _inbox_key(inbox))
+        frames = current_rows(db, inbox_key(inbox))
         sender = {s.id: s.rep for s in db.files().values()}
         findings = db.findings()
         colleagues = reps_of(db)

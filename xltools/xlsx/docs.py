@@ -131,7 +131,7 @@ ADDING_A_RULE = (
 
 
 def rules_markdown() -> str:
-    from xltools.checks.findings import CODES
+    from xltools.ingest.findings import CODES
     from xltools.checks.rules import RULES, related_keys
     blocks = ["# Validation rules", "Generated from `xltools/ingest/findings.py` (codes of reading), the `@rule` "
               "declarations in `xltools/checks/rules/` and `xltools/forms/config.py` by `xltools templates docs`. Codes are "

@@ -17,7 +17,7 @@ import pandas as pd
 
 from xltools.atomic import atomic_path
 from xltools.ingest.findings import WARNING
-from xltools.checks.report import STATUS_WORDS, counts_text
+from xltools.checks.report import STATUS_WORDS
 from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
 from xltools.forms.schema import SheetSpec, Text, load_schema
 from xltools.forms.values import text_width
@@ -25,7 +25,7 @@ from xltools.store.interface import QUARANTINED
 from xltools.xlsx.stream import BOLD, DATE, DEFAULT, HEADER, MONEY, NUMBER, WARN, StreamBook
 
 if TYPE_CHECKING:
-    from xltools.jobs.merge import MergeResult
+    from xltools.jobs.merge_result import MergeResult
 
 LINEAGE_LABELS = {"file": Text(zh="来源文件", en="Source file"), "row": Text(zh="来源行", en="Source row"),
                   "rep": Text(zh="归属销售", en="Row's rep"), "sheet": Text(zh="来源工作表", en="Source sheet"),
@@ -104,7 +104,7 @@ def _log_sheet(book: StreamBook, result: "MergeResult", lang: str) -> None:
     ws.row([("截至日期 " if zh else "As of ") + result.report.as_of.isoformat()])
     for title, counts in [("文件" if zh else "Files", result.files), ("行" if zh else "Rows", result.rows),
                           ("库内行" if zh else "Rows in store", result.store_rows)]:
-        ws.row([f"{title}{'：' if zh else ': '}" + counts_text(counts, lang)])
+        ws.row([f"{title}{'：' if zh else ': '}" + counts.text()(lang)])
     ws.row([])
     ws.row(["文件", "状态", "销售代表", "行数", "表单", "原因"] if zh else ["File", "Status", "Rep", "Rows", "Forms", "Reason"],
            HEADER)
