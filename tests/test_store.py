@@ -30,7 +30,7 @@ from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402
 from xltools.jobs.merge import merge  # noqa: E402
 from xltools.forms.model import Record, customer_key  # noqa: E402
 from xltools.rollup.core import rollup  # noqa: E402
-from xltools.sample.generate import SampleSpec  # noqa: E402
+from xltools.sample import SampleSpec  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402
 from xltools.store.core import (SCHEMA_VERSION, identity_hash, StoreBusy, StoreUnavailable, is_url, mask_url,  # noqa: E402
                            open_store, resolve_location)
