@@ -1,7 +1,6 @@
 """What reps write in the free-text columns: titles, pain points, objections, feedback, remarks."""
 from __future__ import annotations
 
-
 CONTACT_TITLES = ("总经理", "副总经理", "采购总监", "IT经理", "信息中心主任", "运营总监", "财务总监")
 # Decision chain: the decision maker first, then who else usually sits at the table.
 CHAIN_PEOPLE = (("采购总监", "采购"), ("IT经理", "技术把关"), ("运营总监", "使用"), ("财务总监", "影响"),
