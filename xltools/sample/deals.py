@@ -23,9 +23,7 @@ def contract_rows(book: Book, st: Story, submitted: date | None = None,
     book.contracts += 1
     width = book.id_width()
     contract_id = f"HT-{submitted:%Y%m}{book.plan.index + 1:03d}{book.contracts:0{width}d}"
-    steps = APPROVAL_STEPS
-    if st.amount < Config().approval_gm_threshold:
-        steps = steps[:2]
+    steps = APPROVAL_STEPS if st.amount >= Config().approval_gm_threshold else APPROVAL_STEPS[:2]
     decided = _approval_dates(rng, st, submitted, len(steps))
     kind = kind or rng.choice(CONTRACT_KINDS)
     approvers = dict(zip(APPROVAL_STEPS, (f"{book.plan.region[:2]}销售经理", "法务部刘律师", "陈总")))
