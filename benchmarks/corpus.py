@@ -10,10 +10,10 @@ Layout of one corpus folder::
     inbox/          the reps' workbooks (what every case reads)
     指标/           the admin's targets workbook, merged along with the inbox
     original.xlsx   a pristine copy of the one file the re-merge case changes
-    changed.xlsx    that file after a week of a rep's edits (sample.advance_week)
+    changed.xlsx    that file after a week of a rep's edits (xltools.sample.advance_week)
     corpus.json     what was made: counts, sizes, as-of dates, the generator's fingerprint
 
-The generator is fingerprinted by a hash of ``xltools/sample.py``: when it changes, a cached
+The generator is fingerprinted by a hash of ``xltools/sample/``'s source: when it changes, a cached
 corpus is made again rather than silently timing yesterday's files.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ import json
 import shutil
 from pathlib import Path
 
-from xltools.sample import generate as sample
-from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
+import xltools.sample
+from xltools.sample import SampleInfo, SampleSpec, advance_week, generate_inbox
 
 INBOX, ADMIN = "inbox", "指标"
 META = "corpus.json"
@@ -72,7 +72,11 @@ class Corpus:
 
 def fingerprint() -> str:
     """A short hash of the generator's source: a corpus is only reused for the same generator."""
-    return hashlib.sha256(Path(sample.__file__).read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256()
+    package = Path(xltools.sample.__file__).parent
+    for module in sorted(package.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def corpus_folder(workdir: Path, files: int, rows_per_sheet: int, seed: int) -> Path:
@@ -129,7 +133,7 @@ def _make(folder: Path, files: int, rows_per_sheet: int, seed: int) -> Corpus:
     return corpus
 
 
-def _make_changed_file(folder: Path, info: sample.SampleInfo) -> Path:
+def _make_changed_file(folder: Path, info: SampleInfo) -> Path:
     """A week of one rep's edits to one file, kept aside as changed.xlsx; the inbox stays pristine.
 
     The rep chosen is the first whose file a week of work actually changes.

@@ -26,7 +26,7 @@ from xltools.xlsx.annotate import annotate  # noqa: E402
 from xltools.forms.config import Config  # noqa: E402
 from xltools.ingest.inbox import read_batch  # noqa: E402
 from xltools.ingest.reader import read_workbook  # noqa: E402
-from xltools.sample.generate import SampleSpec, generate_inbox  # noqa: E402
+from xltools.sample import SampleSpec, generate_inbox  # noqa: E402
 from xltools.ingest.sniff import DEFAULT_PASSWORD, Verdict, sniff  # noqa: E402
 from xltools.checks.validate import validate  # noqa: E402
 

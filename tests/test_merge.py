@@ -257,7 +257,7 @@ def _state(store_path):
 
 
 def test_an_incremental_re_merge_reaches_the_state_of_a_full_merge(tmp_path):
-    from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
+    from xltools.sample import SampleSpec, advance_week, generate_inbox
     inbox = tmp_path / "inbox"
     info = generate_inbox(inbox, SampleSpec(reps=4, customers_per_rep=6, months=3))
     day = info.as_of

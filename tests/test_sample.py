@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from xltools.forms.config import Config
 from xltools.ingest.findings import INFO
-from xltools.sample.generate import (BROKEN_NAME, TARGETS_NAME, SampleInfo, SampleSpec, advance_week,
-                            generate_inbox, write_targets)
+from xltools.sample import (BROKEN_NAME, TARGETS_NAME, SampleInfo, SampleSpec, advance_week, generate_inbox,
+                            write_targets)
 from xltools.forms.schema import load_schema
 
 REP_SHEETS = [s for f in load_schema().forms if not f.admin for s in f.sheets]

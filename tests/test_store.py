@@ -30,7 +30,7 @@ from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402
 from xltools.jobs.merge import Merge  # noqa: E402
 from xltools.forms.model import Record, customer_key  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
-from xltools.sample.generate import SampleSpec  # noqa: E402
+from xltools.sample import SampleSpec  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402
 from xltools.store import open_store  # noqa: E402
 from xltools.store.base import StoreBusy, StoreUnavailable  # noqa: E402

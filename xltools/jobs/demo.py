@@ -15,7 +15,7 @@ from xltools.jobs.merge_result import MergeResult
 from xltools.checks.report import Report
 from xltools.rollup import rollup
 from xltools.rollup.model import Summary
-from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
+from xltools.sample import SampleSpec, advance_week, generate_inbox
 from xltools.store import open_store
 from xltools.store.locations import safe_location
 from xltools.xlsx.summary import write_summary
