@@ -464,7 +464,7 @@ PG_SCRIPT = ROOT / ".ci" / "postgres"
 @pytest.fixture
 def private_pg():
     """A PostgreSQL server of this test's own, which it may stop and restart."""
-    pytest.importorskip("psycopg")
+    pytest.importorskip("psycopg", reason="needs the postgres extra: pip install 'xltools[postgres]'")
     folder = Path(tempfile.mkdtemp(prefix="xltools-pg-"))
     started = subprocess.run([str(PG_SCRIPT), "start", str(folder)], capture_output=True, text=True, timeout=120)
     if started.returncode != 0:

@@ -27,7 +27,9 @@ from xltools.forms.config import Config  # noqa: E402
 from xltools.ingest.inbox import read_batch  # noqa: E402
 from xltools.ingest.reader import read_workbook  # noqa: E402
 from xltools.sample import SampleSpec, generate_inbox  # noqa: E402
-from xltools.ingest.sniff import DEFAULT_PASSWORD, Verdict, sniff  # noqa: E402
+from xltools.ingest.encryption import DEFAULT_PASSWORD  # noqa: E402
+from xltools.ingest.sniff import sniff  # noqa: E402
+from xltools.ingest.verdict import Verdict  # noqa: E402
 from xltools.checks.validate import validate  # noqa: E402
 
 TEMPLATES = Path(__file__).parent.parent / "workbook_templates"

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from importlib.metadata import metadata
+from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+try:
+    metadata("xlwings")
+except PackageNotFoundError:
+    pytest.skip("needs the live extra: pip install 'xltools[live]'", allow_module_level=True)
 
 
 def _minimum(spec: str) -> tuple[int, int]:

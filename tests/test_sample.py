@@ -36,7 +36,7 @@ def _read_and_check(inbox: Path, as_of: dt.date) -> list:
     from xltools.ingest.findings import Finding
     from xltools.ingest.reader import read_workbook
     from xltools.checks.rules import RuleContext, run_rules
-    from xltools.ingest.sniff import iter_workbooks
+    from xltools.ingest.discovery import iter_workbooks
 
     records, findings = [], []
     for path, _root, skip in iter_workbooks([inbox]):

@@ -14,7 +14,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import make_broken as mb  # noqa: E402
 
 from xltools.forms.config import Config  # noqa: E402
-from xltools.ingest.sniff import Verdict, ensure_defusedxml, iter_workbooks, should_skip, sniff  # noqa: E402
+from xltools.ingest.discovery import iter_workbooks, should_skip  # noqa: E402
+from xltools.ingest.sniff import sniff  # noqa: E402
+from xltools.ingest.verdict import Verdict  # noqa: E402
+from xltools.ingest.xml_scan import ensure_defusedxml  # noqa: E402
 
 # builder, expected kind, words the English reason must contain, words the Chinese reason must contain
 BROKEN = [

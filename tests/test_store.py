@@ -69,8 +69,8 @@ def _with_database(url: str, name: str) -> str:
 @pytest.fixture
 def pg_url():
     """A new, empty database on the test server; dropped after the test."""
+    admin = pg_admin_url()             # skips first when psycopg (the postgres extra) is missing
     import psycopg
-    admin = pg_admin_url()
     name = f"xltools_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         try:

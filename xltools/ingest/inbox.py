@@ -16,7 +16,9 @@ from xltools.forms.model import Record, SheetData
 from xltools.ingest.reader import WorkbookRead, read_workbook
 from xltools.ingest.sandbox import run_isolated
 from xltools.forms.schema import Text
-from xltools.ingest.sniff import Verdict, iter_workbooks, parser_failure, skip_reason_zh, sniff
+from xltools.ingest.discovery import iter_workbooks, skip_reason_zh
+from xltools.ingest.sniff import sniff
+from xltools.ingest.verdict import Verdict, parser_failure
 
 Progress = Callable[[int, int], None]
 

@@ -35,7 +35,9 @@ from xltools.ingest.findings import EXPECTED, Finding, column_letter
 from xltools.forms.model import Record, SheetData
 from xltools.ingest.reps import SOURCES as REP_SOURCES, infer_rep
 from xltools.forms.schema import Schema, SheetSpec, Text, load_schema, norm_label
-from xltools.ingest.sniff import FORMAT_SUFFIXES, Verdict, decrypted, parser_failure
+from xltools.ingest.discovery import FORMAT_SUFFIXES
+from xltools.ingest.encryption import decrypted
+from xltools.ingest.verdict import Verdict, parser_failure
 from xltools.forms.values import clean_text, coerce, is_blank, parse_size, to_text
 
 HEADER_SCAN_ROWS = 10

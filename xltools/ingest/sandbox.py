@@ -27,6 +27,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from xltools.text import Text
+
 try:
     import resource
 except ImportError:  # Windows: no address-space cap, crash isolation still holds
@@ -80,6 +82,17 @@ def run_isolated(func: Callable[[Path], Any], paths: Sequence[Path], workers: in
 # --------------------------------------------------------------------------- messages
 
 
+_CRASHED = Text("读取此文件时程序崩溃（{how}）", "the reader crashed on this file ({how})")
+_TIMED_OUT = Text("读取超过 {timeout:g} 秒：已中止", "took longer than {timeout:g} s: stopped")
+_OUT_OF_MEMORY = Text("内存不足（上限 {memory_mb} MB）", "ran out of memory (limit {memory_mb} MB)")
+_FAILED = Text("读取此文件时出错：请用 Excel 打开后重新保存，或重新发送",
+               "the reader failed on this file: open it in Excel and save it again, or ask for it again")
+
+
+def _failure(path: Path, error: Text, detail: str = "") -> Outcome:
+    return Outcome(path, False, error_zh=error.zh, error_en=error.en, detail=detail)
+
+
 def _crashed(path: Path, exitcode: int | None) -> Outcome:
     how = f"exit code {exitcode}"
     if exitcode is not None and exitcode < 0:
@@ -87,26 +100,20 @@ def _crashed(path: Path, exitcode: int | None) -> Outcome:
             how = f"killed by {signal.Signals(-exitcode).name}"
         except ValueError:
             how = f"killed by signal {-exitcode}"
-    return Outcome(path, False, error_en=f"the reader crashed on this file ({how})",
-                   error_zh=f"读取此文件时程序崩溃（{how}）")
+    return _failure(path, _CRASHED.format(how=how))
 
 
 def _timed_out(path: Path, timeout: float) -> Outcome:
-    return Outcome(path, False, error_en=f"took longer than {timeout:g} s: stopped",
-                   error_zh=f"读取超过 {timeout:g} 秒：已中止")
+    return _failure(path, _TIMED_OUT.format(timeout=timeout))
 
 
 def _out_of_memory(path: Path, memory_mb: int) -> Outcome:
-    return Outcome(path, False, error_en=f"ran out of memory (limit {memory_mb} MB)",
-                   error_zh=f"内存不足（上限 {memory_mb} MB）")
+    return _failure(path, _OUT_OF_MEMORY.format(memory_mb=memory_mb))
 
 
 def _failed(path: Path, exc: BaseException) -> Outcome:
     # Rust panics (BaseException) land here: a sentence for people, the panic text as the detail.
-    return Outcome(path, False,
-                   error_en="the reader failed on this file: open it in Excel and save it again, or ask for it again",
-                   error_zh="读取此文件时出错：请用 Excel 打开后重新保存，或重新发送",
-                   detail=f"{type(exc).__name__}: {exc}")
+    return _failure(path, _FAILED, detail=f"{type(exc).__name__}: {exc}")
 
 
 # --------------------------------------------------------------------------- the worker side

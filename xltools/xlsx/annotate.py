@@ -26,7 +26,9 @@ from xltools.checks.findings import SEVERITY_WORDS
 from xltools.ingest.findings import ERROR, INFO, Finding
 from xltools.ingest.reader import open_calamine
 from xltools.checks.report import Report
-from xltools.ingest.sniff import WORKBOOK_SUFFIXES, decrypted, sniff
+from xltools.ingest.encryption import decrypted
+from xltools.ingest.sniff import sniff
+from xltools.ingest.verdict import WORKBOOK_SUFFIXES
 from xltools.xlsx.stream import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
