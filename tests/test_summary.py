@@ -23,7 +23,9 @@ from test_rollup import AS_OF, LI, ZHANG, build_store  # noqa: E402
 from xltools.atomic import FileInUse  # noqa: E402
 from xltools.rollup.core import rollup  # noqa: E402
 from xltools.store.core import open_store  # noqa: E402
-from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary  # noqa: E402
+from xltools.xlsx.summary.table import SUMMARY_SHEETS  # noqa: E402
+from xltools.xlsx.summary.tables import summary_tables  # noqa: E402
+from xltools.xlsx.summary.workbook import write_summary  # noqa: E402
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 

@@ -203,7 +203,7 @@ def templates_build(out_dir: str, reps: tuple[str, ...], store_path: str | None,
         _require_store(reps_from, "--reps-from")
         paths = build_personal(Path(out_dir), reps, lang, store_path, reps_from)
     else:
-        from xltools.xlsx.templates import build_templates
+        from xltools.xlsx.templates.build import build_templates
         paths = build_templates(Path(out_dir), lang)
     for path in paths:
         click.echo(str(path))
@@ -375,7 +375,7 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     """
     from xltools.rollup.core import rollup as run_rollup
     from xltools.store.core import is_url
-    from xltools.xlsx.summary import write_summary
+    from xltools.xlsx.summary.workbook import write_summary
     _require_store(store_path)
     config = _config(config_path, store_path)
     if into_path:
@@ -493,7 +493,7 @@ def doctor(books, as_json, platform, lang):
     from xltools.atomic import FileInUse
     from xltools.buttons.doctor import diagnose, render
     from xltools.buttons.excel_setup import default_books
-    from xltools.xlsx.writers import FileBookWriter
+    from xltools.xlsx.writers.file import FileBookWriter
 
     paths = [Path(b) for b in books] or default_books()
     if not paths:

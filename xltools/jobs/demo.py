@@ -15,7 +15,7 @@ from xltools.checks.report import Report
 from xltools.rollup.core import Summary, rollup
 from xltools.sample.generate import SampleSpec, advance_week, generate_inbox
 from xltools.store.core import open_store, safe_location
-from xltools.xlsx.summary import write_summary
+from xltools.xlsx.summary.workbook import write_summary
 from xltools.checks.validate import validate
 
 

@@ -26,7 +26,7 @@ from xltools.checks.findings import ERROR, INFO, Finding
 from xltools.ingest.reader import open_calamine
 from xltools.checks.report import Report
 from xltools.ingest.sniff import WORKBOOK_SUFFIXES, decrypted, sniff
-from xltools.xlsx.stream import excel_text
+from xltools.xlsx.ooxml import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}

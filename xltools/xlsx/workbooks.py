@@ -27,10 +27,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from xltools.xlsx import vba
 from xltools.forms.schema import Text
 from xltools.forms.values import text_width
-from xltools.xlsx.summary import SUMMARY_SHEETS, SUMMARY_WIDTHS
+from xltools.xlsx.summary.layout import SUMMARY_WIDTHS
+from xltools.xlsx.summary.table import SUMMARY_SHEETS
 from xltools.atomic import write_atomically
-from xltools.xlsx.templates import BUILD_TIME, workbook_bytes
-from xltools.xlsx.writers import SETTINGS_SHEET, STYLE_SHEET, STYLES, Style
+from xltools.xlsx.templates.reproducible import BUILD_TIME, workbook_bytes
+from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLES, STYLE_SHEET, Style
 
 SUMMARY_BOOK = Text(zh="销售汇总", en="Sales summary")
 CONSOLE_BOOK = Text(zh="合并控制台", en="Merge console")
