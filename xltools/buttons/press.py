@@ -27,10 +27,11 @@ from xltools.forms.config import Config, config_beside, load_config
 from xltools.checks.findings import ERROR, INFO, WARNING
 from xltools.checks.report import STATUS_WORDS, Report, counts_text
 from xltools.forms.schema import Text, load_schema
+from xltools.xlsx.summary.layout import header_height
 from xltools.xlsx.summary.table import SUMMARY_SHEETS, Table
 from xltools.xlsx.summary.tables import summary_tables
 from xltools.xlsx.workbooks import (BOOK_SETTINGS, CONSOLE_SHEETS, FIRST_TABLE_ROW, SETTINGS, SETTINGS_TITLE, TABLE_GAP,
-                        WIDTHS, header_height)
+                        WIDTHS)
 from xltools.xlsx.writers.file import FileBookWriter
 from xltools.xlsx.writers.protocol import BookWriter, Link
 

@@ -14,7 +14,6 @@ style key, for FileBookWriter.
 """
 from __future__ import annotations
 
-import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xltools.xlsx import vba
 from xltools.forms.schema import Text
-from xltools.forms.values import text_width
 from xltools.xlsx.summary.layout import SUMMARY_WIDTHS
 from xltools.xlsx.summary.table import SUMMARY_SHEETS
 from xltools.atomic import write_atomically
@@ -135,14 +133,7 @@ _CONF_NOTES = (
 )
 
 
-# --- Layout helpers shared with the buttons ----------------------------------------------------------------
-
-
-def header_height(headers: list[str], widths: list[float]) -> float:
-    """Header labels wrap: tall enough (points) for the longest one in its column."""
-    lines = max((math.ceil(text_width(h) / max((widths[c] if c < len(widths) else 13) - 1, 1))
-                 for c, h in enumerate(headers)), default=1)
-    return 15.0 * max(lines, 1) + 6
+# --- File names ----------------------------------------------------------------------------------------------
 
 
 def book_file_name(kind: str, lang: str = "zh") -> str:

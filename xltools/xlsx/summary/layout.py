@@ -92,7 +92,7 @@ def stack(ws, styles, tables: list[Table], row: int, sheet: str) -> dict[str, Pl
 def _table(ws, styles, table: Table, row: int, sheet: str) -> Placement:
     ws.write_string(row, 0, table.title, styles.get("table_title"))
     header = row + 1
-    ws.set_row(header, _header_height(table.headers, SUMMARY_WIDTHS.get(_sheet_key(sheet), [13] * 30)))
+    ws.set_row(header, header_height(table.headers, SUMMARY_WIDTHS.get(_sheet_key(sheet), [])))
     for c, label in enumerate(table.headers):
         ws.write_string(header, c, label, styles.get("header"))
     rows = table.rows or [[Text("（无）", "(none)")(styles.lang)] + [None] * (len(table.headers) - 1)]
@@ -110,9 +110,10 @@ def _sheet_key(name: str) -> str:
     return next((k for k, v in SUMMARY_SHEETS.items() if name in (v.zh, v.en)), "summary")
 
 
-def _header_height(headers: list[str], widths: list[float]) -> float:
-    """Header labels wrap: tall enough for the longest one in its column."""
-    lines = max(math.ceil(text_width(h) / max(widths[c] - 1, 1)) for c, h in enumerate(headers))
+def header_height(headers: list[str], widths: list[float]) -> float:
+    """Header labels wrap: tall enough (points) for the longest one in its column (13 wide past ``widths``)."""
+    lines = max((math.ceil(text_width(h) / max((widths[c] if c < len(widths) else 13) - 1, 1))
+                 for c, h in enumerate(headers)), default=1)
     return 15 * max(lines, 1) + 6
 
 

@@ -14,18 +14,15 @@ import contextlib
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
-
-from openpyxl.utils.cell import coordinate_to_tuple
 
 from xltools.atomic import FileInUse, atomic_path, is_open_in_excel
 from xltools.xlsx import ooxml
-from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLE_SHEET, Cell, settings_from_rows, table_block
+from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLE_SHEET, BlockWriter, Cell, settings_from_rows
 from xltools.xlsx.writers.sheet_xml import SheetEdit, edited_sheet, style_ids
 
 _CALC_CHAIN = "xl/calcChain.xml"
 
-class FileBookWriter:
+class FileBookWriter(BlockWriter):
     """Writes into a saved .xlsm (or .xlsx) without Excel, keeping its VBA project and buttons.
 
     Nothing touches the file until ``save()``, which writes a complete new package beside it
@@ -75,28 +72,15 @@ class FileBookWriter:
         for row in [r for r in edit.heights if r >= from_row]:
             del edit.heights[row]
 
-    def write_heading(self, sheet: str, title: str, note: str) -> None:
-        self._put(sheet, 1, 1, [[(title, "heading")], [(note, "note")]])
-
-    def write_table(self, sheet, anchor, headers, rows, formats, *, title=None, total=None, flags=(),
-                    header_height=None) -> int:
-        block = table_block(headers, rows, formats, title, total, flags)
-        top, left = coordinate_to_tuple(anchor)
-        self._put(sheet, top, left, block)
-        if header_height and headers:
-            self._edit(sheet).heights[top + (title is not None)] = header_height
-        return len(block)
-
-    def write_values(self, sheet: str, anchor: str, rows: list[list[Any]]) -> None:
-        top, left = coordinate_to_tuple(anchor)
-        self._put(sheet, top, left, [[(v, None) for v in row] for row in rows])
-
     def _edit(self, sheet: str) -> SheetEdit:
         if sheet not in self._parts:
             raise KeyError(sheet)
         return self._edits.setdefault(sheet, SheetEdit())
 
-    def _put(self, sheet: str, top: int, left: int, block: list[list[Cell]]) -> None:
+    def _set_row_height(self, sheet: str, row: int, col: int, height: float) -> None:
+        self._edit(sheet).heights[row] = height
+
+    def _write_block(self, sheet: str, top: int, left: int, block: list[list[Cell]]) -> None:
         edit = self._edit(sheet)
         for r, row in enumerate(block):
             for c, cell in enumerate(row):

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import coordinate_to_tuple
 
-from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLES, Cell, Link, Style, plain, settings_from_rows, table_block
+from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLES, BlockWriter, Cell, Link, Style, plain, settings_from_rows
 
-class LiveBookWriter:
+class LiveBookWriter(BlockWriter):
     """Writes into the workbook open in Excel, through an ``xlwings.Book``.
 
     Every call crosses into Excel (COM on Windows, several AppleScript messages on macOS), so
@@ -55,21 +54,8 @@ class LiveBookWriter:
             area.clear()
             area.rows.autofit()      # drops the heights of the header rows written last time
 
-    def write_heading(self, sheet: str, title: str, note: str) -> None:
-        self._write_block(sheet, 1, 1, [[(title, "heading")], [(note, "note")]])
-
-    def write_table(self, sheet, anchor, headers, rows, formats, *, title=None, total=None, flags=(),
-                    header_height=None) -> int:
-        block = table_block(headers, rows, formats, title, total, flags)
-        top, left = coordinate_to_tuple(anchor)
-        self._write_block(sheet, top, left, block)
-        if header_height and headers:
-            self.book.sheets[sheet].range((top + (title is not None), left)).row_height = header_height
-        return len(block)
-
-    def write_values(self, sheet: str, anchor: str, rows: list[list[Any]]) -> None:
-        top, left = coordinate_to_tuple(anchor)
-        self._write_block(sheet, top, left, [[(v, None) for v in row] for row in rows])
+    def _set_row_height(self, sheet: str, row: int, col: int, height: float) -> None:
+        self.book.sheets[sheet].range((row, col)).row_height = height
 
     def _write_block(self, sheet: str, top: int, left: int, block: list[list[Cell]]) -> None:
         if not block:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
+from openpyxl.utils.cell import coordinate_to_tuple
+
 from xltools.xlsx.summary.table import NUMBER_FORMATS
 
 SETTINGS_SHEET = "设置"
@@ -136,6 +138,35 @@ def table_block(headers: list[str], rows: list[list[Any]], formats: list[str], t
     if total is not None:
         block.append([(v, f"total:{_kind(formats, c, v)}") for c, v in enumerate(total)])
     return block
+
+
+class BlockWriter:
+    """The writing both writers do alike: a heading, a table or plain values go in as one block of cells.
+
+    A writer supplies ``_write_block`` (the cells, each with its style key) and ``_set_row_height``.
+    """
+
+    def write_heading(self, sheet: str, title: str, note: str) -> None:
+        self._write_block(sheet, 1, 1, [[(title, "heading")], [(note, "note")]])
+
+    def write_table(self, sheet, anchor, headers, rows, formats, *, title=None, total=None, flags=(),
+                    header_height=None) -> int:
+        block = table_block(headers, rows, formats, title, total, flags)
+        top, left = coordinate_to_tuple(anchor)
+        self._write_block(sheet, top, left, block)
+        if header_height and headers:
+            self._set_row_height(sheet, top + (title is not None), left, header_height)
+        return len(block)
+
+    def write_values(self, sheet: str, anchor: str, rows: list[list[Any]]) -> None:
+        top, left = coordinate_to_tuple(anchor)
+        self._write_block(sheet, top, left, [[(v, None) for v in row] for row in rows])
+
+    def _write_block(self, sheet: str, top: int, left: int, block: list[list[Cell]]) -> None:
+        raise NotImplementedError
+
+    def _set_row_height(self, sheet: str, row: int, col: int, height: float) -> None:
+        raise NotImplementedError
 
 
 def _kind(formats: list[str], column: int, value: Any) -> str:
