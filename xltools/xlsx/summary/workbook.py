@@ -84,7 +84,8 @@ def _changes_sheet(book, ws, styles, summary: Summary, tables: list[Table], lang
     weeks = len(summary.changes.weeks) >= 2
     specs = [  # (draw, table, value columns, title, whether there is something to draw, the note instead)
         (bridge_chart, "movement", [2, 3, 4, 5], Text("在途商机变化（万元）", "Open pipeline bridge (10k CNY)")(lang),
-         compared, Text("只有一次合并的快照：下次合并后这里显示商机的变化。", "Only one merge's snapshot so far: the next merge shows what changed.")(lang)),
+         compared, Text("只有一次合并的快照：下次合并后这里显示商机的变化。",
+                        "Only one merge's snapshot so far: the next merge shows what changed.")(lang)),
         (band_chart, "weeks", [5, 6, 7], Text("承诺准确率（%）", "Commit accuracy (%)")(lang), weeks,
          Text("至少两周的快照后显示趋势。", "The trend appears after two weekly snapshots.")(lang)),
         (trend_chart, "weeks", [1, 2], Text("每周在途与加权商机（万元）", "Open and weighted pipeline by week")(lang),
@@ -109,7 +110,8 @@ def _collections_sheet(book, ws, styles, summary: Summary, tables: list[Table], 
     top = _CHANGES_CHART_TOP + CHART_ROWS + 1
     placed = stack(ws, styles, tables, top, ws.name)
     by_name = {tb.name: tb for tb in tables}
-    specs = [(rep_chart, "collections_reps", [1, 2, 3], Text("各销售合同额、已回款与应收（万元）", "Contracted, received and receivable by rep")(lang)),
+    specs = [(rep_chart, "collections_reps", [1, 2, 3],
+              Text("各销售合同额、已回款与应收（万元）", "Contracted, received and receivable by rep")(lang)),
              (column_chart, "collections_ageing", [1], Text("逾期应收账龄（万元）", "Overdue by age")(lang))]
     widths = [pixels(w) for w in SUMMARY_WIDTHS["collections"]]
     left, right = sum(widths[:_COLLECTIONS_CHART_COLUMNS]), sum(widths[_COLLECTIONS_CHART_COLUMNS:])
