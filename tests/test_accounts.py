@@ -9,7 +9,7 @@ import pytest
 from xltools.forms.model import Record
 from xltools.rollup import rollup
 from xltools.store import open_store
-from xltools.xlsx.summary import summary_tables
+from xltools.xlsx.summary.tables import summary_tables
 
 AS_OF = dt.date(2024, 4, 10)
 R, A, D = "R 保持型", "A 开拓型", "D 发展型"

@@ -9,7 +9,7 @@ import pytest
 from xltools.forms.model import Record
 from xltools.rollup import rollup
 from xltools.store import open_store
-from xltools.xlsx.summary import summary_tables
+from xltools.xlsx.summary.tables import summary_tables
 
 ZHANG, LI = "张三", "李四"
 
@@ -101,7 +101,7 @@ def test_the_activity_sheet_charts_visits_against_target(store, tmp_path):
 
     from openpyxl import load_workbook
 
-    from xltools.xlsx.summary import write_summary
+    from xltools.xlsx.summary.workbook import write_summary
     sys.path.insert(0, str(Path(__file__).parent))
     from test_summary import chart_series, series_by_name
     path = write_summary(rollup(store, d(4, 20)), tmp_path / "summary.xlsx")

@@ -26,7 +26,8 @@ from xltools.rollup.changes import deal_key
 from xltools.forms.config import Config
 from xltools.rollup import rollup
 from xltools.store import open_store
-from xltools.xlsx.summary import summary_tables, write_summary
+from xltools.xlsx.summary.tables import summary_tables
+from xltools.xlsx.summary.workbook import write_summary
 
 AS_OF = d(4, 10)
 

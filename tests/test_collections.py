@@ -18,8 +18,8 @@ from xltools.ingest.reader import read_workbook  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 from xltools.store import open_store  # noqa: E402
-from xltools.xlsx.summary import write_summary  # noqa: E402
-from xltools.xlsx.templates import template_workbook  # noqa: E402
+from xltools.xlsx.summary.workbook import write_summary  # noqa: E402
+from xltools.xlsx.templates.build import template_workbook  # noqa: E402
 
 ROLLUP_DAY = d(4, 10)
 CONTRACT = "HT-202403001"          # 22 万 in approval(): the 8% tier

@@ -11,7 +11,8 @@ import pytest
 from xltools.forms.model import Record
 from xltools.rollup import rollup
 from xltools.store import open_store
-from xltools.xlsx.summary import summary_tables, write_summary
+from xltools.xlsx.summary.tables import summary_tables
+from xltools.xlsx.summary.workbook import write_summary
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_summary import chart_series, series_by_name  # noqa: E402

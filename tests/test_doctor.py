@@ -21,7 +21,7 @@ from xltools.cli import cli
 from xltools.buttons.doctor import check_setup_book, diagnose
 from xltools.buttons.excel_setup import PLATFORMS, setup_book, this_platform
 from xltools.xlsx.workbooks import CONF_SHEET
-from xltools.xlsx.writers import FileBookWriter
+from xltools.xlsx.writers.file import FileBookWriter
 
 xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 

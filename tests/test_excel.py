@@ -37,7 +37,7 @@ from xltools.xlsx import vba
 
 from xltools.xlsx import workbooks
 
-from xltools.xlsx import writers
+from xltools.xlsx import ooxml
 from xltools.atomic import FileInUse
 from xltools.buttons.settings import ButtonError
 from xltools.buttons.sheets import write_result_sheets
@@ -45,9 +45,14 @@ from xltools.buttons.press import (merge_inbox_book, press, refresh_summary_book
                              rollup_only_book, validate_inbox_book)
 from xltools.jobs.merge import Merge
 from xltools.rollup import rollup
-from xltools.xlsx.summary import SUMMARY_SHEETS, Table, summary_tables, write_summary
+from xltools.xlsx.summary.table import SUMMARY_SHEETS, Table
+from xltools.xlsx.summary.tables import summary_tables
+from xltools.xlsx.summary.workbook import write_summary
 from xltools.xlsx.workbooks import CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, XLWINGS_CONF, build_excel_workbooks
-from xltools.xlsx.writers import STYLE_SHEET, FileBookWriter, LiveBookWriter
+from xltools.xlsx.writers.file import FileBookWriter
+from xltools.xlsx.writers.live import LiveBookWriter
+from xltools.xlsx.writers import protocol, sheet_xml
+from xltools.xlsx.writers.protocol import STYLE_SHEET
 
 xlwings = pytest.importorskip("xlwings", reason="needs the live extra: pip install 'xltools[live]'")
 
@@ -284,7 +289,7 @@ def _clean_env() -> dict[str, str]:
 
 def test_writers_import_without_xlwings():
     code = ("import sys; sys.modules['xlwings'] = None\n"
-            "import xltools.xlsx.writers, xltools.buttons.press, xltools.xlsx.workbooks\n"
+            "import xltools.xlsx.writers.live, xltools.xlsx.writers.file, xltools.buttons.press, xltools.xlsx.workbooks\n"
             "try:\n    import xltools.excel\nexcept ImportError:\n    print('excel needs xlwings')\n"
             "print('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_clean_env())
@@ -400,9 +405,9 @@ def expected_rows(tables, lang: str = "zh") -> list[list]:
         rows.append([table.title])
         rows.append(list(table.headers))
         body = table.rows or [["（无）" if lang == "zh" else "(none)"]]
-        rows += [[_plain(writers.plain(v)) for v in row] for row in body]
+        rows += [[_plain(protocol.plain(v)) for v in row] for row in body]
         if table.total is not None:
-            rows.append([_plain(writers.plain(v)) for v in table.total])
+            rows.append([_plain(protocol.plain(v)) for v in table.total])
     return [_trim(row) for row in rows]
 
 
@@ -467,7 +472,8 @@ def test_rollup_into_keeps_the_vba_project_and_buttons(summary_book, store):
         after = {name: package.read(name) for name in package.namelist()}
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     changed = {name for name in before if after[name] != before[name]}
-    parts = writers._sheet_parts(summary_book)
+    with zipfile.ZipFile(summary_book) as package:
+        parts = ooxml.sheet_parts(package)
     assert set(after) == set(before) and changed == {parts[name] for name in SUMMARY_PARTS}
     assert vba.read_buttons(summary_book) == vba.read_buttons(COMMITTED / BOOKS["summary"])
     assert_summary_sheets_hold(summary_book, rollup(store, AS_OF))
@@ -479,7 +485,7 @@ def test_rep_text_that_starts_with_equals_is_written_as_text(summary_book, store
     cells = [c for row in ws.iter_rows() for c in row if c.value == FORMULA_LIKE]
     assert cells and all(c.data_type == "s" for c in cells)
     with zipfile.ZipFile(summary_book) as package:
-        xml = package.read(writers._sheet_parts(summary_book)["汇总"]).decode()
+        xml = package.read(ooxml.sheet_parts(package)["汇总"]).decode()
     assert "<f>" not in xml and f"<t xml:space=\"preserve\">{FORMULA_LIKE}</t>" in xml
 
 
@@ -881,10 +887,10 @@ EXCEL_SHEET = (
 
 
 def test_sheet_xml_edit_keeps_what_it_does_not_write():
-    edit = writers._SheetEdit(clear_from=4)
+    edit = sheet_xml.SheetEdit(clear_from=4)
     edit.cells = {2: {1: ("新", None), 3: (1.5, "cell:money")}, 4: {1: ("=A1", "title")}}
     edit.heights = {4: 36}
-    xml = writers._edited_sheet(EXCEL_SHEET, edit, {"title": 9, "cell:money": 10})
+    xml = sheet_xml.edited_sheet(EXCEL_SHEET, edit, {"title": 9, "cell:money": 10})
     assert xml.startswith(EXCEL_SHEET[:EXCEL_SHEET.index("<x:sheetData>")].replace('ref="A1:C9"', 'ref="A1:C4"'))
     assert '<x:row r="1" spans="1:3" x14ac:dyDescent="0.25"><x:c r="A1" s="3" t="s"><x:v>0</x:v></x:c></x:row>' in xml
     assert ('<x:row r="2"><x:c r="A2" t="inlineStr"><x:is><x:t xml:space="preserve">新</x:t></x:is></x:c>'
@@ -920,23 +926,23 @@ def test_calc_chain_goes_when_sheets_change(summary_book, store, tmp_path):
 
 
 def test_cell_values_become_the_right_xml():
-    cell = writers._cell_xml
+    cell = sheet_xml._cell_xml
     assert cell("A1", dt.date(2024, 4, 10), 3, "") == '<c r="A1" s="3"><v>45392</v></c>'
     assert cell("A1", float("nan"), 0, "") == '<c r="A1"/>'
     assert cell("A1", True, 0, "") == '<c r="A1" t="b"><v>1</v></c>'
     assert cell("A1", "a\x01b_x0041_<", 0, "") == \
         '<c r="A1" t="inlineStr"><is><t xml:space="preserve">a_x0001_b_x005F_x0041_&lt;</t></is></c>'
-    assert cell("A1", writers.Link('C:\\a "b".xlsx', "打开"), 0, "") == \
+    assert cell("A1", protocol.Link('C:\\a "b".xlsx', "打开"), 0, "") == \
         '<c r="A1" t="str"><f>HYPERLINK("C:\\a ""b"".xlsx","打开")</f><v>打开</v></c>'
-    assert cell("A1", writers.Link("x" * 300, "打开"), 0, "").count("x" * 300) == 1     # too long: plain text
+    assert cell("A1", protocol.Link("x" * 300, "打开"), 0, "").count("x" * 300) == 1     # too long: plain text
 
 
 def test_style_ids_are_read_from_the_hidden_sheet_even_as_shared_strings(built):
     with zipfile.ZipFile(built["summary"]) as package:
-        ids = writers._style_ids(package, writers._sheet_parts(built["summary"])[STYLE_SHEET])
-    assert set(ids) == set(writers.STYLES) and len(set(ids.values())) > 10
+        ids = sheet_xml.style_ids(package, ooxml.sheet_parts(package)[STYLE_SHEET])
+    assert set(ids) == set(protocol.STYLES) and len(set(ids.values())) > 10
     shared = '<c r="A1" t="s"><v>1</v></c>'
-    assert writers._cell_text(shared, ["x", "header"]) == "header"
+    assert sheet_xml.cell_text(shared, ["x", "header"]) == "header"
 
 
 def test_docs_name_the_xlwings_version_the_workbooks_embed():

@@ -45,8 +45,9 @@ def parts(book: Path) -> dict[str, bytes]:
 
 
 def conf_part(book: Path) -> str:
-    from xltools.xlsx.writers import _sheet_parts
-    return _sheet_parts(book)[CONF_SHEET]
+    from xltools.xlsx.ooxml import sheet_parts
+    with zipfile.ZipFile(book) as package:
+        return sheet_parts(package)[CONF_SHEET]
 
 
 def make_python(folder: Path, *paths: Path) -> Path:

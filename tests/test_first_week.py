@@ -235,7 +235,7 @@ def test_a_run_speaks_one_language(week, lang, foreign):
     # The planted bad phone is an error: merge exits 1 (rows quarantined), and still writes everything.
     assert merged.exit_code == 1 and rolled.exit_code == 0, merged.stderr + rolled.stderr
     from xltools.xlsx.master import SHEETS
-    from xltools.xlsx.summary import SUMMARY_SHEETS
+    from xltools.xlsx.summary.table import SUMMARY_SHEETS
     seen = {"cli": merged.stdout + rolled.stdout, "log": sheet_text(week / "master.xlsx", SHEETS["log"](lang)),
             "quality": sheet_text(week / "summary.xlsx", SUMMARY_SHEETS["quality"](lang))}
     data = {"张三", "李四", "坏.xlsx", "李四.xlsx", "张三.xlsx", "恒通物流", "华络通信", "12345"}   # the reps' own text
@@ -291,7 +291,7 @@ def test_the_console_merges_the_targets_file_and_uses_rules_beside_the_store(wee
     from xltools.buttons import press as buttons
     from xltools.buttons.settings import read_settings
     from xltools.xlsx import workbooks
-    from xltools.xlsx.writers import FileBookWriter
+    from xltools.xlsx.writers.file import FileBookWriter
     sys.path.insert(0, str(Path(__file__).parent))
     from test_excel import COMMITTED, fill_settings
     book = week / "wb" / "合并控制台.xlsm"

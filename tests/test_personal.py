@@ -15,7 +15,7 @@ from xltools.xlsx.personal import CUSTOMER_NAMES, REP_NAMES, current_rows, perso
 from xltools.ingest.reader import read_workbook
 from xltools.rollup import rollup
 from xltools.store import open_store
-from xltools.xlsx.templates import template_metadata
+from xltools.xlsx.templates.build import template_metadata
 
 CUSTOMER = {"customer": "深圳市华络通信有限公司", "contact": "王明", "phone": "13800138000", "owner": "张伟",
             "grade": "A类", "industry": "制造业", "source": "行业展会", "account_type": "A 开拓型"}

@@ -14,7 +14,7 @@ from test_templates import fill_rows, list_items, sheet_of, validation_of  # noq
 
 from xltools.ingest.reader import read_workbook  # noqa: E402
 from xltools.forms.schema import load_schema  # noqa: E402
-from xltools.xlsx.templates import template_workbook  # noqa: E402
+from xltools.xlsx.templates.build import template_workbook  # noqa: E402
 
 FORMS = ("presale_visits", "weekly_plan")
 

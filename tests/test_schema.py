@@ -60,12 +60,12 @@ def test_stage_choices_carry_the_seed_probabilities():
 def test_the_business_vocabulary_is_declared_once_as_roles(schema):
     from xltools.rollup import contracts, pipeline
     from xltools.checks import rules
-    from xltools.xlsx import templates
+    from xltools.xlsx.templates import highlights
     stage, forecast = schema.sheets["pipeline"].field("stage"), schema.sheets["pipeline"].field("forecast")
     assert stage.with_role("won") == rules.WON_STAGE == pipeline.WON_STAGE == "6 收回全款"
     assert rules.CLOSED_FORECASTS == {forecast.with_role("won"), forecast.with_role("lost")} == {"已成交", "丢单"}
     assert contracts.APPROVAL_CHAIN == schema.sheets["contracts"].field("step").choice_values()
     assert contracts.GM_STEP == rules.GM_STEP == "总经理审批"
-    assert templates.DUE_DATES["objections"][1] == {"status": ("已解决",)}
+    assert highlights.DUE_DATES["objections"][1] == {"status": ("已解决",)}
     with pytest.raises(ValueError, match="0 choices have the role 'won'"):
         schema.sheets["contracts"].field("step").with_role("won")

@@ -83,7 +83,7 @@ def test_the_weekly_deadline(as_of, setting, deadline):
 def test_the_summary_lists_the_submissions_with_late_and_missing_flagged(inbox, tmp_path):
     from xltools.rollup import rollup
     from xltools.store import open_store
-    from xltools.xlsx.summary import summary_tables
+    from xltools.xlsx.summary.tables import summary_tables
     merge(inbox, tmp_path)
     store = open_store(tmp_path / "sales.db")
     try:

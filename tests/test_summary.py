@@ -23,7 +23,9 @@ from test_rollup import AS_OF, LI, ZHANG, build_store  # noqa: E402
 from xltools.atomic import FileInUse  # noqa: E402
 from xltools.rollup import rollup  # noqa: E402
 from xltools.store import open_store  # noqa: E402
-from xltools.xlsx.summary import SUMMARY_SHEETS, summary_tables, write_summary  # noqa: E402
+from xltools.xlsx.summary.table import SUMMARY_SHEETS  # noqa: E402
+from xltools.xlsx.summary.tables import summary_tables  # noqa: E402
+from xltools.xlsx.summary.workbook import write_summary  # noqa: E402
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
@@ -298,3 +300,20 @@ def test_quality_sheet_lists_each_row_to_fix_with_customer_and_key(book):
     # Errors and warnings about a row, by rep then customer; a whole-sheet finding (form-unknown) is not a row.
     assert rows == [["", ZHANG, "", "required"], ["", ZHANG, "", "required"],
                     ["华络通信", ZHANG, "XM-001", "close-date-stale"], ["明月集团", LI, "", "follow-up-overdue"]]
+
+
+def test_labels_that_name_a_threshold_follow_an_overridden_config(summary):
+    """Coverage, the commit-accuracy band and the rebate tiers are read from the config, in both languages."""
+    from dataclasses import replace
+
+    from xltools.forms.config import Config
+
+    config = Config(coverage_healthy=135, commit_accuracy_range=(92.5, 108), rebate_tiers=((0, 4), (30, 7)))
+    overridden = replace(summary, config=config)
+    for lang, words in (("zh", ("低于 135% 标红", "健康 92.5–108%", "30 万以下 4%，30 万及以上 7%")),
+                        ("en", ("red below 135%", "healthy 92.5–108%", "below 30: 4%, 30 and above: 7%"))):
+        tables = {t.name: t for t in summary_tables(overridden, lang)}
+        labels = " | ".join([tables["reps"].title, tables["weeks"].title, tables["rebates"].title,
+                             *map(str, tables["kpi"].rows[1])])
+        assert all(word in labels for word in words), (lang, labels)
+        assert "150" not in labels and "95–110" not in labels and "100 万" not in labels

@@ -13,15 +13,15 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from conftest import ROOT, require_tool
 from xltools import atomic
-from xltools.xlsx import templates
 from xltools.xlsx.docs import forms_markdown
 from xltools.forms.schema import Schema, load_schema
 from xltools.forms.values import text_width
-from xltools.xlsx.templates import (ALL_FORMS_TITLE, DATA_ROWS, INSTRUCTIONS_TITLE, build_templates,
-                                    template_file_name, template_metadata)
+from xltools.xlsx.templates import reproducible
+from xltools.xlsx.templates.build import build_templates, template_file_name, template_metadata
+from xltools.xlsx.templates.sheet_format import ALL_FORMS_TITLE, DATA_ROWS, INSTRUCTIONS_TITLE
 
 COMMITTED = ROOT / "workbook_templates"
-REBUILD = ("run `xltools templates build` (or `python -c \"from xltools.xlsx.templates import "
+REBUILD = ("run `xltools templates build` (or `python -c \"from xltools.xlsx.templates.build import "
            "build_templates; build_templates('workbook_templates')\"`) and commit the result")
 FIRST, LAST = 2, 1 + DATA_ROWS
 
@@ -425,7 +425,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def broken(wb):
         raise OSError("disk full")
 
-    monkeypatch.setattr(templates, "workbook_bytes", broken)
+    monkeypatch.setattr(reproducible, "workbook_bytes", broken)
     with pytest.raises(OSError):
         build_templates(tmp_path)
     assert target.read_bytes() == b"old"

@@ -18,7 +18,7 @@ import xlwings as xw
 
 from xltools.buttons.press import merge_inbox_book, press, refresh_summary_book, rollup_only_book, validate_inbox_book
 from xltools.buttons.doctor import check_setup_book
-from xltools.xlsx.writers import LiveBookWriter
+from xltools.xlsx.writers.live import LiveBookWriter
 
 
 def refresh_summary() -> None:

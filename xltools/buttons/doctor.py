@@ -20,7 +20,7 @@ from xltools.buttons.settings import ButtonError, Settings, book_lang, read_sett
 from xltools.buttons.excel_setup import PLATFORMS, embedded_xlwings_version, probe, read_conf, this_platform, xlwings_fix
 from xltools.forms.schema import Text
 from xltools.xlsx.workbooks import BOOK_SETTINGS, CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, SETTINGS_TITLE
-from xltools.xlsx.writers import BookWriter
+from xltools.xlsx.writers.protocol import BookWriter
 
 MIN_PYTHON = (3, 11)           # what the pinned xlwings requires
 SERVER_TIMEOUT = 3.0           # seconds to wait for a database server to answer

@@ -91,7 +91,7 @@ def read_conf(book: Path) -> dict[str, tuple[int, str]]:
     """Key -> (row, value as text) of the workbook's xlwings.conf sheet; empty when it has none."""
     from openpyxl import load_workbook
 
-    from xltools.xlsx.writers import setting_text
+    from xltools.xlsx.writers.protocol import setting_text
 
     workbook = load_workbook(book, read_only=True, data_only=True)
     try:
@@ -154,7 +154,7 @@ def setup_book(book: str | Path, platform: str | None = None, interpreter: str |
     :raises FileInUse: the workbook is open in Excel; it is left as it was.
     :raises ValueError: the workbook has no xlwings.conf sheet with that key.
     """
-    from xltools.xlsx.writers import FileBookWriter
+    from xltools.xlsx.writers.file import FileBookWriter
 
     book = Path(book)
     interpreter = str(interpreter or sys.executable)

@@ -28,8 +28,9 @@ from xltools.errors import UserError, from_os_error
 from xltools.forms.config import Config
 from xltools.forms.schema import load_schema
 from xltools.text import Text
-from xltools.xlsx.summary import Table
-from xltools.xlsx.writers import BookWriter, FileBookWriter, Link
+from xltools.xlsx.summary.table import Table
+from xltools.xlsx.writers.file import FileBookWriter
+from xltools.xlsx.writers.protocol import BookWriter, Link
 
 Job = Callable[[BookWriter], None]
 

@@ -12,7 +12,7 @@ from xltools.errors import UserError
 from xltools.forms.config import Config, config_beside, load_config
 from xltools.text import Text
 from xltools.xlsx.workbooks import BOOK_SETTINGS, SETTINGS, SETTINGS_TITLE
-from xltools.xlsx.writers import BookWriter
+from xltools.xlsx.writers.protocol import BookWriter
 
 ANNOTATED = Text("校验批注", "annotated")
 """The folder of annotated copies beside the inbox, when 设置 names none."""

@@ -8,9 +8,11 @@ import datetime as dt
 
 from xltools.buttons.settings import sheet_name
 from xltools.text import Text
-from xltools.xlsx.summary import SUMMARY_SHEETS, Table, summary_tables
-from xltools.xlsx.workbooks import CONSOLE_SHEETS, FIRST_TABLE_ROW, TABLE_GAP, WIDTHS, header_height
-from xltools.xlsx.writers import BookWriter
+from xltools.xlsx.summary.table import SUMMARY_SHEETS, Table
+from xltools.xlsx.summary.tables import summary_tables
+from xltools.xlsx.summary.layout import header_height
+from xltools.xlsx.workbooks import CONSOLE_SHEETS, FIRST_TABLE_ROW, TABLE_GAP, WIDTHS
+from xltools.xlsx.writers.protocol import BookWriter
 
 SUMMARY_HEADING = Text("销售管理汇总", "Sales summary")
 SUMMARY_NOTE = Text("截至 {as_of} · 金额单位：万元 · 刷新于 {now}", "As of {as_of} · amounts in 10k CNY · refreshed {now}")

@@ -38,7 +38,7 @@ def rollup(store_path, out_path, as_of, since, as_json, into_path, lang, config_
     """
     from xltools.rollup import rollup as run_rollup
     from xltools.store.locations import is_url
-    from xltools.xlsx.summary import write_summary
+    from xltools.xlsx.summary.workbook import write_summary
     require_store(store_path)
     config = load_settings(config_path, store_path)
     if into_path:

@@ -40,7 +40,7 @@ def templates_build(out_dir: str, reps: tuple[str, ...], store_path: str | None,
         require_store(reps_from, "--reps-from")
         paths = build_personal(Path(out_dir), reps, lang, store_path, reps_from)
     else:
-        from xltools.xlsx.templates import build_templates
+        from xltools.xlsx.templates.build import build_templates
         paths = build_templates(Path(out_dir), lang)
     for path in paths:
         click.echo(str(path))

@@ -80,7 +80,7 @@ def doctor(books, as_json, platform, lang):
     """
     from xltools.atomic import FileInUse
     from xltools.buttons.doctor import diagnose, render
-    from xltools.xlsx.writers import FileBookWriter
+    from xltools.xlsx.writers.file import FileBookWriter
 
     results = {}
     for path in _books(books, lang):

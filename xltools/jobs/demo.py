@@ -18,7 +18,7 @@ from xltools.rollup.model import Summary
 from xltools.sample import SampleSpec, advance_week, generate_inbox
 from xltools.store import open_store
 from xltools.store.locations import safe_location
-from xltools.xlsx.summary import write_summary
+from xltools.xlsx.summary.workbook import write_summary
 from xltools.checks.validate import validate
 
 

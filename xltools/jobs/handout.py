@@ -28,7 +28,8 @@ from xltools.jobs.places import inbox_key
 from xltools.xlsx.personal import current_rows, frame_values, personal_workbook, reps_of
 from xltools.forms.schema import Lang, Text
 from xltools.store import open_store
-from xltools.xlsx.templates import FIRST_DATA_ROW, template_metadata
+from xltools.xlsx.templates.build import template_metadata
+from xltools.xlsx.templates.sheet_format import FIRST_DATA_ROW
 
 TO_FIX = Text(zh="待修正", en="To fix")
 

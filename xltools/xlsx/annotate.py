@@ -29,7 +29,7 @@ from xltools.checks.report import Report
 from xltools.ingest.encryption import decrypted
 from xltools.ingest.sniff import sniff
 from xltools.ingest.verdict import WORKBOOK_SUFFIXES
-from xltools.xlsx.stream import excel_text
+from xltools.xlsx.ooxml import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}

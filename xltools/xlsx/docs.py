@@ -9,7 +9,9 @@ from pathlib import Path
 
 from xltools.forms.schema import Choice, FieldSpec, FormSpec, Schema, SheetSpec, load_schema
 from xltools.atomic import write_atomically
-from xltools.xlsx.templates import ALL_FORMS_TITLE, allowed_values, template_file_name
+from xltools.xlsx.templates.build import template_file_name
+from xltools.xlsx.templates.sheet_format import ALL_FORMS_TITLE
+from xltools.xlsx.templates.validation import allowed_values
 
 DEFAULT_PATH = Path("docs/forms.md")
 COLUMNS = ("列名", "Label", "Key", "Type", "Required", "Allowed values / range", "Aliases", "Example")

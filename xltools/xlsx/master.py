@@ -31,6 +31,13 @@ LINEAGE_LABELS = {"file": Text(zh="来源文件", en="Source file"), "row": Text
                   "rep": Text(zh="归属销售", en="Row's rep"), "sheet": Text(zh="来源工作表", en="Source sheet"),
                   "flags": Text(zh="校验提示", en="Warnings")}
 SHEETS = {"quarantine": Text(zh="待修正", en="To fix"), "log": Text(zh="合并日志", en="Merge log")}
+_QUARANTINE_HEADERS = (Text("表单", "Form"), Text("来源文件", "Source file"), Text("工作表", "Sheet"), Text("单元格", "Cell"),
+                       Text("跟进人", "Rep"), Text("客户", "Customer"), Text("编号", "Key"), Text("问题代码", "Code"),
+                       Text("问题说明", "Problem"), Text("原值", "Value"))
+_LOG = {"run": Text("合并批次 {run}", "Merge run {run}"), "as_of": Text("截至日期 {as_of}", "As of {as_of}"),
+        "files": Text("文件：", "Files: "), "rows": Text("行：", "Rows: "), "store_rows": Text("库内行：", "Rows in store: ")}
+_LOG_HEADERS = (Text("文件", "File"), Text("状态", "Status"), Text("销售代表", "Rep"), Text("行数", "Rows"),
+                Text("表单", "Forms"), Text("原因", "Reason"))
 LINEAGE = ["_file", "_sheet", "_row", "_rep"]
 _MAX_CELL = 32767
 
@@ -83,10 +90,8 @@ def _column_values(series: pd.Series, kind: str) -> list:
 
 
 def _quarantine_sheet(book: StreamBook, db, result: "MergeResult", lang: str) -> None:
-    labels = {"zh": ["表单", "来源文件", "工作表", "单元格", "跟进人", "客户", "编号", "问题代码", "问题说明", "原值"],
-              "en": ["Form", "Source file", "Sheet", "Cell", "Rep", "Customer", "Key", "Code", "Problem", "Value"]}[lang]
     ws = book.sheet(SHEETS["quarantine"](lang), [14, 30, 14, 8, 10, 24, 16, 20, 50, 20])
-    ws.row(labels, HEADER)
+    ws.row([label(lang) for label in _QUARANTINE_HEADERS], HEADER)
     schema = load_schema()
     quarantined = _quarantined_rows(db, schema)
     for f in result.report.errors:
@@ -98,20 +103,18 @@ def _quarantine_sheet(book: StreamBook, db, result: "MergeResult", lang: str) ->
 
 
 def _log_sheet(book: StreamBook, result: "MergeResult", lang: str) -> None:
-    zh = lang == "zh"
     ws = book.sheet(SHEETS["log"](lang), [36, 14, 14, 14, 14, 40])
-    ws.row([("合并批次 " if zh else "Merge run ") + str(result.run)], BOLD)
-    ws.row([("截至日期 " if zh else "As of ") + result.report.as_of.isoformat()])
-    for title, counts in [("文件" if zh else "Files", result.files), ("行" if zh else "Rows", result.rows),
-                          ("库内行" if zh else "Rows in store", result.store_rows)]:
-        ws.row([f"{title}{'：' if zh else ': '}" + counts.text()(lang)])
+    ws.row([_LOG["run"].format(run=result.run)(lang)], BOLD)
+    ws.row([_LOG["as_of"].format(as_of=result.report.as_of.isoformat())(lang)])
+    for title, counts in [(_LOG["files"], result.files), (_LOG["rows"], result.rows),
+                          (_LOG["store_rows"], result.store_rows)]:
+        ws.row([title(lang) + counts.text()(lang)])
     ws.row([])
-    ws.row(["文件", "状态", "销售代表", "行数", "表单", "原因"] if zh else ["File", "Status", "Rep", "Rows", "Forms", "Reason"],
-           HEADER)
+    ws.row([label(lang) for label in _LOG_HEADERS], HEADER)
     forms = load_schema().sheets
     for f in result.report.files:
         ws.row([f.path, STATUS_WORDS[f.status](lang), f.rep or UNKNOWN_REP(lang), f.rows,
-                ("、" if zh else ", ").join(forms[k].name(lang) if k in forms else k for k in f.forms),
+                Text("、", ", ")(lang).join(forms[k].name(lang) if k in forms else k for k in f.forms),
                 f.reason(lang) or None])
     ws.close(autofilter=False)
 

@@ -34,9 +34,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xltools.forms.schema import FieldSpec, Lang, Schema, SheetSpec, load_schema
 from xltools.store import open_store
 from xltools.store.interface import MERGED, QUARANTINED
-from xltools.xlsx.templates import (ALL_FORMS_TITLE, FIRST_DATA_ROW, INSTRUCTIONS_TITLE, LAST_DATA_ROW, META_SHEET,
-                        PROMPT_LIMIT, PROMPT_TITLE_LIMIT, UI as TEMPLATE_UI, _save, put_text, template_file_name,
-                        template_metadata, template_workbook)
+from xltools.text import Text
+from xltools.xlsx.templates.build import template_file_name, template_metadata, template_workbook
+from xltools.xlsx.templates.help_sheet import NOTES as TEMPLATE_NOTES
+from xltools.xlsx.templates.reproducible import save_workbook
+from xltools.xlsx.templates.sheet_format import (ALL_FORMS_TITLE, FIRST_DATA_ROW, INSTRUCTIONS_TITLE, LAST_DATA_ROW,
+                                                 META_SHEET, put_text)
+from xltools.xlsx.templates.validation import PROMPT_LIMIT, PROMPT_TITLE_LIMIT
 
 CUSTOMER_SHEET = "customers"
 CUSTOMER_NAMES = "xl_customer_names"
@@ -45,13 +49,11 @@ REP_COLUMN = 4                  # on the metadata sheet, beside its key-value pa
 OWNER_KEYS = frozenset({"owner", "submitter", "visitor", "rep"})   # besides each form's own rep field
 
 UI = {
-    "zh": {"register_first": "先在客户信息中登记该客户",
-           "rep_list": "请从下拉列表选择姓名，保持写法一致",
-           "how_to_add": "新客户：先在“{sheet}”表末尾新增一行填写客户名称，其它表的“客户名称”下拉列表随即列出它。"},
-    "en": {"register_first": "Register this customer in Customer information first",
-           "rep_list": "Pick the name from the list so it is spelled one way",
-           "how_to_add": "New customer: add a row at the end of \"{sheet}\" first; the Customer dropdown of "
-                         "every other sheet lists it at once."},
+    "register_first": Text("先在客户信息中登记该客户", "Register this customer in Customer information first"),
+    "rep_list": Text("请从下拉列表选择姓名，保持写法一致", "Pick the name from the list so it is spelled one way"),
+    "how_to_add": Text("新客户：先在“{sheet}”表末尾新增一行填写客户名称，其它表的“客户名称”下拉列表随即列出它。",
+                       "New customer: add a row at the end of \"{sheet}\" first; the Customer dropdown of "
+                       "every other sheet lists it at once."),
 }
 
 
@@ -103,7 +105,7 @@ def build_personal(out_dir: str | Path, reps: Iterable[str] = (), lang: Lang = "
                          for rep in reps}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [_save(personal_workbook(rep, lang, colleagues, customers.get(rep)), out_dir / personal_file_name(rep, lang))
+    return [save_workbook(personal_workbook(rep, lang, colleagues, customers.get(rep)), out_dir / personal_file_name(rep, lang))
             for rep in dict.fromkeys(reps)]
 
 
@@ -132,7 +134,7 @@ def _list_validation(field: FieldSpec, lang: Lang, source: str, error_key: str) 
                           showInputMessage=True, promptTitle=field.label(lang)[:PROMPT_TITLE_LIMIT],
                           prompt=field.help(lang)[:PROMPT_LIMIT], showErrorMessage=True,
                           errorStyle="warning", errorTitle=field.label(lang)[:PROMPT_TITLE_LIMIT],
-                          error=UI[lang][error_key])
+                          error=UI[error_key](lang))
 
 
 def _replace_validation(ws: Worksheet, col: int, dv: DataValidation) -> None:
@@ -197,8 +199,8 @@ def workbook_rep(wb: Workbook) -> str | None:
 
 def _explain_customers(wb: Workbook, customers: SheetSpec, lang: Lang) -> None:
     # The empty row between the template's notes and the field table.
-    row = len(TEMPLATE_UI[lang]["notes"]) + 2
-    put_text(wb[INSTRUCTIONS_TITLE(lang)].cell(row, 1), UI[lang]["how_to_add"].format(sheet=customers.name(lang)))
+    row = len(TEMPLATE_NOTES) + 2
+    put_text(wb[INSTRUCTIONS_TITLE(lang)].cell(row, 1), UI["how_to_add"](lang).format(sheet=customers.name(lang)))
 
 
 # From the store

@@ -18,29 +18,13 @@ from typing import Any, Iterable
 from openpyxl.utils import get_column_letter
 
 from xltools.forms.values import EXCEL_EPOCH
+from xltools.xlsx.ooxml import (CONTENT_TYPES, DOC_REL_NS, MAIN_NS, PACKAGE_REL_NS, WORKBOOK_PART, WORKBOOK_RELS,
+                                 WORKSHEET_TYPE, worksheet_part, xml_text)
 
 # Style ids of the cellXfs written in styles.xml below.
 DEFAULT, HEADER, DATE, MONEY, NUMBER, WARN, BOLD = range(7)
-_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">')
-
-
-def text_xml(text: str) -> str:
-    """Escape for XML, control characters as Excel writes them (see excel_text)."""
-    if not _SPECIAL.search(text):
-        return text
-    return excel_text(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-
-
-def excel_text(text: str) -> str:
-    """Text as Excel stores it: control characters as _x0007_, and a typed "_x0041_" as
-    "_x005F_x0041_" so that Excel does not read it back as "A"."""
-    text = _ESCAPE_LIKE.sub("_x005F_", text)
-    return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+         f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{DOC_REL_NS}">')
 
 
 class StreamBook:
@@ -56,10 +40,10 @@ class StreamBook:
         return StreamSheet(self, index, name, widths, landscape)
 
     def close(self) -> None:
-        self.zip.writestr("[Content_Types].xml", _content_types(len(self.sheets)))
+        self.zip.writestr(CONTENT_TYPES, _content_types(len(self.sheets)))
         self.zip.writestr("_rels/.rels", _ROOT_RELS)
-        self.zip.writestr("xl/workbook.xml", _workbook(self.sheets))
-        self.zip.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(self.sheets)))
+        self.zip.writestr(WORKBOOK_PART, _workbook(self.sheets))
+        self.zip.writestr(WORKBOOK_RELS, _workbook_rels(len(self.sheets)))
         self.zip.writestr("xl/styles.xml", _STYLES)
         self.zip.close()
 
@@ -69,7 +53,7 @@ class StreamSheet:
         self.book, self.index, self.name = book, index, name
         self.letters = [get_column_letter(i + 1) for i in range(len(widths))]
         self.rows = 0
-        self.out = book.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+        self.out = book.zip.open(worksheet_part(index), "w", force_zip64=True)
         self.landscape = landscape
         cols = "".join(f'<col min="{i}" max="{i}" width="{w:.2f}" customWidth="1"/>' for i, w in enumerate(widths, 1))
         self._emit(_HEAD + '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
@@ -105,7 +89,7 @@ class StreamSheet:
 def _cell(ref: str, value: Any, style: int) -> str:
     s = f' s="{style}"' if style else ""
     if isinstance(value, str):
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text_xml(value)}</t></is></c>'
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
     if isinstance(value, dt.datetime):
         value = (value - EXCEL_EPOCH).total_seconds() / 86400
     elif isinstance(value, dt.date):
@@ -129,7 +113,7 @@ def _content_types(n: int) -> str:
 
 
 def _workbook(sheets: list[tuple[str, str | None]]) -> str:
-    entries = "".join(f'<sheet name="{text_xml(name)}" sheetId="{i}" r:id="rId{i}"/>'
+    entries = "".join(f'<sheet name="{xml_text(name)}" sheetId="{i}" r:id="rId{i}"/>'
                       for i, (name, _) in enumerate(sheets, 1))
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">{_quoted(name)}!'
@@ -137,14 +121,13 @@ def _workbook(sheets: list[tuple[str, str | None]]) -> str:
         f'{_quoted(name)}!$1:$1</definedName>'
         for i, (name, ref) in enumerate(sheets) if ref)
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<workbook xmlns="{MAIN_NS}" xmlns:r="{DOC_REL_NS}">'
             f'<bookViews><workbookView/></bookViews><sheets>{entries}</sheets>'
             + (f"<definedNames>{names}</definedNames>" if names else "") + "</workbook>")
 
 
 def _quoted(name: str) -> str:
-    return "'" + text_xml(name).replace("'", "''") + "'"
+    return "'" + xml_text(name).replace("'", "''") + "'"
 
 
 def _absolute(ref: str) -> str:
@@ -155,23 +138,21 @@ def _absolute(ref: str) -> str:
 
 
 def _workbook_rels(n: int) -> str:
-    rels = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                   f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
+    rels = "".join(f'<Relationship Id="rId{i}" Type="{WORKSHEET_TYPE}" Target="worksheets/sheet{i}.xml"/>'
+                   for i in range(1, n + 1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'{rels}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/styles" Target="styles.xml"/></Relationships>')
+            f'<Relationships xmlns="{PACKAGE_REL_NS}">'
+            f'{rels}<Relationship Id="rId{n + 1}" Type="{DOC_REL_NS}/styles" Target="styles.xml"/></Relationships>')
 
 
 _ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-              '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-              'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+              f'<Relationships xmlns="{PACKAGE_REL_NS}">'
+              f'<Relationship Id="rId1" Type="{DOC_REL_NS}/officeDocument" Target="{WORKBOOK_PART}"/></Relationships>')
 
 # Fonts: 0 normal, 1 bold white (header), 2 bold. Fills: 0/1 required by Excel, 2 header blue,
 # 3 warning amber. numFmts: 164 date, 165 money, 166 plain number.
 _STYLES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           f'<styleSheet xmlns="{MAIN_NS}">'
            '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
            '<numFmt numFmtId="165" formatCode="#,##0.00"/><numFmt numFmtId="166" formatCode="0.##"/></numFmts>'
            '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font>'

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 from importlib import resources
-import posixpath
 import re
 import tempfile
 import warnings
@@ -29,7 +28,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from defusedxml import ElementTree
+from xltools.xlsx import ooxml
 
 BUTTONS: dict[str, list[tuple[str, str, str]]] = {
     "销售汇总": [("刷新汇总", "RefreshSummary", "refresh_summary"),
@@ -61,15 +60,11 @@ BUTTON_WIDTH, BUTTON_HEIGHT, BUTTON_GAP = 120.0, 28.0, 8.0  # points
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 _NS = {
-    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "main": ooxml.MAIN_NS,
     "v": "urn:schemas-microsoft-com:vml",
     "o": "urn:schemas-microsoft-com:office:office",
     "x": "urn:schemas-microsoft-com:office:excel",
 }
-_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-_R_ID = f"{{{_NS['r']}}}id"
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -204,7 +199,7 @@ def _declare_r_namespace(sheet_xml: bytes) -> bytes:
     root = re.search(rb"<(?:\w+:)?worksheet\b[^>]*>", sheet_xml)
     if root is None or b"xmlns:r=" in root.group():
         return sheet_xml
-    declared = root.group()[:-1].rstrip(b"/") + f' xmlns:r="{_NS["r"]}"'.encode()
+    declared = root.group()[:-1].rstrip(b"/") + f' xmlns:r="{ooxml.DOC_REL_NS}"'.encode()
     declared += b"/>" if root.group().endswith(b"/>") else b">"
     return sheet_xml[:root.start()] + declared + sheet_xml[root.end():]
 
@@ -300,34 +295,8 @@ def read_buttons(xlsm: Path) -> list[tuple[str, str, str]]:
     """
     with zipfile.ZipFile(xlsm) as package:
         return [(sheet, caption, macro)
-                for sheet, part in _sheet_parts(package)
+                for sheet, part in ooxml.sheet_parts(package).items()
                 for caption, macro in _sheet_buttons(package, part)]
-
-
-def _xml(package: zipfile.ZipFile, part: str):
-    return ElementTree.fromstring(package.read(part))
-
-
-def _relationships(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """rId -> (type, target part) of one part's relationships."""
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", f"{name}.rels")
-    if rels not in package.namelist():
-        return {}
-    found = {}
-    for rel in _xml(package, rels).iterfind("rel:Relationship", _NS):
-        target = rel.get("Target", "")
-        target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        found[rel.get("Id")] = (rel.get("Type", ""), target)
-    return found
-
-
-def _sheet_parts(package: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, worksheet part) in workbook order."""
-    targets = _relationships(package, "xl/workbook.xml")
-    sheets = _xml(package, "xl/workbook.xml").iterfind("main:sheets/main:sheet", _NS)
-    return [(sheet.get("name"), targets[sheet.get(_R_ID)][1]) for sheet in sheets
-            if targets[sheet.get(_R_ID)][0] == _REL_TYPE + "worksheet"]
 
 
 def _macro_name(reference: str) -> str:
@@ -336,12 +305,12 @@ def _macro_name(reference: str) -> str:
 
 
 def _sheet_buttons(package: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
-    rels = _relationships(package, part)
-    sheet = _xml(package, part)
+    rels = ooxml.relationships(package, part)
+    sheet = ooxml.read_xml(package, part)
     legacy = sheet.find("main:legacyDrawing", _NS)
     if legacy is None:
         return []
-    drawn = _vml_buttons(_xml(package, rels[legacy.get(_R_ID)][1]))
+    drawn = _vml_buttons(ooxml.read_xml(package, rels[legacy.get(ooxml.R_ID)][1]))
     for control in sheet.iter(f"{{{_NS['main']}}}control"):
         shape_id = control.get("shapeId")
         if shape_id in drawn:
@@ -369,6 +338,6 @@ def _check_control(package: zipfile.ZipFile, control, rels, drawn: tuple[str, st
     properties = control.find("main:controlPr", _NS)
     if properties is not None and _macro_name(properties.get("macro", "")) != macro:
         raise ValueError(f"button {caption!r}: VML runs {macro}, <controls> runs {properties.get('macro')}")
-    kind = _xml(package, rels[control.get(_R_ID)][1]).get("objectType")
+    kind = ooxml.read_xml(package, rels[control.get(ooxml.R_ID)][1]).get("objectType")
     if kind != "Button":
         raise ValueError(f"button {caption!r}: its ctrlProps part says {kind}")

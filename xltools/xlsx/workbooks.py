@@ -14,7 +14,6 @@ style key, for FileBookWriter.
 """
 from __future__ import annotations
 
-import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +25,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xltools.xlsx import vba
 from xltools.forms.schema import Text
-from xltools.forms.values import text_width
-from xltools.xlsx.summary import SUMMARY_SHEETS, SUMMARY_WIDTHS
+from xltools.xlsx.summary.layout import SUMMARY_WIDTHS
+from xltools.xlsx.summary.table import SUMMARY_SHEETS
 from xltools.atomic import write_atomically
-from xltools.xlsx.templates import BUILD_TIME, workbook_bytes
-from xltools.xlsx.writers import SETTINGS_SHEET, STYLE_SHEET, STYLES, Style
+from xltools.xlsx.templates.reproducible import BUILD_TIME, workbook_bytes
+from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLES, STYLE_SHEET, Style
 
 SUMMARY_BOOK = Text(zh="销售汇总", en="Sales summary")
 CONSOLE_BOOK = Text(zh="合并控制台", en="Merge console")
@@ -48,6 +47,7 @@ WIDTHS = {**SUMMARY_WIDTHS,
 FIRST_TABLE_ROW = 4          # rows 1-2 hold the sheet's heading and note
 TABLE_GAP = 2                # empty rows between two tables
 
+# A button's caption in English, by macro (vba.BUTTONS holds the Chinese ones).
 BUTTON_CAPTIONS_EN = {"RefreshSummary": "Refresh summary", "RefreshSummaryOnly": "Summary only",
                       "ValidateInbox": "Validate", "MergeInbox": "Merge", "CheckSetup": "Check setup"}
 
@@ -115,30 +115,25 @@ XLWINGS_CONF = [
 ]
 
 _WORDS = {
-    "zh": {"label": "项目", "value": "值", "help": "说明", "not_yet": "尚未刷新：在“{settings}”工作表填好设置后，按“{button}”。",
-           "settings_note": "填好下面的值，然后按右侧的按钮；按钮不工作时先按“检查设置”。按钮调用本机的 Python（xltools），见 docs/excel.md。",
-           "conf_note": ["xlwings 从 A1 往下读取，直到第一个空行：请不要在上面插入标题或空行。",
-                         "第一列是 xlwings 的设置名，第二列填值，第三列是说明。",
-                         "嵌入的 xlwings VBA 版本为 {version}：请安装 xlwings=={version}。",
-                         "用装有 xltools 的 Python 运行 xltools excel setup，它会填好第二列并检查版本。"]},
-    "en": {"label": "Setting", "value": "Value", "help": "Help", "not_yet": "Not refreshed yet: fill in '{settings}', then press '{button}'.",
-           "settings_note": "Fill in the values below, then press a button on the right; if one fails, press "
-                            "'Check setup'. The buttons run this computer's Python (xltools); see docs/excel.md.",
-           "conf_note": ["xlwings reads from A1 down to the first empty row: insert no title or empty row above.",
-                         "Column A: xlwings setting, column B: its value, column C: help.",
-                         "The embedded xlwings VBA is version {version}: install xlwings=={version}.",
-                         "Run xltools excel setup with the Python that has xltools: it fills in column B and checks the version."]},
+    "label": Text("项目", "Setting"), "value": Text("值", "Value"), "help": Text("说明", "Help"),
+    "not_yet": Text("尚未刷新：在“{settings}”工作表填好设置后，按“{button}”。",
+                    "Not refreshed yet: fill in '{settings}', then press '{button}'."),
+    "settings_note": Text("填好下面的值，然后按右侧的按钮；按钮不工作时先按“检查设置”。按钮调用本机的 Python（xltools），见 docs/excel.md。",
+                          "Fill in the values below, then press a button on the right; if one fails, press "
+                          "'Check setup'. The buttons run this computer's Python (xltools); see docs/excel.md."),
 }
+_CONF_NOTES = (
+    Text("xlwings 从 A1 往下读取，直到第一个空行：请不要在上面插入标题或空行。",
+         "xlwings reads from A1 down to the first empty row: insert no title or empty row above."),
+    Text("第一列是 xlwings 的设置名，第二列填值，第三列是说明。", "Column A: xlwings setting, column B: its value, column C: help."),
+    Text("嵌入的 xlwings VBA 版本为 {version}：请安装 xlwings=={version}。",
+         "The embedded xlwings VBA is version {version}: install xlwings=={version}."),
+    Text("用装有 xltools 的 Python 运行 xltools excel setup，它会填好第二列并检查版本。",
+         "Run xltools excel setup with the Python that has xltools: it fills in column B and checks the version."),
+)
 
 
-# --- Layout helpers shared with the buttons ----------------------------------------------------------------
-
-
-def header_height(headers: list[str], widths: list[float]) -> float:
-    """Header labels wrap: tall enough (points) for the longest one in its column."""
-    lines = max((math.ceil(text_width(h) / max((widths[c] if c < len(widths) else 13) - 1, 1))
-                 for c, h in enumerate(headers)), default=1)
-    return 15.0 * max(lines, 1) + 6
+# --- File names ----------------------------------------------------------------------------------------------
 
 
 def book_file_name(kind: str, lang: str = "zh") -> str:
@@ -157,7 +152,7 @@ def build_excel_workbooks(out_dir: str | Path, lang: str = "zh") -> list[Path]:
 
 def _build(kind: str, target: Path, lang: str) -> Path:
     title = (SUMMARY_BOOK if kind == "summary" else CONSOLE_BOOK)
-    buttons = [(caption if lang == "zh" else BUTTON_CAPTIONS_EN[macro], macro, entry)
+    buttons = [(Text(caption, BUTTON_CAPTIONS_EN[macro])(lang), macro, entry)
                for caption, macro, entry in vba.BUTTONS[title.zh]]
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / "book.xlsx"
@@ -191,12 +186,11 @@ def _skeleton(kind: str, lang: str, buttons: list[tuple[str, str, str]]) -> Work
 
 
 def _settings_sheet(book: Workbook, kind: str, lang: str) -> None:
-    words = _WORDS[lang]
     ws = book.create_sheet(SETTINGS_TITLE(lang))
     title = (SUMMARY_BOOK if kind == "summary" else CONSOLE_BOOK)(lang)
     _styled(ws.cell(1, 1, f"{title} · {SETTINGS_TITLE(lang)}"), STYLES["heading"])
-    _styled(ws.cell(2, 1, words["settings_note"]), STYLES["note"])
-    for col, label in enumerate([words["label"], words["value"], words["help"]], start=1):
+    _styled(ws.cell(2, 1, _WORDS["settings_note"](lang)), STYLES["note"])
+    for col, label in enumerate([_WORDS[k](lang) for k in ("label", "value", "help")], start=1):
         _styled(ws.cell(SETTINGS_FIRST_ROW - 1, col, label), STYLES["header"])
     for row, key in enumerate(BOOK_SETTINGS[kind], start=SETTINGS_FIRST_ROW):
         setting = SETTINGS[key]
@@ -218,7 +212,7 @@ def _result_sheet(book: Workbook, key: str, name: str, button: str, lang: str) -
     """A sheet the buttons fill: a heading and a note until the first refresh."""
     ws = book.create_sheet(name)
     _styled(ws.cell(1, 1, name), STYLES["heading"])
-    _styled(ws.cell(2, 1, _WORDS[lang]["not_yet"].format(settings=SETTINGS_TITLE(lang), button=button)),
+    _styled(ws.cell(2, 1, _WORDS["not_yet"](lang).format(settings=SETTINGS_TITLE(lang), button=button)),
             STYLES["note"])
     for col, width in enumerate(WIDTHS[key], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -240,8 +234,8 @@ def _conf_sheet(book: Workbook, lang: str) -> None:
         _styled(ws.cell(row, 1, key), Style(bold=True))
         ws.cell(row, 2).fill = PatternFill("solid", fgColor="FFF2CC")
         ws.cell(row, 3, help_text(lang))
-    for row, line in enumerate(_WORDS[lang]["conf_note"], start=1):
-        _styled(ws.cell(row, 5, line.format(version=_xlwings_version())), STYLES["note"])
+    for row, line in enumerate(_CONF_NOTES, start=1):
+        _styled(ws.cell(row, 5, line.format(version=_xlwings_version())(lang)), STYLES["note"])
     for col, width in enumerate([18, 50, 80, 3, 70], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
 
@@ -251,7 +245,7 @@ def _xlwings_version() -> str:
 
 
 def _style_sheet(book: Workbook) -> None:
-    """One styled cell per style key, for FileBookWriter (see writers.py); hidden."""
+    """One styled cell per style key, for FileBookWriter (see writers/file.py); hidden."""
     ws = book.create_sheet(STYLE_SHEET)
     for row, (key, style) in enumerate(STYLES.items(), start=1):
         ws.cell(row, 1, key)

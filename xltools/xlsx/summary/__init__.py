@@ -1,0 +1,1 @@
+"""The manager's summary workbook: the tables by subject (``tables``), laid out with charts (``workbook``)."""

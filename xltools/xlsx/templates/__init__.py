@@ -1,0 +1,1 @@
+"""Excel templates of the sales forms, made from the schema: ``build`` is where to start."""
