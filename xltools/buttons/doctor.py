@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from xltools.buttons.settings import ButtonError, Settings, book_lang, read_settings, sheet_name
 from xltools.buttons.excel_setup import PLATFORMS, embedded_xlwings_version, probe, read_conf, this_platform, xlwings_fix
-from xltools.forms.schema import Text
+from xltools.text import Text
 from xltools.xlsx.workbooks import BOOK_SETTINGS, CONF_SHEET, CONSOLE_SHEETS, SETTINGS_FIRST_ROW, SETTINGS_TITLE
 from xltools.xlsx.writers.protocol import BookWriter
 
@@ -260,6 +260,10 @@ def render(checks: list[Check], lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+_HEADERS = (Text("检查", "Check"), Text("结果", "Result"), Text("如何修正", "How to fix"))
+_TITLE = Text("检查设置（{now}）", "Setup check ({now})")
+
+
 def check_setup_book(writer: BookWriter) -> None:
     """检查设置: the checklist, written onto 设置 below the settings."""
     from xltools.buttons.sheets import now_text
@@ -270,14 +274,13 @@ def check_setup_book(writer: BookWriter) -> None:
         raise ButtonError("工作簿在 OneDrive/SharePoint 上：请先另存到本机文件夹再检查。",
                           "The workbook is on OneDrive/SharePoint: save a copy to a local folder, then check.")
     checks = diagnose(book, writer)
-    zh = lang == "zh"
     sheet = sheet_name(writer, SETTINGS_TITLE)
     row = SETTINGS_FIRST_ROW + len(BOOK_SETTINGS[book_kind(writer)]) + 1
     rows = [[c.name(lang), f"{'✓' if c.ok else '✗'} {c.detail(lang)}", None if c.ok or not c.fix else c.fix(lang)]
             for c in checks]
     with writer.writing():
         writer.clear(sheet, row)
-        writer.write_table(sheet, f"A{row}", ["检查", "结果", "如何修正"] if zh else ["Check", "Result", "How to fix"],
-                           rows, ["text"] * 3, title=f"检查设置（{now_text()}）" if zh else f"Setup check ({now_text()})",
+        writer.write_table(sheet, f"A{row}", [h(lang) for h in _HEADERS], rows, ["text"] * 3,
+                           title=_TITLE.format(now=now_text())(lang),
                            flags={(i, 1) for i, c in enumerate(checks) if not c.ok})
     writer.save()

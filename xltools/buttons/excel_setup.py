@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from xltools.forms.schema import Text
+from xltools.text import Text
 from xltools.xlsx.workbooks import CONF_SHEET, book_file_name
 
 PLATFORMS = {"win": "Interpreter_Win", "mac": "Interpreter_Mac"}

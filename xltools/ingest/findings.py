@@ -112,7 +112,7 @@ class Finding:
     rep: str | None = None
     params: dict[str, Any] = dc_field(default_factory=dict)
     severity: str = ""
-    fixed_message: dict[str, str] | None = None   # a message kept from an earlier run, by language
+    fixed_message: Text | None = None   # a message kept from an earlier run
     key: str | None = None      # the row's own key beside its customer: contract, project, or rep and month
 
     def __post_init__(self):
@@ -124,7 +124,7 @@ class Finding:
 
     def message(self, lang: str = "zh") -> str:
         if self.fixed_message:
-            return self.fixed_message[lang]
+            return self.fixed_message(lang)
         template = CODES[self.code].message(lang)
         values = {"value": _show(self.value), "customer": self.customer or "", "key": self.key or "",
                   "sheet": self.sheet or ""}

@@ -15,7 +15,7 @@ from xltools.ingest.findings import Finding
 from xltools.forms.model import Record, SheetData
 from xltools.ingest.reader import WorkbookRead, read_workbook
 from xltools.ingest.sandbox import run_isolated
-from xltools.forms.schema import Text
+from xltools.text import Text
 from xltools.ingest.discovery import iter_workbooks, skip_reason_zh
 from xltools.ingest.sniff import sniff
 from xltools.ingest.verdict import Verdict, parser_failure

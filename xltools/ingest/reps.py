@@ -21,7 +21,8 @@ from pathlib import PurePosixPath
 
 from defusedxml import DefusedXmlException, ElementTree
 
-from xltools.forms.schema import Schema, Text
+from xltools.forms.schema import Schema
+from xltools.text import Text
 
 UNKNOWN = Text(zh="未知", en="unknown")
 """The rep of a file nothing could be read from."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from xltools.text import texts
+
 ON_TIME, LATE, MISSING = "on_time", "late", "missing"
 
 
@@ -48,17 +50,19 @@ class Submissions:
 
     def to_text(self, lang: str) -> str:
         """One line for the admin after merge: the deadline, how many on time, who was late, who sent nothing."""
-        zh = lang == "zh"
-        sep = "、" if zh else ", "
-        late = sep.join(f"{s.rep} ({s.last_changed:%m-%d %H:%M})" for s in self.reps if s.status == LATE)
-        on_time = sum(s.status == ON_TIME for s in self.reps)
-        parts = [f"按时 {on_time} 人" if zh else f"{on_time} on time"]
+        words = {key: text(lang) for key, text in _WORDS.items()}
+        late = words["list"].join(f"{s.rep} ({s.last_changed:%m-%d %H:%M})" for s in self.reps if s.status == LATE)
+        parts = [words["on_time"].format(n=sum(s.status == ON_TIME for s in self.reps))]
         if late:
-            parts.append(("迟交：" if zh else "late: ") + late)
+            parts.append(words["late"] + late)
         if self.missing:
-            parts.append(("本周没有新文件：" if zh else "nothing new this week: ") + sep.join(self.missing))
-        head = f"交表截止 {deadline_text(self.deadline)}：" if zh else f"Deadline {deadline_text(self.deadline)}: "
-        return head + ("；" if zh else "; ").join(parts)
+            parts.append(words["missing"] + words["list"].join(self.missing))
+        return words["deadline"].format(day=deadline_text(self.deadline)) + words["sep"].join(parts)
+
+
+_WORDS = texts({"on_time": ("按时 {n} 人", "{n} on time"), "late": ("迟交：", "late: "),
+                "missing": ("本周没有新文件：", "nothing new this week: "),
+                "deadline": ("交表截止 {day}：", "Deadline {day}: "), "sep": ("；", "; "), "list": ("、", ", ")})
 
 
 def deadline_text(moment: dt.datetime | None) -> str:

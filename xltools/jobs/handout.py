@@ -26,7 +26,8 @@ from xltools.errors import refuse_inside, write_each
 from xltools.ingest.findings import Finding
 from xltools.jobs.places import inbox_key
 from xltools.xlsx.personal import current_rows, frame_values, personal_workbook, reps_of
-from xltools.forms.schema import Lang, Text
+from xltools.forms.schema import Lang
+from xltools.text import Text
 from xltools.store import open_store
 from xltools.xlsx.templates.build import template_metadata
 from xltools.xlsx.templates.sheet_format import FIRST_DATA_ROW
@@ -92,7 +93,7 @@ def _placed_findings(findings: pd.DataFrame, mine: dict[str, pd.DataFrame], titl
         column = get_column_letter(list(spec.field_map).index(field) + 1) if field in spec.field_map else None
         placed.append(Finding(f["code"], path, key, titles[key], new_row, column, field,
                               _text(f["customer"]), _plain(f["value"]), _text(f["rep"]), severity=f["severity"],
-                              fixed_message={"zh": f["message_zh"], "en": f["message_en"]}, key=_text(f["row_key"])))
+                              fixed_message=Text(f["message_zh"], f["message_en"]), key=_text(f["row_key"])))
     return placed
 
 

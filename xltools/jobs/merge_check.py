@@ -20,6 +20,7 @@ from xltools.forms.schema import load_schema
 from xltools.ingest.inbox import Batch
 from xltools.jobs.places import root_of
 from xltools.store.interface import FINDING_COLUMNS, MERGED, QUARANTINED
+from xltools.text import Text
 
 
 def changed_keys(db, batch: Batch, known, inbox_of) -> dict[Key, set] | None:
@@ -196,4 +197,4 @@ def _finding_from_row(row: tuple, paths: dict[int, str]) -> Finding:
     d = dict(zip(FINDING_COLUMNS, row))
     return Finding(d["code"], paths.get(d["file_id"], ""), d["form"], d["sheet"], d["row"], d["column_letter"],
                    d["field"], d["customer"], d["value"], d["rep"], severity=d["severity"],
-                   fixed_message={"zh": d["message_zh"], "en": d["message_en"]}, key=d["row_key"])
+                   fixed_message=Text(d["message_zh"], d["message_en"]), key=d["row_key"])

@@ -19,7 +19,8 @@ from xltools.atomic import atomic_path
 from xltools.ingest.findings import WARNING
 from xltools.checks.report import STATUS_WORDS
 from xltools.ingest.reps import UNKNOWN as UNKNOWN_REP
-from xltools.forms.schema import SheetSpec, Text, load_schema
+from xltools.forms.schema import SheetSpec, load_schema
+from xltools.text import Text
 from xltools.forms.values import text_width
 from xltools.store.interface import QUARANTINED
 from xltools.xlsx.stream import BOLD, DATE, DEFAULT, HEADER, MONEY, NUMBER, WARN, StreamBook

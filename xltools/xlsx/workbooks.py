@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xltools.xlsx import vba
-from xltools.forms.schema import Text
+from xltools.text import Text
 from xltools.xlsx.summary.layout import SUMMARY_WIDTHS
 from xltools.xlsx.summary.table import SUMMARY_SHEETS
 from xltools.atomic import write_atomically

@@ -29,5 +29,5 @@ def quality_tables(s: Summary, t: Words) -> list[Table]:
               by_code, ["text", "int", "text"], sheet="quality"),
         Table("quality_rows", t(Text("待修正的行", "Rows to fix")),
               [t(Text("客户", "Customer")), t(Text("销售", "Rep")), t(Text("编号", "Key")), t(Text("问题", "Problem"))],
-              [[q.customer, q.rep, q.key, q.message[t.lang]] for q in s.to_fix], ["text"] * 4, sheet="quality"),
+              [[q.customer, q.rep, q.key, q.message(t.lang)] for q in s.to_fix], ["text"] * 4, sheet="quality"),
     ]
