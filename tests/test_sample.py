@@ -22,7 +22,7 @@ REP_SHEETS = [s for f in load_schema().forms if not f.admin for s in f.sheets]
 def findings_of(inbox: Path, as_of: dt.date) -> list:
     """Every finding of a validation run over the inbox, with files relative to it.
 
-    Uses ``xltools.validate`` when it can be imported, else the reader and the rules the
+    Uses ``xltools.checks.validate`` when it can be imported, else the reader and the rules the
     same way: files in the inbox's walk order, unreadable ones as ``file-unreadable``.
     """
     try:

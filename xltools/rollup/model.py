@@ -264,7 +264,7 @@ class Summary:
     left_out: list[LeftOut] = field(default_factory=list)
     """Pipeline and contract rows out of the totals (quarantined), by reason; listed in the master's 待修正."""
     submissions: Submissions = field(default_factory=Submissions)
-    """Each rep's last change and whether it met the weekly deadline (``submissions.py``)."""
+    """Each rep's last change and whether it met the weekly deadline (``ingest/submissions.py``)."""
     config: Config = field(default_factory=Config)
     """The thresholds the numbers were computed with (the labels name them); not in ``to_dict``."""
 

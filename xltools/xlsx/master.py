@@ -1,7 +1,7 @@
 """The master workbook: every consolidated row of every form, the rows waiting for a fix
 (待修正), and the log of this merge (合并日志).
 
-Written by the streaming writer in ``xlsx_stream`` (rows go straight to disk, so 400k rows
+Written by the streaming writer in ``xlsx.stream`` (rows go straight to disk, so 400k rows
 stay small in memory) to a temporary file that replaces the old master in one move, the
 previous masters kept with dated names (``masters_kept``). Every text from a rep is written as a string: "=1+1"
 stays text, never a formula.

@@ -9,7 +9,7 @@
 Both are built from code only: openpyxl lays out the sheets, ``vba.add_vba_and_buttons``
 adds the VBA project and the buttons. Fixed document and zip times make the build
 byte-for-byte reproducible, so the committed copies in workbook_templates/ can be checked
-against a rebuild. The hidden sheet ``writers.STYLE_SHEET`` holds one styled cell per
+against a rebuild. The hidden sheet ``writers.protocol.STYLE_SHEET`` holds one styled cell per
 style key, for FileBookWriter.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 Attribute VB_Name = "xltools_buttons"
-' Macros behind the form buttons of the xltools workbooks (built by xltools/vba.py).
+' Macros behind the form buttons of the xltools workbooks (built by xltools/xlsx/vba.py).
 ' Each button runs one public, argument-less macro, so that Excel lists it under
 ' "Assign Macro"; each macro hands over to Python through xlwings' RunPython, which
 ' the xlwings module embedded in the same workbook provides.
