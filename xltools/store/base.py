@@ -131,12 +131,8 @@ class Database(abc.ABC):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: the statements inside commit together."""
-        with self._open_transaction(write=True):
-            self._in_transaction = True
-            try:
-                yield
-            finally:
-                self._in_transaction = False
+        with self._inside(write=True):
+            yield
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -144,7 +140,12 @@ class Database(abc.ABC):
         if self._in_transaction:
             yield
             return
-        with self._open_transaction(write=False):
+        with self._inside(write=False):
+            yield
+
+    @contextlib.contextmanager
+    def _inside(self, write: bool) -> Iterator[None]:
+        with self._open_transaction(write=write):
             self._in_transaction = True
             try:
                 yield
