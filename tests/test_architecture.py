@@ -10,9 +10,7 @@ LIMIT = 400
 
 # Modules still over the limit, each at most its size when the limit came in: the list may only
 # shrink. Split a module by job (see docs/architecture.md) and remove its line here.
-NOT_YET_SPLIT = {
-    "ingest/reader.py": 525,
-}
+NOT_YET_SPLIT: dict[str, int] = {}
 
 
 def _lines() -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from functools import partial
@@ -14,6 +13,7 @@ from xltools.forms.config import Config
 from xltools.ingest.findings import Finding
 from xltools.forms.model import Record, SheetData
 from xltools.ingest.reader import WorkbookRead, read_workbook
+from xltools.ingest.rows import cells_digest
 from xltools.ingest.sandbox import run_isolated
 from xltools.text import Text
 from xltools.ingest.discovery import iter_workbooks, skip_reason_zh
@@ -54,6 +54,7 @@ class Batch:
     files: list[FileResult] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    row_digests: dict[str, str] = field(default_factory=dict, repr=False)   # path -> its rows' digest
 
 
 def file_hash(path: Path) -> str:
@@ -125,11 +126,8 @@ def _skip_resaved_copies(batch: Batch, read: list[FileResult]) -> None:
     """A file read with the very cells of another read now (a copy re-saved, so its bytes differ)
     is skipped the same way, its rows and findings dropped. A copy of a file the store holds
     unchanged is not read against it: its rows meet that file's as duplicate-record errors."""
-    cells: dict[str, list] = defaultdict(list)
-    for r in batch.records:
-        cells[r.file].append((r.form, r.sheet, r.row, sorted((k, repr(v)) for k, v in r.values.items())))
-    read = [r for r in read if r.status == "ok" and cells.get(r.path)]
-    copies = _skip_duplicates(batch, read, lambda r: repr(cells[r.path]))
+    read = [r for r in read if r.status == "ok" and r.rows]
+    copies = _skip_duplicates(batch, read, lambda r: batch.row_digests[r.path])
     for result in read:
         if result.path in copies:
             result.sheets, result.rows = [], 0
@@ -163,9 +161,11 @@ def _take(batch: Batch, result: FileResult, outcome) -> None:
                                       params={"reason": Text(zh=zh, en=en)}))
         return
     read: WorkbookRead = value
-    for item in (*read.records, *read.findings):
-        item.file = result.path
+    read.path = result.path             # the records are made with it
+    for finding in read.findings:
+        finding.file = result.path
     result.rep, result.sheets, result.rows = read.rep, read.sheets, len(read.records)
+    batch.row_digests[result.path] = cells_digest(read.tables)
     batch.records += read.records
     batch.findings += read.findings
 
