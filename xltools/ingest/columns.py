@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 import sys
-from itertools import zip_longest
+from itertools import compress, zip_longest
 from typing import Any
 
 from xltools.ingest.findings import EXPECTED, Finding
@@ -29,38 +29,38 @@ _SLOW = object()        # a cell the fast paths leave to coerce()
 def read_columns(path: str, spec: SheetSpec, sheet: SheetData, grid: list[list[Any]],
                  facts: dict[str, str], findings: list[Finding]) -> RowTable | None:
     """The sheet's rows below its header, typed; None when there is none. Findings go to ``findings``."""
-    numbers, rows = [], []
-    for index in range(sheet.header_row, len(grid)):
-        if _has_content(grid[index]):
-            numbers.append(index + 1)    # blank rows inside the data are allowed
-            rows.append(grid[index])
+    body = grid[sheet.header_row:]
+    kept = list(map(has_content, body))       # blank rows inside the data are allowed
+    rows = list(compress(body, kept))
     if not rows:
         return None
+    numbers = list(compress(range(sheet.header_row + 1, len(grid) + 1), kept))
     table = _Typing(path, spec, sheet, numbers, findings)
     cells = _transposed(rows)
     for key, col in sheet.columns.items():
         index = _col_index(col)
         raws = list(cells[index]) if index < len(cells) else [None] * len(rows)
         table.take_facts(key, col, raws, facts)
-        table.check_text(key, col, raws)
+        kinds = set(map(type, raws))
+        table.check_text(key, col, raws, kinds)
         if "+" in key:
             table.combined(key, raws)
         else:
-            table.convert(key, raws)
+            table.convert(key, raws, kinds)
     return RowTable(spec.key, sheet.sheet, numbers, table.columns, table.unread, table.letters)
 
 
-def _has_content(row: list[Any]) -> bool:
+def has_content(row: list[Any]) -> bool:
     """Whether a row holds anything but blanks (formatted-but-empty cells come as '')."""
-    if any(row):
-        return not all(map(is_blank, row))
+    for value in filter(None, row):         # the first cell that is not '', None or 0 mostly decides
+        blank = not value.strip() if isinstance(value, str) else isinstance(value, float) and value != value
+        return not blank or not all(map(is_blank, row))     # blank text or NaN: look at every cell
     return row.count("") + row.count(None) < len(row)      # zeros and False are content
 
 
 def _transposed(rows: list[list[Any]]) -> list[tuple[Any, ...]]:
     """The rows' cells by column; a row shorter than the others reads as None beyond its end."""
-    width = len(rows[0])
-    if all(len(row) == width for row in rows):
+    if len(set(map(len, rows))) == 1:
         return list(zip(*rows))
     return list(zip_longest(*rows))
 
@@ -92,17 +92,19 @@ class _Typing:
                     self.unread.setdefault(pos, {})[k] = fact
                 raws[pos] = None
 
-    def check_text(self, key: str, col: str, raws: list[Any]) -> None:
-        texts = [v for v in raws if type(v) is str]
+    def check_text(self, key: str, col: str, raws: list[Any], kinds: set[type]) -> None:
+        if str not in kinds:
+            return
+        texts = raws if kinds == {str} else [v for v in raws if type(v) is str]
         if not texts or (max(map(len, texts)) <= MAX_TEXT and not _CONTROL.search("\n".join(texts))):
             return      # the usual column, checked whole
         for pos, raw in ((pos, v) for pos, v in enumerate(raws) if type(v) is str):
             self.findings += _text_findings(self.path, self.spec, self.sheet, self.numbers[pos], col,
                                             key.split("+")[0], raw)
 
-    def convert(self, key: str, raws: list[Any]) -> None:
+    def convert(self, key: str, raws: list[Any], kinds: set[type]) -> None:
         fld = self.spec.field(key)
-        values = typed_column(fld, raws)
+        values = typed_column(fld, raws, kinds)
         pos = -1
         for _ in range(values.count(_SLOW)):
             pos = values.index(_SLOW, pos + 1)
@@ -134,13 +136,13 @@ class _Typing:
                     self.columns[k][pos] = v
 
 
-def typed_column(fld: FieldSpec, raws: list[Any]) -> list[Any]:
-    """The column's values where no parsing is needed, _SLOW for the cells coerce() must read.
+def typed_column(fld: FieldSpec, raws: list[Any], kinds: set[type]) -> list[Any]:
+    """The column's values where no parsing is needed, _SLOW for the cells coerce() must read
+    (``kinds``: the types of its cells).
 
     Repeated values share one object (names, listed values, dates repeat all the time): 400k rows
     then fit in a fraction of the memory.
     """
-    kinds = set(map(type, raws))
     if fld.type == "text":
         if kinds == {str}:
             values = list(map(sys.intern, map(str.strip, raws)))

@@ -27,8 +27,8 @@ from xltools.ingest.findings import Finding
 from xltools.forms.config import Config
 from xltools.forms.model import Record, SheetData
 from xltools.forms.schema import Schema, Text, load_schema, norm_label
-from xltools.forms.values import clean_text, is_blank
-from xltools.ingest.columns import read_columns
+from xltools.forms.values import clean_text
+from xltools.ingest.columns import has_content, read_columns
 from xltools.ingest.cut import cut_to_limits
 from xltools.ingest.recognise import column_findings, find_form, map_columns
 from xltools.ingest.reps import SOURCES as REP_SOURCES, infer_rep
@@ -146,7 +146,7 @@ def _sheet_not_read(schema: Schema, path: str, name: str, tagged: str | None, re
 
 def _read_sheet(result: WorkbookRead, schema: Schema, name: str, grid: list[list[Any]],
                 xml: XmlFacts, tagged: str | None) -> None:
-    if not any(not is_blank(v) for row in grid for v in row):
+    if not any(map(has_content, grid)):
         return
     spec, header_row = find_form(schema, name, grid, tagged)
     if spec is None:

@@ -20,10 +20,11 @@ def find_form(schema: Schema, name: str, grid: list[list[Any]], tagged: str | No
     """The form a sheet holds and the index of its header row."""
     named = tagged or schema.sheet_name_lookup.get(norm_label(name))
     candidates = [schema.sheets[named]] if named else list(schema.sheets.values())
+    labels = [set(map(_header_key, row)) for row in grid[:HEADER_SCAN_ROWS]]   # once for every candidate
     best: tuple[int, int, SheetSpec | None] = (0, 0, None)
     for spec in candidates:
-        for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-            hits = len({spec.header_lookup.get(_header_key(v)) for v in row} - {None})
+        for index, keys in enumerate(labels):
+            hits = len({spec.header_lookup.get(key) for key in keys} - {None})
             if hits > best[0]:
                 best = (hits, index, spec)
     hits, index, spec = best
