@@ -36,11 +36,12 @@ def read_columns(path: str, spec: SheetSpec, sheet: SheetData, grid: list[list[A
         return None
     numbers = list(compress(range(sheet.header_row + 1, len(grid) + 1), kept))
     table = _Typing(path, spec, sheet, numbers, findings)
+    facts_by_column = _by_column(facts)
     cells = _transposed(rows)
     for key, col in sheet.columns.items():
         index = _col_index(col)
         raws = list(cells[index]) if index < len(cells) else [None] * len(rows)
-        table.take_facts(key, col, raws, facts)
+        table.take_facts(key, raws, facts_by_column.get(col))
         kinds = set(map(type, raws))
         table.check_text(key, col, raws, kinds)
         if "+" in key:
@@ -48,6 +49,17 @@ def read_columns(path: str, spec: SheetSpec, sheet: SheetData, grid: list[list[A
         else:
             table.convert(key, raws, kinds)
     return RowTable(spec.key, sheet.sheet, numbers, table.columns, table.unread, table.letters)
+
+
+def _by_column(facts: dict[str, str]) -> dict[str, dict[int, str]]:
+    """The sheet's cell facts ({"B7": "#REF!"}) by column letters, then row number."""
+    columns: dict[str, dict[int, str]] = {}
+    for ref, fact in facts.items():
+        letters = ref.rstrip("0123456789")
+        digits = ref[len(letters):]
+        if digits == str(int(digits)):      # a ref written "B07" names no cell of a row read
+            columns.setdefault(letters, {})[int(digits)] = fact
+    return columns
 
 
 def has_content(row: list[Any]) -> bool:
@@ -79,13 +91,14 @@ class _Typing:
         self.findings.append(Finding(code, self.path, self.spec.key, self.sheet.sheet, self.numbers[pos],
                                      self.letters[key], key, **kw))
 
-    def take_facts(self, key: str, col: str, raws: list[Any], facts: dict[str, str]) -> None:
-        """Error cells and formulas without a value are reported, never taken as values."""
+    def take_facts(self, key: str, raws: list[Any], facts: dict[int, str] | None) -> None:
+        """Error cells and formulas without a value (``facts``: by row) are reported, never taken as values."""
         if not facts:
             return
-        for pos, row in enumerate(self.numbers):
-            fact = facts.get(f"{col}{row}")
-            if fact is not None:
+        position = dict(zip(self.numbers, range(len(self.numbers))))
+        for row in sorted(facts):
+            pos, fact = position.get(row), facts[row]
+            if pos is not None:
                 code = "formula-uncalculated" if fact == "formula" else "cell-error"
                 self.finding(code, pos, key.split("+")[0], value=None if fact == "formula" else fact)
                 for k in key.split("+"):
