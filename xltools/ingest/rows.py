@@ -14,6 +14,7 @@ from xltools.forms.model import Record
 
 @dataclass
 class RowTable:
+    """The rows of one form sheet, a list of values per field."""
     form: str
     sheet: str
     numbers: list[int]                   # each row's Excel row number
