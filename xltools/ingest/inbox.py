@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from functools import partial
@@ -14,6 +14,7 @@ from xltools.forms.config import Config
 from xltools.ingest.findings import Finding
 from xltools.forms.model import Record, SheetData
 from xltools.ingest.reader import WorkbookRead, read_workbook
+from xltools.ingest.rows import cells_digest, row_shape
 from xltools.ingest.sandbox import run_isolated
 from xltools.text import Text
 from xltools.ingest.discovery import iter_workbooks, skip_reason_zh
@@ -109,9 +110,8 @@ def read_batch(paths: Iterable[str | Path], config: Config | None = None,
     shown = {r.abspath: r.path for r in todo}         # the reader names reps by the path within the inbox
     outcomes = run_isolated(partial(_read_one, config=config, shown=shown), [r.abspath for r in todo],
                             on_done=progress)
-    for result, outcome in zip(todo, outcomes):
-        _take(batch, result, outcome)
-    _skip_resaved_copies(batch, todo)
+    reads = {result.path: _take(batch, result, outcome) for result, outcome in zip(todo, outcomes)}
+    _skip_resaved_copies(batch, todo, reads)
     return batch
 
 
@@ -121,15 +121,15 @@ def _skip_copies(batch: Batch) -> None:
     _skip_duplicates(batch, [r for r in batch.files if r.status == "ok"], lambda r: r.sha256)
 
 
-def _skip_resaved_copies(batch: Batch, read: list[FileResult]) -> None:
+def _skip_resaved_copies(batch: Batch, read: list[FileResult], reads: dict[str, WorkbookRead | None]) -> None:
     """A file read with the very cells of another read now (a copy re-saved, so its bytes differ)
     is skipped the same way, its rows and findings dropped. A copy of a file the store holds
     unchanged is not read against it: its rows meet that file's as duplicate-record errors."""
-    cells: dict[str, list] = defaultdict(list)
-    for r in batch.records:
-        cells[r.file].append((r.form, r.sheet, r.row, sorted((k, repr(v)) for k, v in r.values.items())))
-    read = [r for r in read if r.status == "ok" and cells.get(r.path)]
-    copies = _skip_duplicates(batch, read, lambda r: repr(cells[r.path]))
+    read = [r for r in read if r.status == "ok" and r.rows]
+    shapes = {r.path: row_shape(reads[r.path].tables) for r in read}
+    alike = Counter(shapes.values())
+    candidates = [r for r in read if alike[shapes[r.path]] > 1]      # a file of its own shape has no copy
+    copies = _skip_duplicates(batch, candidates, lambda r: cells_digest(reads[r.path].tables))
     for result in read:
         if result.path in copies:
             result.sheets, result.rows = [], 0
@@ -152,7 +152,8 @@ def _skip_duplicates(batch: Batch, candidates: list[FileResult], content: Callab
     return skipped
 
 
-def _take(batch: Batch, result: FileResult, outcome) -> None:
+def _take(batch: Batch, result: FileResult, outcome) -> WorkbookRead | None:
+    """Add what was read of one file to the batch; returns the read, None when it failed."""
     value = outcome.value if outcome.ok else None
     if isinstance(value, Verdict) or not outcome.ok:
         zh, en, detail = ((value.reason_zh, value.reason_en, value.detail) if value
@@ -161,13 +162,15 @@ def _take(batch: Batch, result: FileResult, outcome) -> None:
         # The parser's own words, if any, go along as the finding's value (``value`` in JSON).
         batch.findings.append(Finding("file-unreadable", result.path, value=detail or None,
                                       params={"reason": Text(zh=zh, en=en)}))
-        return
+        return None
     read: WorkbookRead = value
-    for item in (*read.records, *read.findings):
-        item.file = result.path
+    read.path = result.path             # the records are made with it
+    for finding in read.findings:
+        finding.file = result.path
     result.rep, result.sheets, result.rows = read.rep, read.sheets, len(read.records)
     batch.records += read.records
     batch.findings += read.findings
+    return read
 
 
 def _read_one(path: Path, config: Config, shown: dict[Path, str]) -> Verdict | WorkbookRead:
