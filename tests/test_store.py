@@ -25,6 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from factory import customer, make_workbook, two_region_inbox  # noqa: E402
 
+from xltools.checks.rules import lookup_columns  # noqa: E402
 from xltools.cli import cli  # noqa: E402
 from xltools.jobs.demo import StoreInUse, run_demo  # noqa: E402
 from xltools.jobs.merge import Merge  # noqa: E402
@@ -320,7 +321,7 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
     make_v1_store(store_url, backend)
     store = open_store(store_url)
     try:
-        assert store.version() == SCHEMA_VERSION == 6
+        assert store.version() == SCHEMA_VERSION == 7
         assert "row_key" in store._columns("findings")                   # v5: a finding's own row key
         assert [f.modified for f in store.files().values()] == [None]     # v6: not known until the file changes
         customers, targets = store.frame("customers"), store.frame("targets")
@@ -329,13 +330,50 @@ def test_a_v1_store_is_upgraded(tmp_path, store_url, backend):
         assert customers._row_hash.tolist() == [identity_hash(spec, {"customer": "深圳市华络通信有限公司"})]
         assert targets._customer_key.isna().all()                       # targets have no customer
         assert {"rows_customers_customer", "rows_visits_customer"} <= store._indexes()
+        assert {"rows_visits_status", "rows_pipeline_by_expected_close"} <= store._indexes()    # v7: look-ups
         paths = {1: "张三.xlsx"}
         assert [r.values["customer"] for r in store.load_records([1], paths, {"华络通信"})] == ["深圳市华络通信有限公司"]
     finally:
         store.close()
     reopened = open_store(store_url)            # an upgraded store opens as it is
-    assert reopened.version() == 6 and len(reopened.frame("customers")) == 1
+    assert reopened.version() == 7 and len(reopened.frame("customers")) == 1
     reopened.close()
+
+
+def test_every_field_a_re_merge_looks_rows_up_by_is_indexed(store_url):
+    store = open_store(store_url)
+    try:
+        wanted = {f"rows_{form}_by_{column}" for form, columns in lookup_columns(store.schema).items()
+                  for column in columns}
+        assert {"rows_contracts_by_contract_id", "rows_customers_by_next_follow_up"} <= wanted
+        assert wanted | {f"rows_{form}_status" for form in store.schema.sheets} <= store._indexes()
+    finally:
+        store.close()
+
+
+def test_a_look_up_reads_through_its_own_index_not_the_files_one(tmp_path):
+    """A re-merge looks rows up by a key's values or a date range within nearly every file. Without
+    statistics SQLite would take the files' index for the longer IN list and read every row of them."""
+    store = open_store(tmp_path / "store.db")
+    plans = []
+    rows = store._rows
+
+    def explained(sql, params=()):
+        if sql.startswith("SELECT") and " FROM rows_" in sql:
+            plans.append(" ".join(r[-1] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql, params)))
+        return rows(sql, params)
+
+    store._rows = explained
+    files = list(range(1, 201))
+    paths = dict.fromkeys(files, "张三.xlsx")
+    try:
+        store.load_matching(files, paths, "visits", "_customer_key", {f"客户{i}" for i in range(300)})
+        store.load_matching(files, paths, "contracts", "contract_id", {f"HT-{i}" for i in range(300)})
+        store.load_between(files, paths, "customers", "next_follow_up", AS_OF, AS_OF + dt.timedelta(days=7))
+    finally:
+        store.close()
+    used = ["rows_visits_customer", "rows_contracts_by_contract_id", "rows_customers_by_next_follow_up"]
+    assert [f"USING INDEX {index} " in plan for plan, index in zip(plans, used)] == [True] * 3, plans
 
 
 def test_an_upgraded_store_keeps_merging(tmp_path, store_url, backend, inbox):

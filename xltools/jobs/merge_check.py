@@ -43,10 +43,11 @@ def changed_keys(db, batch: Batch, known, inbox_of) -> dict[Key, set] | None:
 
 def _presence_flips(db, batch: Batch, key: Key, active: list[int], changed: list[int]) -> bool:
     """Whether a form of a presence key gains its first filled row or loses its last one."""
-    kept = [i for i in active if i not in set(changed)]
+    changed = set(changed)
+    kept = [i for i in active if i not in changed]
     for form, column in key.columns(db.schema).items():
-        before = bool(db.distinct_values(active, form, column))
-        after = bool(db.distinct_values(kept, form, column)) or any(
+        before = db.has_values(active, form, column)
+        after = db.has_values(kept, form, column) or any(
             r.form == form and r.get(column) for r in batch.records)
         if before != after:
             return True

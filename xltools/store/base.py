@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import pandas as pd
 
 from xltools import errors
+from xltools.checks.rules import lookup_columns
 from xltools.forms.schema import FieldSpec, Schema, SheetSpec
 from xltools.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -120,6 +121,11 @@ class Database(abc.ABC):
         """An ascending ORDER BY term sorting like SQLite does: NULLs first, text by code point."""
         return expr
 
+    def _unindexed(self, column: str) -> str:
+        """``column`` in a condition that must not choose the index (a database planning with statistics
+        chooses well by itself)."""
+        return column
+
     @abc.abstractmethod
     def lock(self, keys: Iterable[str] = (), wait: float = 30.0) -> contextlib.AbstractContextManager:
         """Hold the merge lock of ``keys`` (inboxes), or of the whole store when there are none.
@@ -223,7 +229,17 @@ class Database(abc.ABC):
             for f in spec.fields:
                 if f.key not in have:
                     self._run(f'ALTER TABLE {table} ADD COLUMN "{f.key}" {self._sql_type(f)}')
-        for name, column in ((f"{table}_file", "_file_id"), (f"{table}_customer", "_customer_key")):
+        self._ensure_indexes(spec, indexes)
+
+    def _ensure_indexes(self, spec: SheetSpec, indexes: set[str]) -> None:
+        """A form table's indexes: its rows by file, by customer and by status (the counts), and by every
+        field a re-merge looks rows up by (``lookup_columns``: the rules' keys and as-of dates)."""
+        table = f"rows_{spec.key}"
+        wanted = {f"{table}_file": "_file_id", f"{table}_customer": "_customer_key", f"{table}_status": "_status"}
+        have = self._columns(table)
+        wanted |= {f"{table}_by_{column}": f'"{column}"'
+                   for column in sorted(lookup_columns(self.schema).get(spec.key, ())) if column in have}
+        for name, column in wanted.items():
             if name not in indexes:
                 self._run(f"CREATE INDEX {name} ON {table}({column})")
 

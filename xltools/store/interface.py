@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from xltools.forms.model import Record
-from xltools.forms.schema import FieldSpec, SheetSpec
+from xltools.forms.schema import SheetSpec
 from xltools.forms.values import is_blank
 from xltools.store.base import Database, chunks, marks
 from xltools.store.identity import PLAIN, identity_hash, row_customer_key, to_sql
@@ -71,12 +71,15 @@ class _Shared:
             self.pool[key] = parse(text)
         return self.pool[key]
 
-    def value(self, f: FieldSpec, value: Any) -> Any:
-        if value is None:
-            return None
-        if f.type in ("date", "month"):
-            return self.parsed(value, dt.date.fromisoformat)
-        return self.text(value)
+    def cells(self, row: Sequence, dated: list[int]) -> list:
+        """A stored row's field values, those at ``dated`` parsed as dates: inline rather than a call a
+        value, as a re-merge rebuilds tens of thousands of rows."""
+        pool = self.pool
+        cells = [pool.setdefault(v, v) if v.__class__ is str and len(v) <= 40 else v for v in row]
+        for i in dated:
+            if cells[i] is not None:
+                cells[i] = self.parsed(cells[i], dt.date.fromisoformat)
+        return cells
 
 
 def _within(column: str, values: Sequence | None) -> tuple[str, Sequence]:
@@ -212,14 +215,14 @@ class Store(Database):
         ``_customer_key``) holds one of ``values``."""
         spec = self.schema.sheets[form]
         return [r for ids in chunks(file_ids) for some in chunks(sorted(values, key=str))
-                for r in self._records(spec, ids, paths, *_within(column, some))]
+                for r in self._records(spec, ids, paths, *_within(column, some), lookup=True)]
 
     def load_between(self, file_ids: list[int], paths: dict[int, str], form: str, column: str,
                      low: dt.date, high: dt.date) -> list[Record]:
         """The current rows of one form of these files whose date ``column`` lies in [low, high]."""
         spec = self.schema.sheets[form]
         return [r for ids in chunks(file_ids) for r in self._records(
-            spec, ids, paths, f' AND "{column}" BETWEEN ? AND ?', [to_sql(low), to_sql(high)])]
+            spec, ids, paths, f' AND "{column}" BETWEEN ? AND ?', [to_sql(low), to_sql(high)], lookup=True)]
 
     def load_flagged(self, file_ids: list[int], paths: dict[int, str], codes: list[str]) -> list[Record]:
         """The current rows of these files that carry a rule finding of one of ``codes``."""
@@ -241,20 +244,31 @@ class Store(Database):
             f'SELECT DISTINCT "{column}" FROM rows_{form} WHERE _file_id IN ({marks(chunk)}) AND _status!=?',
             (*chunk, WITHDRAWN)) if v is not None and v != ""}
 
+    def has_values(self, file_ids: list[int], form: str, column: str) -> bool:
+        """Whether ``column`` is filled in any current row of one form of these files."""
+        field = next((f for f in self.schema.sheets[form].fields if f.key == column), None)
+        text = field is None or self._sql_type(field) == "TEXT"
+        filled = f'"{column}" IS NOT NULL' + (f""" AND "{column}" != ''""" if text else "")
+        return any(self._rows(f"SELECT 1 FROM rows_{form} WHERE _file_id IN ({marks(chunk)}) AND _status!=? "
+                              f"AND {filled} LIMIT 1", (*chunk, WITHDRAWN)) for chunk in chunks(file_ids))
+
     def _records(self, spec: SheetSpec, file_ids: list[int], paths: dict[int, str],
-                 condition: str = "", condition_params: Sequence = ()) -> list[Record]:
-        """Rows of these files (``condition``: more SQL for the WHERE clause, starting with AND)."""
+                 condition: str = "", condition_params: Sequence = (), lookup: bool = False) -> list[Record]:
+        """Rows of these files (``condition``: more SQL for the WHERE clause, starting with AND).
+        ``lookup``: the condition's column picks the rows through its index, not the files' IN list (SQLite,
+        without statistics, would take the longer list's index and read every row of nearly every file)."""
         keys = [f.key for f in spec.fields]
         quoted = ", ".join(f'"{k}"' for k in keys)
-        where = f"_file_id IN ({marks(file_ids)}) AND _status!=?{condition}"
+        files = self._unindexed("_file_id") if lookup else "_file_id"
+        where = f"{files} IN ({marks(file_ids)}) AND _status!=?{condition}"
         params: list[Any] = [*file_ids, WITHDRAWN, *condition_params]
         sql = (f"SELECT _file_id, _sheet, _row, _rep, _first_seen, _columns, _unread, {quoted} "
                f"FROM rows_{spec.key} WHERE {where} ORDER BY _id")
         records = []
         shared = _Shared()
-        fields = [spec.field(k) for k in keys]
+        dated = [i for i, f in enumerate(spec.fields) if f.type in ("date", "month")]
         for row in self._rows(sql, params):
-            values = {f.key: shared.value(f, v) for f, v in zip(fields, row[7:])}
+            values = dict(zip(keys, shared.cells(row[7:], dated)))
             unread = json.loads(row[6]) if row[6] else {}     # Record.raw: what the unreadable cells held
             records.append(Record(spec.key, paths[row[0]], shared.text(row[1]), row[2], values, unread,
                                   shared.parsed(row[5] or "{}", json.loads), shared.text(row[3]),

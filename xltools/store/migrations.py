@@ -4,8 +4,8 @@ Steps run inside the opening transaction (``Database._migrate``); a new store ru
 missing after the steps are created at the current layout by ``Database._ensure_form_table``, so steps only
 change tables that exist.
 
-Adding a version: write ``_v7_what_it_does(store)`` below (it must be safe on a store that already has the
-change), add it to ``MIGRATIONS`` and raise ``SCHEMA_VERSION`` to 7.
+Adding a version: write ``_v8_what_it_does(store)`` below (it must be safe on a store that already has the
+change), add it to ``MIGRATIONS`` and raise ``SCHEMA_VERSION`` to 8.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from xltools.store.identity import identity_hash
 if TYPE_CHECKING:
     from xltools.store.base import Database
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 _V1_BASE_TABLES = """
@@ -101,7 +101,17 @@ def _v6_file_modified(store: Database) -> None:
         store._run("ALTER TABLE files ADD COLUMN modified TEXT")
 
 
+def _v7_lookup_indexes(store: Database) -> None:
+    """v7: form tables are indexed by status and by the fields a re-merge looks rows up by, so that a
+    re-merge a week later reads the rows the day moved past, not every row (``Database._ensure_indexes``; a
+    field a later rule looks up gets its index on opening, as a new field gets its column)."""
+    tables, indexes = store._tables(), store._indexes()
+    for spec in store.schema.sheets.values():
+        if f"rows_{spec.key}" in tables:
+            store._ensure_indexes(spec, indexes)
+
+
 MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1_base_tables, 2: _v2_customer_key, 3: _v3_identity,
                                                      4: _v4_loose_customer_key, 5: _v5_finding_key,
-                                                     6: _v6_file_modified}
+                                                     6: _v6_file_modified, 7: _v7_lookup_indexes}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "one migration per schema version"

@@ -118,6 +118,9 @@ class SqliteStore(Store):
     def _indexes(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT name FROM sqlite_master WHERE type='index'")}
 
+    def _unindexed(self, column: str) -> str:
+        return f"+{column}"            # SQLite's way of keeping a term from choosing the index
+
     @contextlib.contextmanager
     def _open_transaction(self, write: bool) -> Iterator[None]:
         # IMMEDIATE takes the write lock at once: two writers never deadlock upgrading a read lock.

@@ -128,7 +128,8 @@ ADDING_A_RULE = (
     "compares rows of "
     "different files (`CUSTOMER`, `CONTRACT`, `PROJECT`, `TARGET_REP`, or a new `Key`); `EVERYTHING` if it "
     "compares each row with all others. `merge` re-checks after an edit exactly the rows sharing a declared "
-    "key value with a changed, added or removed row, so nothing in `merge` changes.\n"
+    "key value with a changed, added or removed row, so nothing in `merge` changes; the store indexes the fields "
+    "of the keys and as-of dates a rule declares when it is next opened.\n"
     "2. Add its tests, and regenerate this page with `xltools templates docs`.")
 
 

@@ -34,12 +34,12 @@ Findings come back sorted by ``ingest.findings.finding_order``: file, form (sche
 row, column, severity and code.
 """
 from xltools.checks.rules.rows import RuleContext
-from xltools.checks.rules.unit import (CONTRACT, CUSTOMER, EVERYTHING, RULES, Key, Rule, key_values, related_keys,
-                                       rule, run_rules)
+from xltools.checks.rules.unit import (CONTRACT, CUSTOMER, EVERYTHING, RULES, Key, Rule, key_values, lookup_columns,
+                                       related_keys, rule, run_rules)
 from xltools.checks.rules.vocabulary import CLOSED_FORECASTS, GM_STEP, WON_STAGE
 
 # The rules, in the registry's order.
 from xltools.checks.rules import per_form, contracts, pipeline, across_forms, collections_and_rebates  # noqa: E402,F401,I001
 
 __all__ = ["CLOSED_FORECASTS", "CONTRACT", "CUSTOMER", "EVERYTHING", "GM_STEP", "RULES", "WON_STAGE", "Key", "Rule",
-           "RuleContext", "key_values", "related_keys", "rule", "run_rules"]
+           "RuleContext", "key_values", "lookup_columns", "related_keys", "rule", "run_rules"]

@@ -2,7 +2,7 @@
 rules relate rows of different files, and ``run_rules``, which runs the registered rules over one run's rows."""
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from xltools.checks.rules.rows import Rows, RuleContext, customer_of
@@ -43,14 +43,6 @@ class Key:
         else:
             found = dict(self.fields)
         return {k: v for k, v in found.items() if self.only is None or k in self.only}
-
-    def value(self, record: Record, schema: Schema) -> Hashable | None:
-        column = self.columns(schema).get(record.form)
-        if column is None:
-            return None
-        if column == CUSTOMER_KEY:
-            return customer_of(record) or None
-        return record.get(column)
 
 
 CUSTOMER_KEY = "_customer_key"
@@ -127,12 +119,29 @@ def related_keys() -> list[Key]:
 def key_values(records: Iterable[Record], schema: Schema, keys: Iterable[Key]) -> dict[Key, set]:
     """The values each key takes in these rows (empty ones left out)."""
     found: dict[Key, set] = {k: set() for k in keys}
+    columns = [(k.columns(schema), values) for k, values in found.items()]     # once, not once a row
     for r in records:
-        for k, values in found.items():
-            v = k.value(r, schema)
-            if v is not None and v != "":
-                values.add(v)
+        for by_form, values in columns:
+            column = by_form.get(r.form)
+            if column is not None:
+                v = customer_of(r) if column == CUSTOMER_KEY else r.get(column)
+                if v is not None and v != "":
+                    values.add(v)
     return found
+
+
+def lookup_columns(schema: Schema) -> dict[str, set[str]]:
+    """Form -> the fields a re-merge looks its stored rows up by: every key's field (the customer is looked
+    up by ``_customer_key``) and every date a rule compares with the as-of day. The store indexes them."""
+    found: dict[str, set[str]] = {}
+    for key in related_keys():
+        if not key.presence:
+            for form, column in key.columns(schema).items():
+                found.setdefault(form, set()).add(column)
+    for unit in RULES.values():
+        for form, column in unit.as_of.items():
+            found.setdefault(form, set()).add(column)
+    return {form: columns - {CUSTOMER_KEY} for form, columns in found.items() if columns - {CUSTOMER_KEY}}
 
 
 def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ()) -> list[Finding]:
