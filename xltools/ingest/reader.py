@@ -26,7 +26,8 @@ import python_calamine
 from xltools.ingest.findings import Finding
 from xltools.forms.config import Config
 from xltools.forms.model import Record, SheetData
-from xltools.forms.schema import Schema, Text, load_schema, norm_label
+from xltools.forms.schema import Schema, load_schema, norm_label
+from xltools.text import Text
 from xltools.forms.values import clean_text
 from xltools.ingest.columns import has_content, read_columns
 from xltools.ingest.cut import cut_to_limits

@@ -30,6 +30,7 @@ from xltools.jobs.merge_result import FileCounts, MergeResult, RowCounts, StoreC
 from xltools.jobs.places import home_inbox, inbox_key, root_of
 from xltools.store import open_store
 from xltools.store.interface import StoredFile
+from xltools.checks.rules import lookup_columns
 
 
 class Merge:
@@ -58,6 +59,7 @@ class Merge:
         inboxes = [Path(p) for p in inboxes]
         db = open_store(self.store)
         try:
+            db.index_lookups(lookup_columns(db.schema))    # a re-merge reads the rows it needs, not whole tables
             # Merges of other inboxes may run at once (on a server store); this inbox waits for its own.
             with db.lock([inbox_key(p) for p in inboxes], self.lock_wait):
                 result = self._merge_locked(db, inboxes, prune, progress, allow_shrink)

@@ -14,7 +14,6 @@ from typing import Any, Iterable, Iterator, Sequence
 import pandas as pd
 
 from xltools import errors
-from xltools.checks.rules import lookup_columns
 from xltools.forms.schema import FieldSpec, Schema, SheetSpec
 from xltools.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -231,17 +230,25 @@ class Database(abc.ABC):
                     self._run(f'ALTER TABLE {table} ADD COLUMN "{f.key}" {self._sql_type(f)}')
         self._ensure_indexes(spec, indexes)
 
-    def _ensure_indexes(self, spec: SheetSpec, indexes: set[str]) -> None:
-        """A form table's indexes: its rows by file, by customer and by status (the counts), and by every
-        field a re-merge looks rows up by (``lookup_columns``: the rules' keys and as-of dates)."""
+    def _ensure_indexes(self, spec: SheetSpec, indexes: set[str], lookups: Iterable[str] = ()) -> None:
+        """A form table's indexes: its rows by file, by customer and by status (the counts), and by each
+        of the ``lookups`` fields."""
         table = f"rows_{spec.key}"
         wanted = {f"{table}_file": "_file_id", f"{table}_customer": "_customer_key", f"{table}_status": "_status"}
         have = self._columns(table)
-        wanted |= {f"{table}_by_{column}": f'"{column}"'
-                   for column in sorted(lookup_columns(self.schema).get(spec.key, ())) if column in have}
+        wanted |= {f"{table}_by_{column}": f'"{column}"' for column in sorted(lookups) if column in have}
         for name, column in wanted.items():
             if name not in indexes:
                 self._run(f"CREATE INDEX {name} ON {table}({column})")
+
+    def index_lookups(self, lookups: dict[str, Iterable[str]]) -> None:
+        """Index the fields (form -> field keys) a re-merge looks rows up by: the rules' keys and as-of
+        dates, which the caller knows (the store knows nothing of rules). Existing indexes are kept."""
+        with self.transaction():
+            tables, indexes = self._tables(), self._indexes()
+            for form, columns in lookups.items():
+                if f"rows_{form}" in tables:
+                    self._ensure_indexes(self.schema.sheets[form], indexes, columns)
 
     def drop_tables(self) -> None:
         """Remove everything the store holds (the demo starts from nothing). The store is closed."""

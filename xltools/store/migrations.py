@@ -102,9 +102,9 @@ def _v6_file_modified(store: Database) -> None:
 
 
 def _v7_lookup_indexes(store: Database) -> None:
-    """v7: form tables are indexed by status and by the fields a re-merge looks rows up by, so that a
-    re-merge a week later reads the rows the day moved past, not every row (``Database._ensure_indexes``; a
-    field a later rule looks up gets its index on opening, as a new field gets its column)."""
+    """v7: form tables are indexed by status, for the counts. The fields a re-merge looks rows up by (the
+    rules' keys and as-of dates) are indexed by every merge through ``Database.index_lookups``, so a rule
+    added later gets its index without a migration."""
     tables, indexes = store._tables(), store._indexes()
     for spec in store.schema.sheets.values():
         if f"rows_{spec.key}" in tables:
