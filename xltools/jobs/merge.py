@@ -59,9 +59,9 @@ class Merge:
         inboxes = [Path(p) for p in inboxes]
         db = open_store(self.store)
         try:
-            db.index_lookups(lookup_columns(db.schema))    # a re-merge reads the rows it needs, not whole tables
             # Merges of other inboxes may run at once (on a server store); this inbox waits for its own.
             with db.lock([inbox_key(p) for p in inboxes], self.lock_wait):
+                db.index_lookups(lookup_columns(db.schema))    # a re-merge reads the rows it needs, not whole tables
                 result = self._merge_locked(db, inboxes, prune, progress, allow_shrink)
         finally:
             db.close()

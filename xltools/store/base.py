@@ -239,7 +239,7 @@ class Database(abc.ABC):
         wanted |= {f"{table}_by_{column}": f'"{column}"' for column in sorted(lookups) if column in have}
         for name, column in wanted.items():
             if name not in indexes:
-                self._run(f"CREATE INDEX {name} ON {table}({column})")
+                self._run(f"CREATE INDEX IF NOT EXISTS {name} ON {table}({column})")
 
     def index_lookups(self, lookups: dict[str, Iterable[str]]) -> None:
         """Index the fields (form -> field keys) a re-merge looks rows up by: the rules' keys and as-of
