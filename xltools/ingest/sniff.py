@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xltools.forms.config import Config
-from xltools.ingest.discovery import should_skip, skip_reason_zh
+from xltools.ingest.discovery import should_skip, skip_reason
 from xltools.ingest.encryption import decrypted
 from xltools.ingest.verdict import PASSWORD_PROTECTED, Verdict, damaged, named_as, refused
 from xltools.ingest.zip_checks import sniff_zip
@@ -39,7 +39,7 @@ def sniff(path: Path, root: Path | None = None, config: Config = Config()) -> Ve
     path = Path(path)
     skip = should_skip(path)
     if skip:
-        return refused("skip", Text(f"已跳过：{skip_reason_zh(skip)}", f"skipped: {skip}"))
+        return refused("skip", Text("已跳过：", "skipped: ") + skip_reason(skip))
     if root is not None and not path.resolve().is_relative_to(Path(root).resolve()):
         return refused("symlink", _OUTSIDE)
     try:

@@ -53,7 +53,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, config: Config) -> Verdict:
             if verdict:
                 too_large.append((info.filename, verdict))
     # Limits are per sheet: the reader skips these sheets, or reads a form sheet up to the limits.
-    return Verdict(ok=True, kind=kind, oversize=tuple((part, v.reason_en, v.reason_zh) for part, v in too_large))
+    return Verdict(ok=True, kind=kind, oversize=tuple((part, v.reason) for part, v in too_large))
 
 
 def _zip_format(zf: zipfile.ZipFile, names: dict[str, str]) -> str | None:
