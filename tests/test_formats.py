@@ -146,7 +146,7 @@ def test_wps_et_in_its_own_format_says_how_to_re_save(tmp_path):
     path = tmp_path / "报表.et"
     path.write_bytes(mb._compound_file({"WpsContent": b"\x00" * 16}))
     verdict = sniff(path)
-    assert not verdict.ok and "WPS" in verdict.reason_en and ".xlsx" in verdict.reason_zh
+    assert not verdict.ok and "WPS" in verdict.reason.en and ".xlsx" in verdict.reason.zh
 
 
 # Formatted but empty cells ------------------------------------------------------------------
@@ -182,8 +182,8 @@ def test_cells_formatted_to_the_grid_end_are_not_content(sample, tmp_path):
 def test_a_value_beyond_the_limits_is_still_found_among_formatted_cells(tmp_path):
     path = mb.far_cell_xlsx(tmp_path)
     formatted = _formatted_to_the_end(path, tmp_path / "formatted_far.xlsx")
-    [(part, reason_en, _)] = sniff(formatted).oversize
-    assert part == "xl/worksheets/sheet1.xml" and "XFD1048576" in reason_en
+    [(part, reason)] = sniff(formatted).oversize
+    assert part == "xl/worksheets/sheet1.xml" and "XFD1048576" in reason.en
 
 
 # Default password ---------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_a_real_password_is_still_refused_with_the_password_message(sample, tmp_
     locked = _encrypt(sample[1][1], tmp_path / "locked.xlsx", "secret")
     batch = read_batch([locked])
     assert batch.files[0].status == "unreadable"
-    assert "password-protected" in batch.files[0].reason_en and "密码" in batch.files[0].reason_zh
+    assert "password-protected" in batch.files[0].reason.en and "密码" in batch.files[0].reason.zh
 
 
 # Limits per sheet -----------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_a_long_form_sheet_keeps_its_first_rows_up_to_the_limit(tmp_path):
 def test_a_file_with_nothing_but_a_sheet_beyond_the_limits_is_still_refused(tmp_path):
     batch = read_batch([mb.far_cell_xlsx(tmp_path)])
     assert batch.files[0].status == "unreadable"
-    assert "XFD1048576" in batch.files[0].reason_en and "delete it" in batch.files[0].reason_en
+    assert "XFD1048576" in batch.files[0].reason.en and "delete it" in batch.files[0].reason.en
 
 
 # Messages ---------------------------------------------------------------------------------------

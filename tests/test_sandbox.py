@@ -75,7 +75,7 @@ def test_results_come_back_in_input_order():
     progress = []
     outcomes = run_isolated(_name_upper, _paths(*names), workers=3, on_done=lambda done, total: progress.append((done, total)))
     assert [o.value for o in outcomes] == [n.upper() for n in names]
-    assert all(o.ok and not o.error_en for o in outcomes)
+    assert all(o.ok and not o.error.en for o in outcomes)
     assert progress == [(i, 30) for i in range(1, 31)]
 
 
@@ -88,20 +88,20 @@ def test_workers_are_reused_across_files():
 def test_abort_fails_only_that_file():
     names = ["a", "b", "bad", "c", "d", "e"]
     failed = _only_bad_failed(run_isolated(_abort_on_bad, _paths(*names), workers=2), names)
-    assert "crashed" in failed.error_en and "SIGABRT" in failed.error_en
-    assert "崩溃" in failed.error_zh
+    assert "crashed" in failed.error.en and "SIGABRT" in failed.error.en
+    assert "崩溃" in failed.error.zh
 
 
 def test_single_file_is_still_isolated():
     # One file, one worker: the crash still happens in a child, never in this process.
     [outcome] = run_isolated(_abort_on_bad, _paths("bad"), workers=1)
-    assert not outcome.ok and "crashed" in outcome.error_en
+    assert not outcome.ok and "crashed" in outcome.error.en
 
 
 def test_runaway_allocation_fails_under_the_memory_cap():
     names = ["a", "bad", "b"]
     failed = _only_bad_failed(run_isolated(_allocate_on_bad, _paths(*names), workers=2, memory_mb=512), names)
-    assert "memory" in failed.error_en and "512 MB" in failed.error_en and "内存" in failed.error_zh
+    assert "memory" in failed.error.en and "512 MB" in failed.error.en and "内存" in failed.error.zh
 
 
 def test_slow_file_times_out_and_the_batch_returns():
@@ -110,21 +110,21 @@ def test_slow_file_times_out_and_the_batch_returns():
     outcomes = run_isolated(_sleep_on_bad, _paths(*names), workers=2, timeout=1.0)
     assert time.perf_counter() - started < 10
     failed = _only_bad_failed(outcomes, names)
-    assert "took longer than 1 s" in failed.error_en and "1 秒" in failed.error_zh
+    assert "took longer than 1 s" in failed.error.en and "1 秒" in failed.error.zh
 
 
 def test_exception_becomes_a_failed_outcome_with_a_sentence_and_its_message_as_detail():
     names = ["a", "bad", "b"]
     failed = _only_bad_failed(run_isolated(_raise_on_bad, _paths(*names), workers=2), names)
     assert "ValueError" in failed.detail and "sheet '客户' has no header" in failed.detail
-    assert "ValueError" not in failed.error_en + failed.error_zh
-    assert "save it again" in failed.error_en and "重新保存" in failed.error_zh
+    assert "ValueError" not in failed.error.en + failed.error.zh
+    assert "save it again" in failed.error.en and "重新保存" in failed.error.zh
 
 
 def test_value_that_cannot_be_sent_back_fails_that_file_only():
     names = ["a", "bad", "b"]
     failed = _only_bad_failed(run_isolated(_unpicklable_on_bad, _paths(*names), workers=1), names)
-    assert failed.error_en
+    assert failed.error.en
 
 
 def test_no_files_no_workers():
@@ -139,7 +139,7 @@ def test_calamine_abort_on_far_cell_does_not_take_the_batch_down(tmp_path):
     outcomes = run_isolated(_rows_with_calamine, paths, workers=2, memory_mb=512)
     assert [o.ok for o in outcomes] == [True, False, True, True]
     assert outcomes[0].value == [6]
-    assert "crashed" in outcomes[1].error_en
+    assert "crashed" in outcomes[1].error.en
 
 
 @pytest.mark.parametrize("workers", [1, 4])

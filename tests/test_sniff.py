@@ -18,6 +18,7 @@ from xltools.ingest.discovery import iter_workbooks, should_skip  # noqa: E402
 from xltools.ingest.sniff import sniff  # noqa: E402
 from xltools.ingest.verdict import Verdict  # noqa: E402
 from xltools.ingest.xml_scan import ensure_defusedxml  # noqa: E402
+from xltools.text import Text  # noqa: E402
 
 # builder, expected kind, words the English reason must contain, words the Chinese reason must contain
 BROKEN = [
@@ -45,9 +46,9 @@ def test_broken_file_is_refused_with_a_plain_reason(tmp_path, build, kind, words
     assert verdict.ok is False
     assert verdict.kind == kind
     for word in words_en:
-        assert word in verdict.reason_en
+        assert word in verdict.reason.en
     for word in words_zh:
-        assert word in verdict.reason_zh
+        assert word in verdict.reason.zh
     # The sniff only reads: the rep's file is exactly as it was.
     assert _sha(path) == before
 
@@ -60,16 +61,16 @@ FAR = [
 ]
 
 
-def _too_large(verdict: Verdict) -> tuple[str, str]:
-    """The reasons (en, zh) given for the one sheet beyond the limits."""
-    assert verdict.ok and [part for part, _, _ in verdict.oversize] == ["xl/worksheets/sheet1.xml"]
-    return verdict.oversize[0][1:]
+def _too_large(verdict: Verdict) -> Text:
+    """The reason given for the one sheet beyond the limits."""
+    assert verdict.ok and [part for part, _ in verdict.oversize] == ["xl/worksheets/sheet1.xml"]
+    return verdict.oversize[0][1]
 
 
 @pytest.mark.parametrize("build, words_en, words_zh", FAR, ids=[b[0].__name__ for b in FAR])
 def test_value_beyond_the_limits_marks_its_sheet_too_large(tmp_path, build, words_en, words_zh):
-    en, zh = _too_large(sniff(build(tmp_path)))
-    assert all(word in en for word in words_en) and all(word in zh for word in words_zh)
+    reason = _too_large(sniff(build(tmp_path)))
+    assert all(word in reason.en for word in words_en) and all(word in reason.zh for word in words_zh)
 
 
 def test_valid_workbook_is_readable(tmp_path):
@@ -89,20 +90,20 @@ def test_range_limits_are_the_configured_ones(tmp_path, cell, ok):
     verdict = sniff(mb.far_cell_xlsx(tmp_path, cell=cell))
     assert bool(verdict.oversize) is not ok
     if not ok:
-        assert cell in _too_large(verdict)[0]
+        assert cell in _too_large(verdict).en
 
 
 def test_range_limits_follow_the_config(tmp_path):
     path = mb.valid_xlsx(tmp_path, rows=30)
     assert not sniff(path).oversize
-    assert "20 rows" in _too_large(sniff(path, config=Config(max_rows=20)))[0]
+    assert "20 rows" in _too_large(sniff(path, config=Config(max_rows=20))).en
 
 
 def test_rows_without_references_are_counted(tmp_path):
     path = mb.rows_without_refs_xlsx(tmp_path, rows=30)
     assert not sniff(path).oversize
-    en, zh = _too_large(sniff(path, config=Config(max_rows=20)))
-    assert "row" in en and "行" in zh
+    reason = _too_large(sniff(path, config=Config(max_rows=20)))
+    assert "row" in reason.en and "行" in reason.zh
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +116,8 @@ def test_zip_bomb_is_refused_from_the_zip_index(gigabyte_bomb):
     verdict = sniff(gigabyte_bomb)
     elapsed = time.perf_counter() - started
     assert verdict.kind == "bomb" and not verdict.ok
-    assert "1,024 MB" in verdict.reason_en and "refused as unsafe" in verdict.reason_en
-    assert "1,024 MB" in verdict.reason_zh and "安全" in verdict.reason_zh
+    assert "1,024 MB" in verdict.reason.en and "refused as unsafe" in verdict.reason.en
+    assert "1,024 MB" in verdict.reason.zh and "安全" in verdict.reason.zh
     # Nothing was inflated: inflating 1 GiB takes seconds.
     assert elapsed < 0.2
 
@@ -124,7 +125,7 @@ def test_zip_bomb_is_refused_from_the_zip_index(gigabyte_bomb):
 def test_part_that_shrinks_too_much_is_refused(tmp_path):
     # 50 MB is under the 512 MB total, but no spreadsheet part compresses 200-fold.
     verdict = sniff(mb.zip_bomb(tmp_path, unpacked_mb=50))
-    assert verdict.kind == "bomb" and "50 MB" in verdict.reason_en
+    assert verdict.kind == "bomb" and "50 MB" in verdict.reason.en
 
 
 def test_old_xls_is_read_and_recognised_by_content_whatever_its_name(tmp_path):
@@ -135,7 +136,7 @@ def test_csv_named_csv_is_not_called_disguised(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     verdict = sniff(path)
-    assert verdict.kind == "csv" and "named" not in verdict.reason_en and "改名" not in verdict.reason_zh
+    assert verdict.kind == "csv" and "named" not in verdict.reason.en and "改名" not in verdict.reason.zh
 
 
 @pytest.mark.parametrize("content, kind", [
@@ -152,14 +153,14 @@ def test_other_content_named_xlsx(tmp_path, content, kind):
     path.write_bytes(content)
     verdict = sniff(path)
     assert verdict.kind == kind and not verdict.ok
-    assert verdict.reason_en and verdict.reason_zh
+    assert verdict.reason.en and verdict.reason.zh
 
 
 def test_sniff_skips_what_should_skip_skips(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
     verdict = sniff(path)
-    assert verdict.kind == "skip" and "not a spreadsheet" in verdict.reason_en and "不是电子表格" in verdict.reason_zh
+    assert verdict.kind == "skip" and "not a spreadsheet" in verdict.reason.en and "不是电子表格" in verdict.reason.zh
 
 
 def test_symlink_outside_the_root_is_not_read(tmp_path):
@@ -170,7 +171,7 @@ def test_symlink_outside_the_root_is_not_read(tmp_path):
     link = root / "link.xlsx"
     link.symlink_to(outside)
     verdict = sniff(link, root=root)
-    assert verdict.kind == "symlink" and "outside the folder" in verdict.reason_en and "文件夹以外" in verdict.reason_zh
+    assert verdict.kind == "symlink" and "outside the folder" in verdict.reason.en and "文件夹以外" in verdict.reason.zh
     assert sniff(link).ok  # without a root, the operator's own link is followed
 
 

@@ -36,15 +36,19 @@ class UsageError(UserError):
 class SomeNotWritten(UserError):
     """Some outputs of a batch could not be written; the others were (``written``)."""
 
-    def __init__(self, what: tuple[str, str], failures: list[tuple[Path, str, str]], written: list[Path]):
-        path, zh, en = failures[0]
-        more_zh, more_en = (f"（另有 {len(failures) - 1} 个）", f" (and {len(failures) - 1} more)") \
-            if len(failures) > 1 else ("", "")
-        super().__init__(f"未能写入{what[0]} {path}{more_zh}：{zh}", f"Could not write the {what[1]} {path}{more_en}: {en}")
+    def __init__(self, what: Text, failures: list[tuple[Path, Text]], written: list[Path]):
+        path, why = failures[0]
+        more = _AND_MORE.format(n=len(failures) - 1) if len(failures) > 1 else Text("", "")
+        said = _NOT_WRITTEN.format(what=what, path=path, more=more, why=why)
+        super().__init__(said.zh, said.en)
         self.written = written
 
 
-def write_each(jobs: Iterable[tuple[Path, Callable[[], object]]], what: tuple[str, str]) -> list[Path]:
+_NOT_WRITTEN = Text("未能写入{what} {path}{more}：{why}", "Could not write the {what} {path}{more}: {why}")
+_AND_MORE = Text("（另有 {n} 个）", " (and {n} more)")
+
+
+def write_each(jobs: Iterable[tuple[Path, Callable[[], object]]], what: Text) -> list[Path]:
     """Run each (target, write) job; one that fails never stops the others.
 
     :raises SomeNotWritten: after every other output was written, when some could not be.
@@ -56,8 +60,8 @@ def write_each(jobs: Iterable[tuple[Path, Callable[[], object]]], what: tuple[st
             written.append(target)
         except Exception as exc:  # noqa: BLE001 - one bad output never stops the batch
             said = exc if isinstance(exc, UserError) else from_os_error(exc, target) if isinstance(exc, OSError) else None
-            failures.append((target, *((said.message("zh"), said.message("en")) if said
-                                       else (f"{type(exc).__name__}: {exc}",) * 2)))
+            technical = f"{type(exc).__name__}: {exc}"
+            failures.append((target, said.text if said else Text(technical, technical)))
     if failures:
         raise SomeNotWritten(what, failures, written)
     return written
@@ -95,9 +99,9 @@ def store_outdated(path) -> UserError:
 
 
 def server_gone(url, detail: str = "") -> UserError:
-    tail_zh, tail_en = (f"（{detail}）", f" ({detail})") if detail else ("", "")
-    return UserError(f"与数据库服务器 {url} 的连接中断{tail_zh}：本次运行未写入任何内容，请稍后重试。",
-                     f"Lost the connection to the store server {url}{tail_en}: this run wrote nothing. Retry later.")
+    tail = Text("（{detail}）", " ({detail})").format(detail=detail) if detail else Text("", "")
+    return UserError(f"与数据库服务器 {url} 的连接中断{tail.zh}：本次运行未写入任何内容，请稍后重试。",
+                     f"Lost the connection to the store server {url}{tail.en}: this run wrote nothing. Retry later.")
 
 
 def refuse_inside(option: str, output: Path, folders) -> None:

@@ -21,13 +21,17 @@ class Text:
         return self.zh if lang == "zh" else self.en
 
     def format(self, **values) -> Text:
-        """Both languages with the same ``{placeholders}`` filled in."""
-        return Text(self.zh.format(**values), self.en.format(**values))
+        """Both languages with the same ``{placeholders}`` filled in; a Text value fills each in its own language."""
+        return Text(self.zh.format(**_in("zh", values)), self.en.format(**_in("en", values)))
 
     def __add__(self, other: Text | str) -> Text:
         if isinstance(other, str):
             return Text(self.zh + other, self.en + other)
         return Text(self.zh + other.zh, self.en + other.en)
+
+
+def _in(lang: Lang, values: dict) -> dict:
+    return {key: value(lang) if isinstance(value, Text) else value for key, value in values.items()}
 
 
 def texts(table: dict[str, tuple[str, str]]) -> dict[str, Text]:

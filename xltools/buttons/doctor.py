@@ -60,13 +60,13 @@ def diagnose(book: Path, writer: BookWriter, platform: str | None = None) -> lis
     try:
         settings = read_settings(writer, kind)
     except ButtonError as exc:
-        return checks + [Check("settings", Text(zh="设置工作表", en="Settings sheet"), False, Text(zh=exc.zh, en=exc.en),
+        return checks + [Check("settings", Text(zh="设置工作表", en="Settings sheet"), False, exc.text,
                                Text(zh="按上面的说明改正“设置”工作表。", en="Correct the Settings sheet as said."))]
     checks.append(_inbox_check(settings, kind))
     try:
         store = settings.store_file()
     except ButtonError as exc:
-        return checks + [Check("store", Text(zh="数据库可用", en="Store usable"), False, Text(zh=exc.zh, en=exc.en))]
+        return checks + [Check("store", Text(zh="数据库可用", en="Store usable"), False, exc.text)]
     if isinstance(store, Path):
         checks.append(_store_check(store, kind))
     checks += _written_paths(book, settings, store, kind)
@@ -221,7 +221,7 @@ def _written_paths(book: Path, s: Settings, store: Path | str, kind: str) -> lis
             folder = s.annotated_folder()
         except ButtonError as exc:
             return checks + [Check("annotated", Text(zh="批注副本文件夹可写", en="Annotated copies writable"), False,
-                                   Text(zh=exc.zh, en=exc.en))]
+                                   exc.text)]
         checks.append(_writable_path("annotated", Text(zh="批注副本文件夹可写", en="Annotated copies writable"),
                                      folder, Text(zh="批注副本文件夹", en="annotated copies folder"), is_folder=True))
     return checks

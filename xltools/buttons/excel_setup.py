@@ -137,12 +137,14 @@ def xlwings_fix(interpreter: str, embedded: str | None, installed: str | None) -
         return Text(zh="工作簿里没有 xlwings 的 VBA 模块：请换用 workbook_templates 里的新工作簿。",
                     en="The workbook has no xlwings VBA module: use a fresh copy from workbook_templates.")
     command = f'"{interpreter}" -m pip install xlwings=={embedded}'
-    mac = f'，然后运行 "{Path(interpreter).parent / "xlwings"}" runpython install' if this_platform() == "mac" else ""
-    mac_en = f', then "{Path(interpreter).parent / "xlwings"}" runpython install' if this_platform() == "mac" else ""
-    now = installed or "未安装"
-    return Text(zh=f"工作簿嵌入的是 xlwings {embedded}，而这个 Python 的 xlwings 是 {now}：请运行 {command}{mac}。",
-                en=f"The workbook embeds xlwings {embedded}, this Python has xlwings {installed or 'not installed'}: "
-                   f"run {command}{mac_en}.")
+    runpython = f'"{Path(interpreter).parent / "xlwings"}" runpython install'
+    then = Text(f"，然后运行 {runpython}", f", then {runpython}") if this_platform() == "mac" else Text("", "")
+    now = Text(installed, installed) if installed else Text("未安装", "not installed")
+    return _XLWINGS_MISMATCH.format(embedded=embedded, now=now, command=command, then=then)
+
+
+_XLWINGS_MISMATCH = Text("工作簿嵌入的是 xlwings {embedded}，而这个 Python 的 xlwings 是 {now}：请运行 {command}{then}。",
+                         "The workbook embeds xlwings {embedded}, this Python has xlwings {now}: run {command}{then}.")
 
 
 def setup_book(book: str | Path, platform: str | None = None, interpreter: str | Path | None = None) -> SetupResult:

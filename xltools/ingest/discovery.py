@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from xltools.ingest.verdict import WORKBOOK_SUFFIXES
-from xltools.text import texts
+from xltools.text import Text, texts
 
 # Read as well: .xls, .xlsb, .ods and WPS .et by their content; .csv so that its sender learns how
 # to convert it instead of seeing it vanish.
@@ -40,13 +40,13 @@ _SKIP_REASONS = texts({
 })
 
 
-def skip_reason_zh(reason_en: str) -> str:
-    """The Chinese wording of a reason returned by ``should_skip`` or ``iter_workbooks``."""
+def skip_reason(reason_en: str) -> Text:
+    """Both wordings of a reason returned by ``should_skip`` or ``iter_workbooks`` (which are English)."""
     if reason_en in _SKIP_REASONS:
-        return _SKIP_REASONS[reason_en].zh
+        return _SKIP_REASONS[reason_en]
     base, sep, detail = reason_en.partition(" (")
     zh = _SKIP_REASONS[base].zh if base in _SKIP_REASONS else base
-    return f"{zh}（{detail.rstrip(')')}）" if sep else zh
+    return Text(f"{zh}（{detail.rstrip(')')}）" if sep else zh, reason_en)
 
 
 def should_skip(path: Path) -> str | None:

@@ -17,11 +17,13 @@ from xltools.ingest.reader import WorkbookRead, read_workbook
 from xltools.ingest.rows import cells_digest, row_shape
 from xltools.ingest.sandbox import run_isolated
 from xltools.text import Text
-from xltools.ingest.discovery import iter_workbooks, skip_reason_zh
+from xltools.ingest.discovery import iter_workbooks, skip_reason
 from xltools.ingest.sniff import sniff
 from xltools.ingest.verdict import Verdict, parser_failure
 
 Progress = Callable[[int, int], None]
+
+_IDENTICAL = Text("与 {original} 内容相同", "identical to {original}")
 
 
 @dataclass
@@ -31,8 +33,7 @@ class FileResult:
     abspath: Path
     root: Path | None = None        # the folder (inbox) it was found under
     status: str = "ok"              # ok | skipped | unreadable | unchanged
-    reason_zh: str = ""
-    reason_en: str = ""
+    reason: Text = Text("", "")     # why it was skipped or is unreadable; called with a lang
     sha256: str | None = None
     rep: str | None = None
     sheets: list[SheetData] = field(default_factory=list)
@@ -41,9 +42,6 @@ class FileResult:
     @property
     def forms(self) -> list[str]:
         return sorted({s.form for s in self.sheets})
-
-    def reason(self, lang: str = "zh") -> str:
-        return self.reason_zh if lang == "zh" else self.reason_en
 
     def to_dict(self, lang: str = "zh") -> dict:
         return {"path": self.path, "status": self.status, "forms": self.forms, "rows": self.rows,
@@ -79,7 +77,7 @@ def collect(paths: Iterable[str | Path], home: Callable[[Path], Path] | None = N
         shown = _relative(path, root)
         result = FileResult(shown, path, root)
         if skip:
-            result.status, result.reason_zh, result.reason_en = "skipped", skip_reason_zh(skip), skip
+            result.status, result.reason = "skipped", skip_reason(skip)
         results.append(result)
     return results
 
@@ -146,7 +144,7 @@ def _skip_duplicates(batch: Batch, candidates: list[FileResult], content: Callab
         original = originals.setdefault(content(result), result)
         if original is not result:
             result.status = "skipped"
-            result.reason_zh, result.reason_en = f"与 {original.path} 内容相同", f"identical to {original.path}"
+            result.reason = _IDENTICAL.format(original=original.path)
             batch.findings.append(Finding("file-duplicate", result.path, params={"original": original.path}))
             skipped.add(result.path)
     return skipped
@@ -156,12 +154,11 @@ def _take(batch: Batch, result: FileResult, outcome) -> WorkbookRead | None:
     """Add what was read of one file to the batch; returns the read, None when it failed."""
     value = outcome.value if outcome.ok else None
     if isinstance(value, Verdict) or not outcome.ok:
-        zh, en, detail = ((value.reason_zh, value.reason_en, value.detail) if value
-                          else (outcome.error_zh, outcome.error_en, outcome.detail))
-        result.status, result.reason_zh, result.reason_en = "unreadable", zh, en
+        reason, detail = (value.reason, value.detail) if value else (outcome.error, outcome.detail)
+        result.status, result.reason = "unreadable", reason
         # The parser's own words, if any, go along as the finding's value (``value`` in JSON).
         batch.findings.append(Finding("file-unreadable", result.path, value=detail or None,
-                                      params={"reason": Text(zh=zh, en=en)}))
+                                      params={"reason": reason}))
         return None
     read: WorkbookRead = value
     read.path = result.path             # the records are made with it
@@ -181,12 +178,12 @@ def _read_one(path: Path, config: Config, shown: dict[Path, str]) -> Verdict | W
     try:
         read = read_workbook(path, config=config, verdict=verdict, display=shown.get(path))
     except Exception as exc:        # noqa: BLE001 -- any parser failure is this file's problem only
-        en, zh, detail = parser_failure(exc)
-        return Verdict(False, zh, en, "corrupt", detail=detail)
+        reason, detail = parser_failure(exc)
+        return Verdict(False, reason, "corrupt", detail=detail)
     if verdict.oversize and not read.sheets:
         # Nothing usable was read and a sheet was too large: that is what the rep must fix.
-        _, en, zh = verdict.oversize[0]
-        return Verdict(False, zh, en, "too-large-range")
+        _, reason = verdict.oversize[0]
+        return Verdict(False, reason, "too-large-range")
     return read
 
 

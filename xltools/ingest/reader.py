@@ -76,7 +76,7 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
     display = display or str(path)
     result = WorkbookRead(display)
     source = decrypted(Path(path)) if verdict.default_password else Path(path)
-    too_large = {part: Text(zh=zh, en=en) for part, en, zh in verdict.oversize}
+    too_large = dict(verdict.oversize)
     xml = XmlFacts.scan(source, set(too_large)) if verdict.kind == "xlsx" else XmlFacts()
     # Form sheets beyond the limits are read up to them, from a copy cut down to the limits.
     cut = {xml.parts[name]: reason for name, reason in _form_sheets(schema, xml, too_large).items()}
@@ -98,8 +98,7 @@ def read_workbook(path: str | Path, display: str | None = None, schema: Schema |
                 sheet = book.get_sheet_by_name(meta.name)
                 grid = sheet.to_python(skip_empty_area=False)
             except Exception as exc:  # noqa: BLE001 -- one sheet the parser fails on spoils nothing else
-                en, zh, detail = parser_failure(exc, "sheet")
-                reason = Text(zh=zh, en=en)
+                reason, detail = parser_failure(exc, "sheet")
         if reason is not None:
             result.findings.append(_sheet_not_read(schema, display, meta.name, xml.forms.get(meta.name),
                                                    reason, detail))

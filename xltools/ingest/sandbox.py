@@ -44,8 +44,7 @@ class Outcome:
     path: Path
     ok: bool
     value: Any = None
-    error_zh: str = ""
-    error_en: str = ""
+    error: Text = Text("", "")     # for the rep; empty when ok
     detail: str = ""                # the exception's own words, for the technical report
 
 
@@ -90,7 +89,7 @@ _FAILED = Text("读取此文件时出错：请用 Excel 打开后重新保存，
 
 
 def _failure(path: Path, error: Text, detail: str = "") -> Outcome:
-    return Outcome(path, False, error_zh=error.zh, error_en=error.en, detail=detail)
+    return Outcome(path, False, error=error, detail=detail)
 
 
 def _crashed(path: Path, exitcode: int | None) -> Outcome:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xltools.forms.config import Config
-from xltools.ingest.discovery import should_skip, skip_reason_zh
+from xltools.ingest.discovery import should_skip, skip_reason
 from xltools.ingest.encryption import decrypted
 from xltools.ingest.verdict import PASSWORD_PROTECTED, Verdict, damaged, named_as, refused
 from xltools.ingest.zip_checks import sniff_zip
@@ -39,7 +39,7 @@ def sniff(path: Path, root: Path | None = None, config: Config = Config()) -> Ve
     path = Path(path)
     skip = should_skip(path)
     if skip:
-        return refused("skip", Text(f"已跳过：{skip_reason_zh(skip)}", f"skipped: {skip}"))
+        return refused("skip", Text("已跳过：", "skipped: ") + skip_reason(skip))
     if root is not None and not path.resolve().is_relative_to(Path(root).resolve()):
         return refused("symlink", _OUTSIDE)
     try:
@@ -63,7 +63,7 @@ def sniff(path: Path, root: Path | None = None, config: Config = Config()) -> Ve
 # --------------------------------------------------------------------------- OLE2: encrypted or old .xls
 
 
-_WORD = Text("这是{zh} Word 文档，不是 Excel 工作簿", "a Word document{en}, not an Excel workbook")
+_WORD = Text("这是{named} Word 文档，不是 Excel 工作簿", "a Word document{named}, not an Excel workbook")
 _WPS = Text("WPS 表格（.et）专有格式：请在 WPS 中“另存为”Excel 工作簿（.xlsx）",
             "a WPS spreadsheet (.et) in WPS's own format: in WPS, save it as an Excel workbook (.xlsx)")
 _NOT_EXCEL = Text("不是 Excel 文件", "not an Excel file")
@@ -89,7 +89,7 @@ def _sniff_ole(path: Path, size: int, config: Config) -> Verdict:
         return Verdict(ok=True, kind="xls")
     if "WordDocument" in streams:
         named = named_as(path)
-        return refused("not-spreadsheet", _WORD.format(zh=named.zh, en=named.en))
+        return refused("not-spreadsheet", _WORD.format(named=named))
     return refused("not-spreadsheet", _WPS if path.suffix.lower() == ".et" else _NOT_EXCEL)
 
 
@@ -105,32 +105,31 @@ _OTHER_MAGIC = [
     (b"7z\xbc\xaf", Text("7-Zip 压缩包", "a 7-Zip archive")),
     (b"\x1f\x8b", Text("gzip 压缩包", "a gzip archive")),
 ]
-_OTHER_FORMAT = Text("这是{zh}{what_zh}，不是 Excel 文件", "{what_en}{en}, not an Excel file")
-_HTML = Text("这是{zh}网页（HTML）文件（网页导出常见）：请用 Excel 打开后另存为 .xlsx",
-             "an HTML file{en} (web exports often are): open it in Excel and save as .xlsx")
+_OTHER_FORMAT = Text("这是{named}{what}，不是 Excel 文件", "{what}{named}, not an Excel file")
+_HTML = Text("这是{named}网页（HTML）文件（网页导出常见）：请用 Excel 打开后另存为 .xlsx",
+             "an HTML file{named} (web exports often are): open it in Excel and save as .xlsx")
 _XML_2003 = Text("Excel 2003 XML 表格：请另存为 .xlsx", "an Excel 2003 XML spreadsheet: re-save as .xlsx")
-_CSV = Text("这是{zh} CSV/文本文件：请用 Excel 打开后另存为 .xlsx", "a CSV/text file{en}: open it in Excel and save as .xlsx")
-_PLAIN_TEXT = Text("这是{zh}纯文本文件，不是 Excel 文件", "a plain text file{en}, not an Excel file")
+_CSV = Text("这是{named} CSV/文本文件：请用 Excel 打开后另存为 .xlsx", "a CSV/text file{named}: open it in Excel and save as .xlsx")
+_PLAIN_TEXT = Text("这是{named}纯文本文件，不是 Excel 文件", "a plain text file{named}, not an Excel file")
 
 
 def _sniff_other(path: Path, head: bytes) -> Verdict:
     named = named_as(path)
     for magic, what in _OTHER_MAGIC:
         if head.startswith(magic):
-            return refused("not-spreadsheet", _OTHER_FORMAT.format(zh=named.zh, en=named.en,
-                                                                   what_zh=what.zh, what_en=what.en))
+            return refused("not-spreadsheet", _OTHER_FORMAT.format(named=named, what=what))
     text = _as_text(head)
     if text is None:
         return refused("not-spreadsheet", _NOT_EXCEL)
     lowered = text.lstrip().lower()
     # Web reports "exported to Excel" are often HTML tables, or Excel 2003 XML, with an .xls(x) name.
     if lowered.startswith(("<html", "<!doctype html", "<table", "mime-version")) or "<html" in lowered[:500]:
-        return refused("html", _HTML.format(zh=named.zh, en=named.en))
+        return refused("html", _HTML.format(named=named))
     if lowered.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in lowered:
         return refused("xls", _XML_2003)
     if any(sep in text for sep in ",\t;"):
-        return refused("csv", _CSV.format(zh=named.zh, en=named.en))
-    return refused("not-spreadsheet", _PLAIN_TEXT.format(zh=named.zh, en=named.en))
+        return refused("csv", _CSV.format(named=named))
+    return refused("not-spreadsheet", _PLAIN_TEXT.format(named=named))
 
 
 def _as_text(head: bytes) -> str | None:

@@ -21,22 +21,21 @@ class Verdict:
 
     kind, when readable, is the format: xlsx | xls | xlsb | ods. Otherwise: skip | encrypted | xls |
     csv | html | zip | empty | truncated | corrupt | bomb | too-large-range | symlink | not-spreadsheet.
-    ``oversize`` maps the sheet parts that are too large to read to their reasons (en, zh): the other
+    ``oversize`` maps the sheet parts that are too large to read to their reasons: the other
     sheets are read. ``default_password``: encrypted with Excel's built-in password (see
     ``xltools.ingest.encryption.decrypted``).
     """
 
     ok: bool
-    reason_zh: str = ""
-    reason_en: str = ""
+    reason: Text = Text("", "")
     kind: str = "xlsx"
-    oversize: tuple[tuple[str, str, str], ...] = ()
+    oversize: tuple[tuple[str, Text], ...] = ()
     default_password: bool = False
     detail: str = ""
 
 
 def refused(kind: str, reason: Text) -> Verdict:
-    return Verdict(ok=False, reason_zh=reason.zh, reason_en=reason.en, kind=kind)
+    return Verdict(ok=False, reason=reason, kind=kind)
 
 
 def named_as(path: Path) -> Text:
@@ -61,8 +60,8 @@ def damaged(kind: str) -> Verdict:
     return refused(kind, _TRUNCATED if kind == "truncated" else _CORRUPT)
 
 
-def parser_failure(exc: BaseException, what: str = "file") -> tuple[str, str, str]:
-    """(en, zh, detail) for a parser's exception on a file or one sheet: a sentence for the rep, and
+def parser_failure(exc: BaseException, what: str = "file") -> tuple[Text, str]:
+    """(reason, detail) for a parser's exception on a file or one sheet: a sentence for the rep, and
     the parser's own words (``CalamineError: Cell string index not found``) as the detail."""
     detail = f"{type(exc).__name__}: {exc}"
     if type(exc).__name__ == "PasswordError":
@@ -71,4 +70,4 @@ def parser_failure(exc: BaseException, what: str = "file") -> tuple[str, str, st
         reason = _SHEET_DAMAGED
     else:
         reason = _CORRUPT
-    return reason.en, reason.zh, detail
+    return reason, detail

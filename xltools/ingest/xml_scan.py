@@ -102,11 +102,10 @@ class RangeLimits:
     def refusal(self, cell: str) -> Verdict:
         """``cell`` is a reference such as XFD1048576, or a bare row number."""
         where = Text(f"第 {int(cell)} 行", f"row {int(cell):,}") if cell.isdigit() else Text(cell, cell)
-        reason = Text("{where_zh}处有内容，远超任何表单的范围（上限：{rows} 行 × {columns} 列）；请删除后重新保存",
-                      "a value at {where_en} lies far outside any form (limit: {rows:,} rows × {columns:,} columns); "
+        reason = Text("{where}处有内容，远超任何表单的范围（上限：{rows} 行 × {columns} 列）；请删除后重新保存",
+                      "a value at {where} lies far outside any form (limit: {rows:,} rows × {columns:,} columns); "
                       "delete it and save again")
-        return refused("too-large-range", reason.format(where_zh=where.zh, where_en=where.en,
-                                                        rows=self.max_rows, columns=self.max_columns))
+        return refused("too-large-range", reason.format(where=where, rows=self.max_rows, columns=self.max_columns))
 
 
 _REF = re.compile(rb"""r=["']([A-Z]*[0-9]+)["']""")

@@ -53,7 +53,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, config: Config) -> Verdict:
             if verdict:
                 too_large.append((info.filename, verdict))
     # Limits are per sheet: the reader skips these sheets, or reads a form sheet up to the limits.
-    return Verdict(ok=True, kind=kind, oversize=tuple((part, v.reason_en, v.reason_zh) for part, v in too_large))
+    return Verdict(ok=True, kind=kind, oversize=tuple((part, v.reason) for part, v in too_large))
 
 
 def _zip_format(zf: zipfile.ZipFile, names: dict[str, str]) -> str | None:
@@ -68,8 +68,8 @@ def _zip_format(zf: zipfile.ZipFile, names: dict[str, str]) -> str | None:
     return None
 
 
-_WORD = Text("这是{zh} Word 文档，不是 Excel 工作簿", "a Word document{en}, not an Excel workbook")
-_POWERPOINT = Text("这是{zh} PowerPoint 文件，不是 Excel 工作簿", "a PowerPoint file{en}, not an Excel workbook")
+_WORD = Text("这是{named} Word 文档，不是 Excel 工作簿", "a Word document{named}, not an Excel workbook")
+_POWERPOINT = Text("这是{named} PowerPoint 文件，不是 Excel 工作簿", "a PowerPoint file{named}, not an Excel workbook")
 _OPENDOCUMENT = Text("OpenDocument 文件但不是电子表格，不是 Excel 工作簿",
                      "an OpenDocument file but not a spreadsheet, not an Excel workbook")
 _ZIP_OF_WORKBOOKS = Text("这是装有 Excel 工作簿的 zip 压缩包：请解压后发送工作簿",
@@ -81,9 +81,9 @@ def _not_workbook(names: dict[str, str], path: Path) -> Verdict:
     """Why a zip that is no workbook we read is refused."""
     named = named_as(path)
     if any(name.startswith("word/") for name in names):
-        return refused("zip", _WORD.format(zh=named.zh, en=named.en))
+        return refused("zip", _WORD.format(named=named))
     if any(name.startswith("ppt/") for name in names):
-        return refused("zip", _POWERPOINT.format(zh=named.zh, en=named.en))
+        return refused("zip", _POWERPOINT.format(named=named))
     if "content.xml" in names and "mimetype" in names:
         return refused("zip", _OPENDOCUMENT)
     if any(name.endswith((".xlsx", ".xlsm")) for name in names):

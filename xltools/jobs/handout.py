@@ -62,7 +62,7 @@ def handout(inbox: str | Path, store: str | Path, out_dir: str | Path, lang: Lan
 
     jobs = [(copy_path(out_dir, path), partial(write, rep, path, copy_path(out_dir, path)))
             for rep, path in _rep_files(frames).items()]
-    return write_each(jobs, ("发回工作簿", "handout"))
+    return write_each(jobs, Text("发回工作簿", "handout"))
 
 
 def _rep_files(frames: dict[str, pd.DataFrame]) -> dict[str, str]:

@@ -172,7 +172,7 @@ def _store_files(db, batch: Batch, known, inbox_of, run) -> tuple[dict[str, int]
             # The last good version of a file that is now broken stays in place.
             ids[f.path] = db.upsert_file(inbox, f.path, stored.sha256 if stored else f.sha256,
                                          stored.rep if stored else None,
-                                         "active" if stored else "unreadable", run, f.reason_en)
+                                         "active" if stored else "unreadable", run, f.reason.en)
         else:
             ids[f.path] = db.upsert_file(inbox, f.path, f.sha256, f.rep, "active", run,
                                          modified=_moment(times.get(f.path)))

@@ -29,13 +29,14 @@ from xltools.checks.report import Report
 from xltools.ingest.encryption import decrypted
 from xltools.ingest.sniff import sniff
 from xltools.ingest.verdict import WORKBOOK_SUFFIXES
+from xltools.text import Text
 from xltools.xlsx.ooxml import excel_text
 
 FILLS = {ERROR: PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
-RESULT_SHEET = {"zh": "校验结果", "en": "Validation results"}
-NO_PROBLEMS = {"zh": "未发现问题", "en": "No problems found"}
-_HEADERS = {"zh": ["级别", "工作表", "单元格", "代码", "说明", "值"],
-            "en": ["Severity", "Sheet", "Cell", "Code", "Message", "Value"]}
+RESULT_SHEET = Text("校验结果", "Validation results")
+NO_PROBLEMS = Text("未发现问题", "No problems found")
+_HEADERS = (Text("级别", "Severity"), Text("工作表", "Sheet"), Text("单元格", "Cell"), Text("代码", "Code"),
+            Text("说明", "Message"), Text("值", "Value"))
 
 
 def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
@@ -48,7 +49,7 @@ def annotate(report: Report, out_dir: Path, lang: str = "zh") -> list[Path]:
     jobs = [(copy_path(out_dir, f.path), partial(annotate_file, f.abspath, copy_path(out_dir, f.path),
                                                  report.findings_of(f.path), lang))
             for f in report.files if f.status == "ok"]
-    return write_each(jobs, ("批注副本", "annotated copy"))
+    return write_each(jobs, Text("批注副本", "annotated copy"))
 
 
 def copy_path(out_dir: Path, shown: str) -> Path:
@@ -80,7 +81,7 @@ def mark_findings(book: openpyxl.Workbook, findings: list[Finding], lang: str = 
     for f in shown:
         if f.sheet in book.sheetnames and f.cell:
             _mark(book[f.sheet], f, lang)
-    _results_sheet(book, shown, lang, sheet_name or RESULT_SHEET[lang])
+    _results_sheet(book, shown, lang, sheet_name or RESULT_SHEET(lang))
 
 
 def _values_copy(source: Path) -> openpyxl.Workbook:
@@ -143,11 +144,11 @@ def _results_sheet(book, findings: list[Finding], lang: str, name: str) -> None:
     if name in book.sheetnames:
         del book[name]
     ws = book.create_sheet(name, 0)
-    for c, (title, width) in enumerate(zip(_HEADERS[lang], [8, 16, 10, 24, 70, 24]), start=1):
+    for c, (title, width) in enumerate(zip([h(lang) for h in _HEADERS], [8, 16, 10, 24, 70, 24]), start=1):
         ws.cell(1, c, title).font = Font(bold=True)
         ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width = width
     if not findings:
-        _text(ws.cell(2, 1), NO_PROBLEMS[lang])
+        _text(ws.cell(2, 1), NO_PROBLEMS(lang))
     for r, f in enumerate(findings, start=2):
         values = [SEVERITY_WORDS[f.severity](lang), f.sheet or "", f.cell or (str(f.row) if f.row else ""), f.code,
                   f.message(lang), _as_typed(book, f)]
