@@ -22,7 +22,7 @@ from pathlib import Path
 from xltools.forms.config import Config
 from xltools.ingest.discovery import should_skip, skip_reason
 from xltools.ingest.encryption import decrypted
-from xltools.ingest.verdict import PASSWORD_PROTECTED, Verdict, damaged, named_as, refused
+from xltools.ingest.verdict import PASSWORD_PROTECTED, WORD_DOCUMENT, Verdict, damaged, named_as, refused
 from xltools.ingest.zip_checks import sniff_zip
 from xltools.text import Text
 
@@ -63,7 +63,6 @@ def sniff(path: Path, root: Path | None = None, config: Config = Config()) -> Ve
 # --------------------------------------------------------------------------- OLE2: encrypted or old .xls
 
 
-_WORD = Text("这是{named} Word 文档，不是 Excel 工作簿", "a Word document{named}, not an Excel workbook")
 _WPS = Text("WPS 表格（.et）专有格式：请在 WPS 中“另存为”Excel 工作簿（.xlsx）",
             "a WPS spreadsheet (.et) in WPS's own format: in WPS, save it as an Excel workbook (.xlsx)")
 _NOT_EXCEL = Text("不是 Excel 文件", "not an Excel file")
@@ -89,7 +88,7 @@ def _sniff_ole(path: Path, size: int, config: Config) -> Verdict:
         return Verdict(ok=True, kind="xls")
     if "WordDocument" in streams:
         named = named_as(path)
-        return refused("not-spreadsheet", _WORD.format(named=named))
+        return refused("not-spreadsheet", WORD_DOCUMENT.format(named=named))
     return refused("not-spreadsheet", _WPS if path.suffix.lower() == ".et" else _NOT_EXCEL)
 
 

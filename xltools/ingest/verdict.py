@@ -50,6 +50,7 @@ _TRUNCATED = Text("文件已损坏或不完整（被截断）：请重新发送"
                   "the file is damaged or incomplete (truncated): ask for it again")
 _CORRUPT = Text("文件已损坏：请用 Excel 打开、修复后重新保存，或重新发送",
                 "the file is damaged: open it in Excel, let Excel repair it and save again, or ask for it again")
+WORD_DOCUMENT = Text("这是{named} Word 文档，不是 Excel 工作簿", "a Word document{named}, not an Excel workbook")
 PASSWORD_PROTECTED = Text("文件受密码保护：请取消密码后重新保存", "password-protected: remove the password and save again")
 _SHEET_DAMAGED = Text("工作表已损坏，无法解析；工作簿的其余部分已读取",
                       "the sheet is damaged and cannot be parsed; the rest of the workbook was read")

@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from xltools.forms.config import Config
-from xltools.ingest.verdict import Verdict, damaged, named_as, refused
+from xltools.ingest.verdict import WORD_DOCUMENT, Verdict, damaged, named_as, refused
 from xltools.ingest.xml_scan import MB, RangeLimits, scan_part
 from xltools.text import Text
 
@@ -68,7 +68,6 @@ def _zip_format(zf: zipfile.ZipFile, names: dict[str, str]) -> str | None:
     return None
 
 
-_WORD = Text("这是{named} Word 文档，不是 Excel 工作簿", "a Word document{named}, not an Excel workbook")
 _POWERPOINT = Text("这是{named} PowerPoint 文件，不是 Excel 工作簿", "a PowerPoint file{named}, not an Excel workbook")
 _OPENDOCUMENT = Text("OpenDocument 文件但不是电子表格，不是 Excel 工作簿",
                      "an OpenDocument file but not a spreadsheet, not an Excel workbook")
@@ -81,7 +80,7 @@ def _not_workbook(names: dict[str, str], path: Path) -> Verdict:
     """Why a zip that is no workbook we read is refused."""
     named = named_as(path)
     if any(name.startswith("word/") for name in names):
-        return refused("zip", _WORD.format(named=named))
+        return refused("zip", WORD_DOCUMENT.format(named=named))
     if any(name.startswith("ppt/") for name in names):
         return refused("zip", _POWERPOINT.format(named=named))
     if "content.xml" in names and "mimetype" in names:
