@@ -37,7 +37,7 @@ from xltools.xlsx import vba
 
 from xltools.xlsx import workbooks
 
-from xltools.xlsx import ooxml
+from xltools.ingest.package import worksheets
 from xltools.atomic import FileInUse
 from xltools.buttons.settings import ButtonError
 from xltools.buttons.sheets import write_result_sheets
@@ -473,7 +473,7 @@ def test_rollup_into_keeps_the_vba_project_and_buttons(summary_book, store):
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     changed = {name for name in before if after[name] != before[name]}
     with zipfile.ZipFile(summary_book) as package:
-        parts = ooxml.sheet_parts(package)
+        parts = worksheets(package)
     assert set(after) == set(before) and changed == {parts[name] for name in SUMMARY_PARTS}
     assert vba.read_buttons(summary_book) == vba.read_buttons(COMMITTED / BOOKS["summary"])
     assert_summary_sheets_hold(summary_book, rollup(store, AS_OF))
@@ -485,7 +485,7 @@ def test_rep_text_that_starts_with_equals_is_written_as_text(summary_book, store
     cells = [c for row in ws.iter_rows() for c in row if c.value == FORMULA_LIKE]
     assert cells and all(c.data_type == "s" for c in cells)
     with zipfile.ZipFile(summary_book) as package:
-        xml = package.read(ooxml.sheet_parts(package)["汇总"]).decode()
+        xml = package.read(worksheets(package)["汇总"]).decode()
     assert "<f>" not in xml and f"<t xml:space=\"preserve\">{FORMULA_LIKE}</t>" in xml
 
 
@@ -939,7 +939,7 @@ def test_cell_values_become_the_right_xml():
 
 def test_style_ids_are_read_from_the_hidden_sheet_even_as_shared_strings(built):
     with zipfile.ZipFile(built["summary"]) as package:
-        ids = sheet_xml.style_ids(package, ooxml.sheet_parts(package)[STYLE_SHEET])
+        ids = sheet_xml.style_ids(package, worksheets(package)[STYLE_SHEET])
     assert set(ids) == set(protocol.STYLES) and len(set(ids.values())) > 10
     shared = '<c r="A1" t="s"><v>1</v></c>'
     assert sheet_xml.cell_text(shared, ["x", "header"]) == "header"

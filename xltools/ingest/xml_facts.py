@@ -1,6 +1,6 @@
 """What python-calamine does not tell of an .xlsx: error cells, formulas without a cached value,
 the template's form tags and each sheet's part in the package -- from a cheap scan of the XML
-(workbook.xml and its relationships are parsed by pattern, not by a full XML parser)."""
+(the sheets' parts are located by ``package``, by pattern rather than a full XML parser)."""
 from __future__ import annotations
 
 import html
@@ -9,6 +9,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from xltools.ingest import package
 
 
 @dataclass
@@ -19,9 +21,6 @@ class XmlFacts:
 
     _ERROR = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?<v>([^<]*)</v>')
     _NO_VALUE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
-    _SHEET = re.compile(r'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
-    _REL = re.compile(r'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
-    _REL_REVERSED = re.compile(r'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
     _TAG = re.compile(r'<definedName\b[^>]*\bname="_xltools_form"[^>]*\blocalSheetId="(\d+)"[^>]*>([^<]*)<')
 
     @classmethod
@@ -30,16 +29,12 @@ class XmlFacts:
         facts = cls()
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace") \
-                if "xl/_rels/workbook.xml.rels" in names else ""
-            targets = dict(cls._REL.findall(rels)) or {i: t for t, i in cls._REL_REVERSED.findall(rels)}
-            sheets = [(html.unescape(n), targets.get(rid, "")) for n, rid in cls._SHEET.findall(workbook)]
+            sheets = [(name, part) for name, _, part in package.sheets(zf)]
+            workbook = zf.read(package.WORKBOOK_PART).decode("utf-8", "replace")
             for index, value in cls._TAG.findall(workbook):
                 if int(index) < len(sheets):
                     facts.forms[sheets[int(index)][0]] = html.unescape(value).strip('"\' ')
-            for name, target in sheets:
-                part = "xl/" + target.lstrip("/").removeprefix("xl/") if target else ""
+            for name, part in sheets:
                 facts.parts[name] = part
                 if part in names and part not in skip:
                     facts.cells[name] = cls._cell_facts(zf.read(part))

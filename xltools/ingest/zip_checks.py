@@ -6,12 +6,12 @@ streamed once (``xml_scan``), which also verifies the parts' checksums.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from xltools.forms.config import Config
+from xltools.ingest.package import WORKBOOK_PART, relationships
 from xltools.ingest.verdict import WORD_DOCUMENT, Verdict, damaged, named_as, refused
 from xltools.ingest.xml_scan import MB, RangeLimits, scan_part
 from xltools.text import Text
@@ -118,34 +118,13 @@ def _size(n: int) -> str:
     return f"{n / MB:,.0f} MB" if n >= MB else f"{max(1, round(n / 1024)):,} KB"
 
 
-_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
-_TYPE = re.compile(rb"""\bType\s*=\s*["']([^"']*)["']""")
-_TARGET = re.compile(rb"""\bTarget\s*=\s*["']([^"']*)["']""")
-_SHEET_TYPES = (b"/worksheet", b"/macrosheet", b"/dialogsheet")
+_SHEET_TYPES = ("/worksheet", "/macrosheet", "/dialogsheet")
 
 
 def _sheet_parts(zf: zipfile.ZipFile, names: dict[str, str]) -> set[str]:
     """Worksheet part names: the usual folders plus whatever the workbook's relationships point at."""
     parts = {real for lower, real in names.items() if lower.startswith(SHEET_FOLDERS)}
-    rels = names.get("xl/_rels/workbook.xml.rels")
-    if rels is None or zf.getinfo(rels).file_size > 4 * MB:
-        return parts
-    for tag in _RELATIONSHIP.findall(zf.read(rels)):
-        kind, target = _TYPE.search(tag), _TARGET.search(tag)
-        if kind and target and kind.group(1).endswith(_SHEET_TYPES):
-            part = _resolve_target(target.group(1).decode("utf-8", "replace"))
+    for kind, part in relationships(zf, names.get(WORKBOOK_PART, WORKBOOK_PART)).values():
+        if kind.endswith(_SHEET_TYPES):
             parts.add(names.get(part.lower(), part))
     return parts
-
-
-def _resolve_target(target: str) -> str:
-    """A relationship target, relative to xl/ unless absolute, as a zip member name."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts: list[str] = []
-    for piece in PurePosixPath("xl", target).parts:
-        if piece == "..":
-            parts = parts[:-1]
-        elif piece != ".":
-            parts.append(piece)
-    return "/".join(parts)

@@ -1,16 +1,18 @@
 """The parts of an OOXML workbook package, and text as they hold it.
 
 Everything in ``xlsx/`` that reads or writes a package's XML itself (the file writer, the
-streaming writer, the VBA build's reader) finds the workbook part, its relationships and the
-worksheet parts here, and escapes text with ``xml_text``.
+streaming writer, the VBA build's reader) takes the part names and namespaces from here and escapes
+text with ``xml_text``; where a part is (the sheets, a part's relationships) is found by
+``xltools.ingest.package``, as for reading.
 """
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 
 from defusedxml import ElementTree
+
+from xltools.ingest.package import WORKBOOK_PART  # noqa: F401 - the part names of a package, all here
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -18,7 +20,6 @@ PACKAGE_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 R_ID = f"{{{DOC_REL_NS}}}id"
 WORKSHEET_TYPE = f"{DOC_REL_NS}/worksheet"
 
-WORKBOOK_PART = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 SHARED_STRINGS = "xl/sharedStrings.xml"
 CONTENT_TYPES = "[Content_Types].xml"
@@ -31,31 +32,6 @@ def worksheet_part(index: int) -> str:
 
 def read_xml(package: zipfile.ZipFile, part: str):
     return ElementTree.fromstring(package.read(part))
-
-
-def relationships(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """rId -> (type, target part) of one part's relationships; targets as paths inside the package."""
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", f"{name}.rels")
-    if rels not in package.namelist():
-        return {}
-    found = {}
-    for rel in read_xml(package, rels).iter(f"{{{PACKAGE_REL_NS}}}Relationship"):
-        target = rel.get("Target", "")
-        target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        found[rel.get("Id")] = (rel.get("Type", ""), target)
-    return found
-
-
-def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> worksheet part, in workbook order (chart sheets left out)."""
-    targets = relationships(package, WORKBOOK_PART)
-    parts = {}
-    for sheet in read_xml(package, WORKBOOK_PART).iter(f"{{{MAIN_NS}}}sheet"):
-        kind, target = targets.get(sheet.get(R_ID), ("", ""))
-        if kind == WORKSHEET_TYPE:
-            parts[sheet.get("name")] = target
-    return parts
 
 
 def shared_strings(package: zipfile.ZipFile) -> list[str]:

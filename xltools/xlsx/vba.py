@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from xltools.ingest.package import relationships, worksheets
 from xltools.xlsx import ooxml
 
 BUTTONS: dict[str, list[tuple[str, str, str]]] = {
@@ -295,7 +296,7 @@ def read_buttons(xlsm: Path) -> list[tuple[str, str, str]]:
     """
     with zipfile.ZipFile(xlsm) as package:
         return [(sheet, caption, macro)
-                for sheet, part in ooxml.sheet_parts(package).items()
+                for sheet, part in worksheets(package).items()
                 for caption, macro in _sheet_buttons(package, part)]
 
 
@@ -305,7 +306,7 @@ def _macro_name(reference: str) -> str:
 
 
 def _sheet_buttons(package: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
-    rels = ooxml.relationships(package, part)
+    rels = relationships(package, part)
     sheet = ooxml.read_xml(package, part)
     legacy = sheet.find("main:legacyDrawing", _NS)
     if legacy is None:

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from xltools.atomic import FileInUse, atomic_path, is_open_in_excel
+from xltools.ingest.package import worksheets
 from xltools.xlsx import ooxml
 from xltools.xlsx.writers.protocol import SETTINGS_SHEET, STYLE_SHEET, BlockWriter, Cell, settings_from_rows
 from xltools.xlsx.writers.sheet_xml import SheetEdit, edited_sheet, style_ids
@@ -133,4 +134,4 @@ def _copy_package(package: zipfile.ZipFile, target: Path, changed: dict[str, byt
 
 def _worksheet_parts(path: Path) -> dict[str, str]:
     with zipfile.ZipFile(path) as package:
-        return ooxml.sheet_parts(package)
+        return worksheets(package)
