@@ -10,7 +10,7 @@ from xltools.checks.rules.rows import Rows, blank, customer_of, finding_at, grou
 from xltools.checks.rules.unit import ALL_FORMS, CONTRACT, CUSTOMER, PROJECT, TARGET_REP, rule
 from xltools.checks.rules.vocabulary import DECISION_MAKER, DONE, OPEN
 from xltools.forms.model import Record, customer_key
-from xltools.forms.schema import FieldSpec, SheetSpec
+from xltools.forms.schema import SheetSpec
 from xltools.forms.values import clean_text, is_blank
 from xltools.ingest.findings import ERROR, WARNING, Finding
 from xltools.text import Text
@@ -26,17 +26,15 @@ from xltools.text import Text
        forms=ALL_FORMS)
 def check_required(rows: Rows) -> Iterator[Finding]:
     for form, records in rows.by_form.items():
-        required = [f for f in rows.spec(form).fields if f.required]
-        with_column: dict[int, list[FieldSpec]] = {}   # a sheet's columns (one dict, shared by its rows) -> ...
-        for r in records:
-            fields = with_column.get(id(r.columns))
-            if fields is None:
+        for f in rows.spec(form).fields:
+            if not f.required:
+                continue
+            key = f.key
+            empty = [r for r in records if r.values.get(key) is None]       # few: look closer at these only
+            for r in empty:
                 # No column at all is one column-missing finding, not one per row.
-                fields = with_column[id(r.columns)] = [f for f in required if f.key in r.columns]
-            missing = [f for f in fields if r.values.get(f.key) is None and is_blank(r.raw.get(f.key))]
-            if missing and _started(r):
-                for f in missing:
-                    yield finding_at("required", r, f.key, label=f.label)
+                if key in r.columns and is_blank(r.raw.get(key)) and _started(r):
+                    yield finding_at("required", r, key, label=f.label)
 
 
 def _started(record: Record) -> bool:
