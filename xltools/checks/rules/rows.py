@@ -79,8 +79,8 @@ class Rows:
         """Customer key -> its registered name (the first customer-information row naming it)."""
         names = dict(self.ctx.known_customers or {})
         for r in self.of("customers"):
-            if customer_of(r):
-                names.setdefault(customer_of(r), clean_text(r.get("customer")))
+            if customer := customer_of(r):
+                names.setdefault(customer, clean_text(r.get("customer")))
         return names
 
     @cached_property
@@ -92,8 +92,8 @@ class Rows:
         """Customer key -> grade, from the first customer-information row that has one."""
         grades: dict[str, str] = {}
         for r in self.of("customers"):
-            if customer_of(r) and r.get("grade"):
-                grades.setdefault(customer_of(r), r.get("grade"))
+            if (customer := customer_of(r)) and r.get("grade"):
+                grades.setdefault(customer, r.get("grade"))
         return grades
 
     @cached_property
@@ -101,8 +101,8 @@ class Rows:
         """(customer key, owner) -> grade: two reps claiming one customer may grade it apart."""
         grades: dict[tuple[str, str], str] = {}
         for r in self.of("customers"):
-            if customer_of(r) and r.get("grade") and r.get("owner"):
-                grades.setdefault((customer_of(r), clean_text(r.get("owner"))), r.get("grade"))
+            if (customer := customer_of(r)) and r.get("grade") and r.get("owner"):
+                grades.setdefault((customer, clean_text(r.get("owner"))), r.get("grade"))
         return grades
 
     def grade(self, record: Record, rep: Any) -> str | None:
@@ -114,8 +114,8 @@ class Rows:
     def visit_dates(self) -> dict[str, list[dt.date]]:
         dates: dict[str, list[dt.date]] = defaultdict(list)
         for r in self.of("visits"):
-            if customer_of(r) and r.get("date"):
-                dates[customer_of(r)].append(r.get("date"))
+            if (customer := customer_of(r)) and r.get("date"):
+                dates[customer].append(r.get("date"))
         return dates
 
     @cached_property
