@@ -15,7 +15,8 @@ The rules live by subject: ``per_form`` (required values, duplicates, decision c
 dates, objections), ``contracts`` (the approval chain), ``pipeline`` (visits, follow-ups, deals,
 stage gates), ``across_forms`` (customers, prices, confirmations, delivery, entry, claims) and
 ``collections_and_rebates``; ``rows`` holds what they all read, ``vocabulary`` the choice values
-they test for. They register in the order imported below: that order is the registry's (docs/rules.md
+they test for. A rule runs over every row of the run, so what several rules derive alike (the
+natural-key groups, the decision chains ...) is computed once per run with ``rows.shared(fn)``. They register in the order imported below: that order is the registry's (docs/rules.md
 lists the rules in it), so a new rule goes at the end of its subject's module.
 
 To add a rule: write one ``@rule`` function in its subject's module (a new code, never a renamed

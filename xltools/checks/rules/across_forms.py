@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 from xltools.checks.rules.rows import Rows, customer_of, finding_at, first_amount_row, group_by, unreadable
@@ -40,21 +41,28 @@ def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
     known = rows.customer_names
     if not known:
         return                                # no customer information in this run to compare with
-    for r in rows.records:
-        spec = rows.spec(r.form)
-        if r.form == "customers" or spec.customer_field != "customer":
+    for form, records in rows.by_form.items():
+        if form == "customers" or rows.spec(form).customer_field != "customer":
             continue
-        if customer_of(r) and customer_of(r) not in known:
-            yield finding_at("customer-unknown", r, "customer", hint=_did_you_mean(customer_of(r), known))
+        for r in records:
+            customer = customer_of(r)
+            if customer and customer not in known:
+                yield finding_at("customer-unknown", r, "customer", hint=rows.shared(_did_you_mean)(customer))
 
 
-def _did_you_mean(key: str, known: dict[str, str]) -> Text | str:
-    """The registered name closest to a customer key (a typo, a word more or less), else nothing."""
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    if not close:
-        return ""
-    name = known[close[0]]
-    return Text(zh=f"，您是否指 {name}？", en=f". Did you mean {name}?")
+def _did_you_mean(rows: Rows) -> Callable[[str], Text | str]:
+    """Customer key -> the registered name closest to it (a typo, a word more or less), else nothing."""
+    known = rows.customer_names
+    names = sorted(known)                     # once, not once per unknown customer
+
+    @cache
+    def hint(key: str) -> Text | str:
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        if not close:
+            return ""
+        name = known[close[0]]
+        return Text(zh=f"，您是否指 {name}？", en=f". Did you mean {name}?")
+    return hint
 
 
 def _latest_prices(rows: Rows) -> dict[str, float]:
@@ -92,10 +100,13 @@ def check_amount_mismatch(rows: Rows) -> Iterator[Finding]:
        title=Text("低于底线价", "Below our floor"),
        forms=("negotiations",))
 def check_below_floor(rows: Rows) -> Iterator[Finding]:
+    floors = cache(_parse_floor)              # the same few texts come back row after row
     for r in rows.of("negotiations"):
         agreed = r.get("agreed_amount")
-        floor = _parse_floor(r.get("floor")) if r.get("floor") else None
-        if r.get("clause") == PRICE and agreed is not None and floor is not None and agreed < floor:
+        if r.get("clause") != PRICE or agreed is None or not r.get("floor"):
+            continue
+        floor = floors(r.get("floor"))
+        if floor is not None and agreed < floor:
             yield finding_at("below-floor", r, "agreed_amount", other=floor)
 
 
@@ -172,17 +183,22 @@ def _naive(moment: dt.datetime) -> dt.datetime:
        forms=("needs", "negotiations"), settings=("entry_hours",))
 def check_entry_late(rows: Rows) -> Iterator[Finding]:
     limit = rows.ctx.config.entry_hours
-    for r in rows.records:
-        key = rows.spec(r.form).timely_field
-        date = r.get(key) if key else None
-        since = rows.ctx.watched_since.get(r.file)
-        # Only a row that appeared in a file the store was already watching has a known entry time.
-        if date is None or r.first_seen is None or since is None or r.first_seen <= since:
-            continue
-        # The form has no time of day: count from the end of the meeting day.
-        delay = _naive(r.first_seen) - dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min)
-        if delay > dt.timedelta(hours=limit):
-            yield finding_at("entry-late", r, key, hours=math.ceil(delay.total_seconds() / 3600), limit=limit)
+    for form in rows.by_form:
+        key = rows.spec(form).timely_field
+        for r in rows.of(form) if key else ():
+            delay = _entry_delay(rows, r, key)
+            if delay is not None and delay > dt.timedelta(hours=limit):
+                yield finding_at("entry-late", r, key, hours=math.ceil(delay.total_seconds() / 3600), limit=limit)
+
+
+def _entry_delay(rows: Rows, record: Record, key: str) -> dt.timedelta | None:
+    """How long after its meeting day the row was entered; None when not known."""
+    date, since = record.get(key), rows.ctx.watched_since.get(record.file)
+    # Only a row that appeared in a file the store was already watching has a known entry time.
+    if date is None or record.first_seen is None or since is None or record.first_seen <= since:
+        return None
+    # The form has no time of day: count from the end of the meeting day.
+    return _naive(record.first_seen) - dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min)
 
 
 @rule("duplicate-claim", WARNING,

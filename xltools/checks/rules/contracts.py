@@ -13,16 +13,26 @@ from xltools.text import Text
 
 
 # Contracts
+def _steps(rows: Rows) -> list[str]:
+    return rows.field("contracts", "step").choice_values()
+
+
+def _step_ranks(rows: Rows) -> dict[str, int]:
+    """Each step's place in the chain (its first, should a step be listed twice)."""
+    return {step: i for i, step in reversed(list(enumerate(rows.shared(_steps))))}
+
+
 class _Chain:
     """One contract's rows and the approval chain they should follow."""
 
     def __init__(self, rows: Rows, contract: list[Record]):
         self.rows = rows
         self.contract = contract
-        self.order = rows.field("contracts", "step").choice_values()   # 销售经理 -> 法务 -> 总经理
+        self.order = rows.shared(_steps)       # 销售经理 -> 法务 -> 总经理
+        self.ranks = rows.shared(_step_ranks)
 
     def rank(self, record: Record) -> int:
-        return self.order.index(record.get("step"))
+        return self.ranks[record.get("step")]
 
     def name(self, step: str) -> Text:
         return self.rows.choice("contracts", "step", step)

@@ -3,14 +3,15 @@ checklist, the order of dates, overdue objections."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from xltools.checks.rules.rows import Rows, blank, customer_of, finding_at, group_by, unreadable
 from xltools.checks.rules.unit import ALL_FORMS, CONTRACT, CUSTOMER, PROJECT, TARGET_REP, rule
 from xltools.checks.rules.vocabulary import DECISION_MAKER, DONE, OPEN
 from xltools.forms.model import Record, customer_key
-from xltools.forms.values import clean_text
+from xltools.forms.schema import SheetSpec
+from xltools.forms.values import clean_text, is_blank
 from xltools.ingest.findings import ERROR, WARNING, Finding
 from xltools.text import Text
 
@@ -24,42 +25,53 @@ from xltools.text import Text
        title=Text("必填项为空", "Required value missing"),
        forms=ALL_FORMS)
 def check_required(rows: Rows) -> Iterator[Finding]:
-    for r in rows.records:
-        if not r.raw and all(v is None for v in r.values.values()):
-            continue                          # not started: nothing is missing yet
-        for f in rows.spec(r.form).fields:
-            # No column at all is one column-missing finding, not one per row.
-            if f.required and f.key in r.columns and blank(r, f.key):
-                yield finding_at("required", r, f.key, label=f.label)
+    for form, records in rows.by_form.items():
+        for f in rows.spec(form).fields:
+            if not f.required:
+                continue
+            key = f.key
+            empty = [r for r in records if r.values.get(key) is None]       # few: look closer at these only
+            for r in empty:
+                # No column at all is one column-missing finding, not one per row.
+                if key in r.columns and is_blank(r.raw.get(key)) and _started(r):
+                    yield finding_at("required", r, key, label=f.label)
 
 
-def _natural_key(rows: Rows, record: Record) -> tuple | None:
-    spec = rows.spec(record.form)
-    parts: list[Any] = []
-    for key in spec.natural_key:
-        value = record.get(key)
-        if key == spec.customer_field:
-            value = customer_key(value) if value else None
-        elif isinstance(value, str):
-            value = clean_text(value)
-        if value is None or value == "":
-            return None
-        parts.append(value)
-    if record.form == "customers":
-        parts.append(record.rep)            # another rep's row is a duplicate-claim
-    return tuple(parts)
+def _started(record: Record) -> bool:
+    """Not a row left empty: nothing of it can be missing yet."""
+    return bool(record.raw) or any(v is not None for v in record.values.values())
+
+
+def _natural_key(spec: SheetSpec) -> Callable[[Record], tuple | None]:
+    """The form's natural key of a row; None when a part of it is empty."""
+    fields, customer_field, with_rep = spec.natural_key, spec.customer_field, spec.key == "customers"
+    cleaned: dict[str, str] = {}              # the same few texts come back row after row
+
+    def key(record: Record) -> tuple | None:
+        parts: list[Any] = []
+        for field_key in fields:
+            value = record.values.get(field_key)
+            if field_key == customer_field:
+                value = customer_key(value) if value else None
+            elif isinstance(value, str):
+                value = cleaned.get(value) or cleaned.setdefault(value, clean_text(value))
+            if value is None or value == "":
+                return None
+            parts.append(value)
+        if with_rep:
+            parts.append(record.rep)            # another rep's row is a duplicate-claim
+        return tuple(parts)
+    return key
 
 
 NATURAL_KEYS = (CUSTOMER, CONTRACT, PROJECT, TARGET_REP)
 """The keys covering every form's natural key (forms.yaml ``natural_key``)."""
 
 
-def _by_natural_key(rows: Rows) -> Iterator[tuple[str, list[Record]]]:
+def _by_natural_key(rows: Rows) -> list[tuple[str, list[Record]]]:
     """Each form's rows sharing one natural key, when more than one does (in row order)."""
-    for form, records in rows.by_form.items():
-        for group in group_by(records, lambda r: _natural_key(rows, r)).values():
-            if len(group) > 1:
-                yield form, group
+    return [(form, group) for form, records in rows.by_form.items()
+            for group in group_by(records, _natural_key(rows.spec(form))).values() if len(group) > 1]
 
 
 def _place(record: Record) -> str:
@@ -76,7 +88,7 @@ def _place(record: Record) -> str:
        title=Text("重复行", "Duplicate row"),
        forms=ALL_FORMS, relates_by=NATURAL_KEYS)
 def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
-    for form, group in _by_natural_key(rows):
+    for form, group in rows.shared(_by_natural_key):
         for records in group_by(group, lambda r: r.file).values():
             for r in records[1:]:
                 yield finding_at("duplicate-row", r, rows.spec(form).natural_key[0], other=_place(records[0]))
@@ -93,7 +105,7 @@ def check_duplicate_rows(rows: Rows) -> Iterator[Finding]:
        forms=ALL_FORMS, relates_by=NATURAL_KEYS)
 def check_duplicate_records(rows: Rows) -> Iterator[Finding]:
     rank = rows.ctx.file_times
-    for form, group in _by_natural_key(rows):
+    for form, group in rows.shared(_by_natural_key):
         first = min(group, key=lambda r: (rank.get(r.file, math.inf), r.file, rows.order[id(r)]))
         for r in group:
             if r.file != first.file:
@@ -114,7 +126,7 @@ def _decision_chains(rows: Rows) -> dict[tuple, list[Record]]:
        forms=("decision_chain",), relates_by=(CUSTOMER,), settings=("weights_tolerance",))
 def check_weights_sum(rows: Rows) -> Iterator[Finding]:
     tolerance = rows.ctx.config.weights_tolerance
-    for (_, date), group in _decision_chains(rows).items():
+    for (_, date), group in rows.shared(_decision_chains).items():
         if any(r.get("weight") is None for r in group):
             continue                          # the total is not known yet
         total = round(sum(r.get("weight") for r in group), 6)
@@ -129,7 +141,7 @@ def check_weights_sum(rows: Rows) -> Iterator[Finding]:
        title=Text("决策链缺少决策人", "No decision maker"),
        forms=("decision_chain",), relates_by=(CUSTOMER,))
 def check_decision_maker(rows: Rows) -> Iterator[Finding]:
-    for (_, date), group in _decision_chains(rows).items():
+    for (_, date), group in rows.shared(_decision_chains).items():
         if any(unreadable(r, "role") for r in group):
             continue                          # the unreadable role may be the decision maker
         if not any(r.get("role") == DECISION_MAKER for r in group):

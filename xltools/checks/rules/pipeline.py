@@ -116,10 +116,13 @@ def check_won(rows: Rows) -> Iterator[Finding]:
 # stage-gate-<gate>; config.stage_gates says from which stage each applies, and switches gates off.
 
 
+def _stage_numbers(rows: Rows) -> dict[str, int]:
+    """Each funnel stage's place in the schema's order (1 确定 -> 1)."""
+    return {stage: i for i, stage in enumerate(rows.field("pipeline", "stage").choice_values(), start=1)}
+
+
 def _stage_number(rows: Rows, stage: str | None) -> int | None:
-    """A funnel stage's place in the schema's order (1 确定 -> 1)."""
-    values = rows.field("pipeline", "stage").choice_values()
-    return values.index(stage) + 1 if stage in values else None
+    return rows.shared(_stage_numbers).get(stage)
 
 
 def _gated(rows: Rows, gate: str) -> Iterator[Record]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from xltools.forms.config import Config
 from xltools.forms.model import Record, customer_key
@@ -15,6 +15,8 @@ from xltools.forms.schema import FieldSpec, Schema, SheetSpec
 from xltools.forms.values import clean_text, is_blank
 from xltools.ingest.findings import Finding
 from xltools.text import Text
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,6 +47,13 @@ class Rows:
             self.by_form[r.form].append(r)
         # Row order across files, for "first" and "latest" ties.
         self.order = {id(r): i for i, r in enumerate(records)}
+        self._shared: dict[Callable, Any] = {}
+
+    def shared(self, compute: Callable[["Rows"], T]) -> T:
+        """``compute(self)``, computed once per run: what several rules derive from the same rows."""
+        if compute not in self._shared:
+            self._shared[compute] = compute(self)
+        return self._shared[compute]
 
     def of(self, form: str) -> list[Record]:
         return self.by_form.get(form, [])
@@ -70,8 +79,8 @@ class Rows:
         """Customer key -> its registered name (the first customer-information row naming it)."""
         names = dict(self.ctx.known_customers or {})
         for r in self.of("customers"):
-            if customer_of(r):
-                names.setdefault(customer_of(r), clean_text(r.get("customer")))
+            if customer := customer_of(r):
+                names.setdefault(customer, clean_text(r.get("customer")))
         return names
 
     @cached_property
@@ -83,8 +92,8 @@ class Rows:
         """Customer key -> grade, from the first customer-information row that has one."""
         grades: dict[str, str] = {}
         for r in self.of("customers"):
-            if customer_of(r) and r.get("grade"):
-                grades.setdefault(customer_of(r), r.get("grade"))
+            if (customer := customer_of(r)) and r.get("grade"):
+                grades.setdefault(customer, r.get("grade"))
         return grades
 
     @cached_property
@@ -92,8 +101,8 @@ class Rows:
         """(customer key, owner) -> grade: two reps claiming one customer may grade it apart."""
         grades: dict[tuple[str, str], str] = {}
         for r in self.of("customers"):
-            if customer_of(r) and r.get("grade") and r.get("owner"):
-                grades.setdefault((customer_of(r), clean_text(r.get("owner"))), r.get("grade"))
+            if (customer := customer_of(r)) and r.get("grade") and r.get("owner"):
+                grades.setdefault((customer, clean_text(r.get("owner"))), r.get("grade"))
         return grades
 
     def grade(self, record: Record, rep: Any) -> str | None:
@@ -105,8 +114,8 @@ class Rows:
     def visit_dates(self) -> dict[str, list[dt.date]]:
         dates: dict[str, list[dt.date]] = defaultdict(list)
         for r in self.of("visits"):
-            if customer_of(r) and r.get("date"):
-                dates[customer_of(r)].append(r.get("date"))
+            if (customer := customer_of(r)) and r.get("date"):
+                dates[customer].append(r.get("date"))
         return dates
 
     @cached_property
@@ -124,7 +133,8 @@ def finding_at(code: str, record: Record, key: str, value: Any = _SAME, **params
 
 
 def customer_of(record: Record) -> str:
-    return customer_key(record.get("customer")) if record.get("customer") else ""
+    name = record.values.get("customer")         # the values themselves: rules ask for every row, often
+    return customer_key(name) if name else ""
 
 
 def unreadable(record: Record, key: str) -> bool:
