@@ -158,6 +158,11 @@ class Database(abc.ABC):
             finally:
                 self._in_transaction = False
 
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Inside a transaction: the rows of many files are about to be stored (a backend may prepare)."""
+        yield
+
     def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return [tuple(r) for r in self._run(sql, params).fetchall()]
 
