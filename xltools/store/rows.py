@@ -31,11 +31,11 @@ def table_rows(spec: SheetSpec, file_id: int, records: list[Record], run_id: int
     """
     keys = [f.key for f in spec.fields]
     values = [r.values for r in records]
-    columns = {k: stored_column(_column(values, k)) for k in keys}
+    columns = {k: _stored_column(_column(values, k)) for k in keys}
     customers = _customer_keys(_column(values, spec.customer_field)) if spec.customer_field else None
 
     def column(key: str) -> Sequence:
-        return columns[key] if key in columns else stored_column(_column(values, key))
+        return columns[key] if key in columns else _stored_column(_column(values, key))
 
     digests = identity_hashes(spec, len(records), column, customers,
                               lambda i: [columns[k][i] for k in keys])
@@ -52,7 +52,7 @@ def _column(values: list[dict[str, Any]], key: str) -> list[Any]:
     return list(map(dict.get, values, repeat(key)))
 
 
-def stored_column(values: list[Any]) -> list[Any]:
+def _stored_column(values: list[Any]) -> list[Any]:
     """A field's values as the store keeps them (``to_sql``): most columns are plain already."""
     kinds = set(map(type, values))
     if PLAIN.issuperset(kinds):
