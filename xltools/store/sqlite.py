@@ -136,14 +136,16 @@ class SqliteStore(Store):
     @contextlib.contextmanager
     def bulk_load(self) -> Iterator[None]:
         """The indexes of form tables still empty (a first merge) are made once their rows are in, sorted
-        once, instead of grown a row at a time. A failure rolls the transaction back, indexes included.
-        Only here: SQLite has one writer at a time, while on a server dropping an index would lock its
-        table against the merges of other inboxes."""
+        once, instead of grown a row at a time; all but the one by file, which storing itself looks rows up
+        by (and which grows in order). A failure rolls the transaction back, indexes included. Only here:
+        SQLite has one writer at a time, while on a server dropping an index would lock its table against
+        the merges of other inboxes."""
         assert self._in_transaction, "bulk_load runs inside a transaction"
         empty = [t for t in (f"rows_{form}" for form in self.schema.sheets)
                  if not self._rows(f"SELECT 1 FROM {t} LIMIT 1")]
-        deferred = self._rows(f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-                              f"AND tbl_name IN ({marks(empty)}) ORDER BY name", empty)
+        found = self._rows(f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+                           f"AND tbl_name IN ({marks(empty)}) ORDER BY name", empty)
+        deferred = [(name, sql) for name, table, sql in found if name != f"{table}_file"]
         for name, _ in deferred:
             self._run(f"DROP INDEX {name}")
         yield
