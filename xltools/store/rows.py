@@ -57,8 +57,10 @@ def _stored_column(values: list[Any]) -> list[Any]:
     kinds = set(map(type, values))
     if PLAIN.issuperset(kinds):
         return values
-    if _DATES.issuperset(kinds):
-        return [v if v is None else v.isoformat() for v in values]
+    if _DATES.issuperset(kinds):                  # a column's dates repeat: each written once
+        texts = {day: day.isoformat() for day in set(values) if day is not None}
+        texts[None] = None
+        return list(map(texts.__getitem__, values))
     return list(map(to_sql, values))
 
 
