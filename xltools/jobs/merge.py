@@ -158,26 +158,31 @@ def _store_files(db, batch: Batch, known, inbox_of, run) -> tuple[dict[str, int]
     for r in batch.records:
         by_file.setdefault(r.file, []).append(r)
     times = file_times(batch)
-    # New files get their ids in modification-time order: the rank of "who came first" (file_order).
-    for f in sorted(batch.files, key=lambda f: (times.get(f.path, 0.0), f.path)):
-        if f.status == "skipped":
-            continue
-        inbox = inbox_of.get(root_of(f))
-        seen.add((inbox, f.path))
-        stored: StoredFile | None = known.get((inbox, f.path))
-        if f.status == "unchanged":
-            ids[f.path] = stored.id
-            db.touch_file(stored.id, run)
-        elif f.status == "unreadable":
-            # The last good version of a file that is now broken stays in place.
-            ids[f.path] = db.upsert_file(inbox, f.path, stored.sha256 if stored else f.sha256,
-                                         stored.rep if stored else None,
-                                         "active" if stored else "unreadable", run, f.reason.en)
-        else:
-            ids[f.path] = db.upsert_file(inbox, f.path, f.sha256, f.rep, "active", run,
-                                         modified=_moment(times.get(f.path)))
-            db.replace_rows(ids[f.path], by_file.get(f.path, []), run)
+    with db.bulk_load():
+        # New files get their ids in modification-time order: the rank of "who came first" (file_order).
+        for f in sorted(batch.files, key=lambda f: (times.get(f.path, 0.0), f.path)):
+            if f.status == "skipped":
+                continue
+            inbox = inbox_of.get(root_of(f))
+            seen.add((inbox, f.path))
+            ids[f.path] = _store_file(db, f, inbox, known.get((inbox, f.path)), run, times.get(f.path),
+                                      by_file.get(f.path, []))
     return ids, seen
+
+
+def _store_file(db, f: FileResult, inbox: str, stored: StoredFile | None, run, modified: float | None,
+                records: list) -> int:
+    """Record one file seen, with its rows if it was read again; returns its id."""
+    if f.status == "unchanged":
+        db.touch_file(stored.id, run)
+        return stored.id
+    if f.status == "unreadable":
+        # The last good version of a file that is now broken stays in place.
+        return db.upsert_file(inbox, f.path, stored.sha256 if stored else f.sha256, stored.rep if stored else None,
+                              "active" if stored else "unreadable", run, f.reason.en)
+    file_id = db.upsert_file(inbox, f.path, f.sha256, f.rep, "active", run, modified=_moment(modified))
+    db.replace_rows(file_id, records, run)
+    return file_id
 
 
 def _moment(timestamp: float | None) -> str | None:

@@ -10,6 +10,7 @@ shared database server, for several admins merging into one place (``psycopg``, 
 - ``base.py``: the database underneath: a backend's dialect hooks, transactions, creating the layout;
 - ``sqlite.py``, ``postgres.py``: the two backends;
 - ``migrations.py``: the layout versions, each upgrading an older store in place when it is opened;
+- ``rows.py``: a file's records as rows of a form table, built a column at a time for storing;
 - ``identity.py``: a row's identity across versions of its file.
 """
 from __future__ import annotations

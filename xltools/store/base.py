@@ -86,9 +86,10 @@ class Database(abc.ABC):
     def _run_many(self, sql: str, rows: Iterable[Sequence]) -> None:
         self.db.executemany(sql, rows)
 
-    def _bulk_insert(self, table: str, columns: str, rows: list[Sequence]) -> None:
-        """Insert many rows at once (a changed file's rows: up to 100k per sheet)."""
-        self._run_many(f"INSERT INTO {table} ({columns}) VALUES ({marks(rows[0])})", rows)
+    def _bulk_insert(self, table: str, columns: list[str], rows: Iterable[Sequence]) -> None:
+        """Insert many rows at once (a changed file's rows: up to 100k per sheet), each with a value
+        per column, through one prepared statement."""
+        self._run_many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(columns)})", rows)
 
     @abc.abstractmethod
     def _insert_id(self, sql: str, params: Sequence) -> int:
@@ -156,6 +157,11 @@ class Database(abc.ABC):
                 yield
             finally:
                 self._in_transaction = False
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Inside a transaction: the rows of many files are about to be stored (a backend may prepare)."""
+        yield
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return [tuple(r) for r in self._run(sql, params).fetchall()]

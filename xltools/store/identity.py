@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from xltools.forms.model import customer_key
 from xltools.forms.schema import SheetSpec
@@ -40,6 +40,45 @@ def identity_hash(spec: SheetSpec, values: dict[str, Any]) -> str:
 
 # json.dumps with these options would build an encoder per call; the text is the same.
 _HASH_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+_QUOTED = json.encoder.encode_basestring       # a text as _HASH_JSON writes it
+_BLANK = (None, "")
+_HEX = type(hashlib.sha1()).hexdigest
+
+
+def identity_hashes(spec: SheetSpec, count: int, column: Callable[[str], Sequence], customers: Sequence | None,
+                    contents: Callable[[int], list]) -> list[str]:
+    """``identity_hash`` of many rows at once, computed a column at a time: the same texts hashed.
+
+    :param count: how many rows.
+    :param column: a field's values as stored (``to_sql``), every row.
+    :param customers: the ``customer_key`` of each row's customer (None: the form has no customer field).
+    :param contents: the stored values of all the fields of the row at a position: what a row with an
+        empty key is known by.
+    """
+    keys = [customers if k == spec.customer_field else column(k) for k in spec.natural_key]
+    if not keys:                   # every row is known by its whole content
+        return [_hash_values(contents(i)) for i in range(count)]
+    # A key list's JSON text is its values' texts between "[" and "]", joined by ", ".
+    texts = map("[{}]".format, map(", ".join, zip(*map(_json_texts, keys))))
+    digests = list(map(_HEX, map(hashlib.sha1, map(str.encode, texts))))
+    for i in _blank_rows(keys):
+        digests[i] = _hash_values(contents(i))
+    return digests
+
+
+def _json_texts(values: Sequence) -> list[str]:
+    """Each value as _HASH_JSON writes it in a list."""
+    if {str, type(None)}.issuperset(map(type, values)):
+        return [_QUOTED(v) if v is not None else "null" for v in values]
+    return list(map(_HASH_JSON.encode, values))
+
+
+def _blank_rows(keys: list[Sequence]) -> list[int]:
+    """The positions of the rows whose every key value is None or empty."""
+    rows = [i for i, v in enumerate(keys[0]) if v in _BLANK]
+    for values in keys[1:]:
+        rows = [i for i in rows if values[i] in _BLANK]
+    return rows
 
 
 def _hash_values(values: list) -> str:
@@ -48,8 +87,3 @@ def _hash_values(values: list) -> str:
     text = _HASH_JSON.encode(values)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
-
-def row_customer_key(spec: SheetSpec, values: dict[str, Any]) -> str | None:
-    """The ``_customer_key`` lineage of a row: its customer, normalised for matching; NULL for
-    forms without a customer."""
-    return customer_key(values.get(spec.customer_field)) if spec.customer_field else None

@@ -16,14 +16,10 @@ import pandas as pd
 
 from xltools.forms.model import Record
 from xltools.forms.schema import SheetSpec
-from xltools.forms.values import is_blank
 from xltools.store.base import Database, chunks, marks
-from xltools.store.identity import PLAIN, identity_hash, row_customer_key, to_sql
+from xltools.store.identity import to_sql
+from xltools.store.rows import LINEAGE, MERGED, QUARANTINED, WITHDRAWN, table_rows
 
-MERGED, QUARANTINED, WITHDRAWN = "merged", "quarantined", "withdrawn"
-# Lineage columns start with "_" so they never meet a form's own fields (objections has a 状态 "status").
-LINEAGE = ["_file_id", "_sheet", "_row", "_rep", "_status", "_row_hash", "_first_seen", "_last_seen", "_run_id",
-           "_columns", "_unread", "_customer_key"]
 SNAPSHOT_FIELDS = ["project_id", "project", "customer", "owner", "stage", "win_probability", "amount",
                    "expected_close", "forecast"]
 FINDING_COLUMNS = ["file_id", "form", "sheet", "row", "column_letter", "field", "code", "severity", "customer",
@@ -46,13 +42,6 @@ class StoredFile:
 def now() -> str:
     # Microseconds: two merges in one second must still be told apart (first sightings).
     return dt.datetime.now().isoformat(sep=" ", timespec="microseconds")
-
-
-def _unread(record: Record, keys: list[str]) -> str | None:
-    """Cells that held something unreadable: rules must not call them empty when rows are reloaded."""
-    unread = {k: str(record.raw[k]) for k in keys
-              if record.values.get(k) is None and not is_blank(record.raw.get(k))}
-    return json.dumps(unread, ensure_ascii=False) if unread else None
 
 
 class _Shared:
@@ -163,32 +152,8 @@ class Store(Database):
             self._run(f"DELETE FROM {table} WHERE _file_id=?", (file_id,))
             mine = by_form.get(spec.key)
             if mine:
-                self._insert_rows(spec, file_id, mine, run_id, stamp, first_seen)
-
-    def _insert_rows(self, spec: SheetSpec, file_id: int, records: list[Record], run_id: int, stamp: str,
-                     first_seen: dict[str, str]) -> None:
-        keys = [f.key for f in spec.fields]
-        names = ", ".join(LINEAGE + [f'"{k}"' for k in keys])
-        stamp_time = dt.datetime.fromisoformat(stamp)
-        dated = [i for i, f in enumerate(spec.fields) if f.type in ("date", "month")]
-        columns_json: dict[int, str] = {}          # the column map is shared by a sheet's rows: dump it once
-        rows = []
-        for r in records:
-            values = list(map(r.values.get, keys))
-            for i in dated:
-                if values[i] is not None:
-                    values[i] = to_sql(values[i])
-            if not PLAIN.issuperset(map(type, values)):     # anything else unusual: one check in C
-                values = list(map(to_sql, values))
-            digest = identity_hash(spec, r.values)
-            seen = first_seen.get(digest)
-            r.first_seen = dt.datetime.fromisoformat(seen) if seen else stamp_time
-            if id(r.columns) not in columns_json:
-                columns_json[id(r.columns)] = json.dumps(r.columns)
-            rows.append([file_id, r.sheet, r.row, r.rep, MERGED, digest, seen or stamp, stamp, run_id,
-                         columns_json[id(r.columns)], _unread(r, keys) if r.raw else None,
-                         row_customer_key(spec, r.values), *values])
-        self._bulk_insert(f"rows_{spec.key}", names, rows)
+                self._bulk_insert(table, LINEAGE + [f'"{f.key}"' for f in spec.fields],
+                                  table_rows(spec, file_id, mine, run_id, stamp, first_seen))
 
     def load_records(self, file_ids: list[int], paths: dict[int, str],
                      customer_keys: set[str] | None = None) -> list[Record]:

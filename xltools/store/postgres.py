@@ -72,10 +72,10 @@ class PostgresStore(Store):
             with self._server_gone(), self.db.cursor() as cursor:
                 cursor.executemany(_pg_sql(sql), rows)
 
-    def _bulk_insert(self, table: str, columns: str, rows: list[Sequence]) -> None:
+    def _bulk_insert(self, table: str, columns: list[str], rows: Iterable[Sequence]) -> None:
         # COPY streams the rows in one statement: several times faster than pipelined INSERTs.
         with (self._server_gone(), self.db.cursor() as cursor,
-              cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy):
+              cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy):
             for row in rows:
                 copy.write_row(_text_safe(row))
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from xltools import errors
 from xltools.atomic import current_umask
 from xltools.forms.schema import Schema
-from xltools.store.base import StoreBusy
+from xltools.store.base import StoreBusy, marks
 from xltools.store.interface import Store
 
 
@@ -132,6 +132,25 @@ class SqliteStore(Store):
             if self.db.in_transaction:          # a failed COMMIT (full disk) may leave it open
                 self.db.execute("ROLLBACK")
             raise
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """The indexes of form tables still empty (a first merge) are made once their rows are in, sorted
+        once, instead of grown a row at a time; all but the one by file, which storing itself looks rows up
+        by (and which grows in order). A failure rolls the transaction back, indexes included. Only here:
+        SQLite has one writer at a time, while on a server dropping an index would lock its table against
+        the merges of other inboxes."""
+        assert self._in_transaction, "bulk_load runs inside a transaction"
+        empty = [t for t in (f"rows_{form}" for form in self.schema.sheets)
+                 if not self._rows(f"SELECT 1 FROM {t} LIMIT 1")]
+        found = self._rows(f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+                           f"AND tbl_name IN ({marks(empty)}) ORDER BY name", empty)
+        deferred = [(name, sql) for name, table, sql in found if name != f"{table}_file"]
+        for name, _ in deferred:
+            self._run(f"DROP INDEX {name}")
+        yield
+        for _, sql in deferred:
+            self._run(sql)
 
     @contextlib.contextmanager
     def lock(self, keys: Iterable[str] = (), wait: float = 30.0) -> Iterator[None]:
