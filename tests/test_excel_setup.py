@@ -45,9 +45,9 @@ def parts(book: Path) -> dict[str, bytes]:
 
 
 def conf_part(book: Path) -> str:
-    from xltools.xlsx.ooxml import sheet_parts
+    from xltools.ingest.package import worksheets
     with zipfile.ZipFile(book) as package:
-        return sheet_parts(package)[CONF_SHEET]
+        return worksheets(package)[CONF_SHEET]
 
 
 def make_python(folder: Path, *paths: Path) -> Path:
