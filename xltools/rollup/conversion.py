@@ -16,7 +16,9 @@ Definitions (a deal is one 项目编号; each snapshot day counts once, with its
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -57,10 +59,9 @@ class Conversion:
 def funnel_conversion(snaps: pd.DataFrame, as_of: dt.date) -> Conversion:
     """The funnel's conversion from ``snaps`` (the store's snapshots, classified open/won/lost as ``rollup`` does)."""
     days = _daily(snaps, as_of)
-    history = {pid: deal.sort_values("as_of") for pid, deal in days.groupby("project_id") if pid}
-    cycles = [c for c in (_cycle(deal) for deal in history.values()) if c is not None]
-    return Conversion([_stage(n, history.values()) for n in OPEN_STAGES], _mean(cycles), len(cycles),
-                      _growth(days))
+    deals = _histories(days)
+    cycles = [c for c in map(_cycle, deals) if c is not None]
+    return Conversion([_stage(n, deals) for n in OPEN_STAGES], _mean(cycles), len(cycles), _growth(days))
 
 
 def _daily(snaps: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -73,30 +74,46 @@ def _daily(snaps: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return days
 
 
-def _stage(n: int, deals) -> StageConversion:
+class Day(NamedTuple):
+    as_of: pd.Timestamp
+    n: int              # the stage's number; 0 for a blank or unnumbered stage
+    open: bool
+    won: bool
+    lost: bool
+
+
+def _histories(days: pd.DataFrame) -> list[list[Day]]:
+    """Each deal's days in date order. Plain tuples, not a frame a deal: thousands of deals times five
+    stages of pandas selections took seconds."""
+    named = days[days["project_id"] != ""].sort_values(["project_id", "as_of"], kind="stable")
+    rows = zip(named["project_id"], named["as_of"], named["n"].fillna(0).astype(int),
+               named["open"].astype(bool), named["won"].astype(bool), named["lost"].astype(bool))
+    return [[Day(*row[1:]) for row in deal] for _, deal in itertools.groupby(rows, key=lambda row: row[0])]
+
+
+def _stage(n: int, deals: list[list[Day]]) -> StageConversion:
     count = reached = lost = 0
     spells: list[int] = []
     for deal in deals:
-        at = deal[deal["open"] & (deal["n"] == n)]
-        if at.empty:
+        start = next((d for d in deal if d.open and d.n == n), None)
+        if start is None:
             continue
         count += 1
-        after = deal[deal["as_of"] > at["as_of"].iloc[0]]
-        beyond = after[after["won"] | (after["n"] > n)]
-        if not beyond.empty:
+        beyond = next((d for d in deal if d.as_of > start.as_of and (d.won or d.n > n)), None)
+        if beyond is not None:
             reached += 1
-            spells.append((beyond["as_of"].iloc[0] - at["as_of"].iloc[0]).days)
-        elif bool(deal["lost"].iloc[-1]):
+            spells.append((beyond.as_of - start.as_of).days)
+        elif deal[-1].lost:
             lost += 1
     return StageConversion(n, count, reached, lost, pct(reached, count), pct(lost, count), _mean(spells))
 
 
-def _cycle(deal: pd.DataFrame) -> int | None:
+def _cycle(deal: list[Day]) -> int | None:
     """Days from first sighting to won; None for a deal not won, or already won when first seen (no start known)."""
-    won = deal[deal["won"]]
-    if won.empty or bool(deal["won"].iloc[0]):
+    won = next((d for d in deal if d.won), None)
+    if won is None or deal[0].won:
         return None
-    return (won["as_of"].iloc[0] - deal["as_of"].iloc[0]).days
+    return (won.as_of - deal[0].as_of).days
 
 
 def _growth(days: pd.DataFrame) -> list[GrowthMonth]:
