@@ -72,10 +72,10 @@ def account_analysis(customers: pd.DataFrame, pipe: pd.DataFrame) -> Accounts:
 def _accounts(customers: pd.DataFrame, pipe: pd.DataFrame) -> list[Account]:
     known = customers[customers["ckey"] != ""].sort_values("order", kind="stable").drop_duplicates("ckey", keep="last")
     open_by_customer = pipe[pipe["open"]].groupby("ckey")["amount"].sum()
-    return [_account(row, float(open_by_customer.get(row["ckey"], 0.0))) for _, row in known.iterrows()]
+    return [_account(row, float(open_by_customer.get(row["ckey"], 0.0))) for row in known.to_dict("records")]
 
 
-def _account(row: pd.Series, open_pipeline: float) -> Account:
+def _account(row: dict, open_pipeline: float) -> Account:
     bp, sow = _number(row.get("buying_power")), _number(row.get("share_of_wallet"))
     untapped = bp * (1 - sow / 100) if bp is not None and sow is not None else None
     return Account(str(row["customer"]).strip(), _str(row.get("owner")), _str(row.get("account_type")) or None,

@@ -111,19 +111,21 @@ def rebates(contracts: Iterable[Any], instalments: pd.DataFrame, applications: p
             config: Config) -> list[Rebate]:
     """Each approved contract's rebate on the money it has received, with its application's state."""
     received = instalments.groupby("contract_id")["received_amount"].sum() if len(instalments) else {}
+    decisions = ({cid: list(zip(rows["step"], rows["decision"])) for cid, rows in applications.groupby("contract_id")}
+                 if len(applications) else {})
     found = []
     for c in sorted((c for c in contracts if c.state == "approved"), key=lambda c: c.contract_id):
         rate = rebate_rate(c.amount, config.rebate_tiers)
         got = float(received.get(c.contract_id, 0.0)) if len(instalments) else 0.0
         found.append(Rebate(c.contract_id, c.customer, c.amount, got, rate, got * rate / 100,
-                            _approval(applications[applications["contract_id"] == c.contract_id])))
+                            _approval(decisions.get(c.contract_id, []))))
     return found
 
 
-def _approval(rows: pd.DataFrame) -> str:
-    if rows.empty:
+def _approval(decisions: list[tuple[Any, Any]]) -> str:
+    """A rebate application's state from its (step, decision) rows."""
+    if not decisions:
         return "none"
-    decisions = list(zip(rows["step"], rows["decision"]))
     if any(d == REBATE_REJECTED for _, d in decisions):
         return "rejected"
     agreed = {s for s, d in decisions if d == REBATE_AGREED}
