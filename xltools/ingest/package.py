@@ -58,11 +58,12 @@ def relationships(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, s
             for tag in _RELATIONSHIP.findall(package.read(rels))}
 
 
-def sheets(package: zipfile.ZipFile) -> list[tuple[str, str, str]]:
-    """(name, relationship type, part) of every sheet, worksheets and chart sheets alike, in workbook order."""
+def sheets(package: zipfile.ZipFile, workbook: bytes | None = None) -> list[tuple[str, str, str]]:
+    """(name, relationship type, part) of every sheet, worksheets and chart sheets alike, in workbook order.
+    ``workbook``: the workbook part's bytes, when the caller has read them already."""
     targets = relationships(package, WORKBOOK_PART)
     found = []
-    for tag in _SHEET.findall(package.read(WORKBOOK_PART)):
+    for tag in _SHEET.findall(package.read(WORKBOOK_PART) if workbook is None else workbook):
         kind, part = targets.get(_value(_REL_ID, tag), ("", ""))
         found.append((_value(_NAME, tag), kind, part))
     return found

@@ -29,9 +29,9 @@ class XmlFacts:
         facts = cls()
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            sheets = [(name, part) for name, _, part in package.sheets(zf)]
-            workbook = zf.read(package.WORKBOOK_PART).decode("utf-8", "replace")
-            for index, value in cls._TAG.findall(workbook):
+            workbook = zf.read(package.WORKBOOK_PART)
+            sheets = [(name, part) for name, _, part in package.sheets(zf, workbook)]
+            for index, value in cls._TAG.findall(workbook.decode("utf-8", "replace")):
                 if int(index) < len(sheets):
                     facts.forms[sheets[int(index)][0]] = html.unescape(value).strip('"\' ')
             for name, part in sheets:
