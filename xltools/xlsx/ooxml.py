@@ -12,8 +12,6 @@ import zipfile
 
 from defusedxml import ElementTree
 
-from xltools.ingest.package import WORKBOOK_PART  # noqa: F401 - the part names of a package, all here
-
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"

@@ -18,7 +18,8 @@ from typing import Any, Iterable
 from openpyxl.utils import get_column_letter
 
 from xltools.forms.values import EXCEL_EPOCH
-from xltools.xlsx.ooxml import (CONTENT_TYPES, DOC_REL_NS, MAIN_NS, PACKAGE_REL_NS, WORKBOOK_PART, WORKBOOK_RELS,
+from xltools.ingest.package import WORKBOOK_PART
+from xltools.xlsx.ooxml import (CONTENT_TYPES, DOC_REL_NS, MAIN_NS, PACKAGE_REL_NS, WORKBOOK_RELS,
                                  WORKSHEET_TYPE, worksheet_part, xml_text)
 
 # Style ids of the cellXfs written in styles.xml below.
