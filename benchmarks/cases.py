@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -375,7 +376,11 @@ def _make_xls_copies(ctx: Context) -> None:
 
 
 def _copy_store(source: Path, target: Path) -> Path:
+    """A copy of the full store, on disk as a store at rest is: not in the page cache's dirty pages,
+    which the first write of the case (switching to WAL syncs the file) would flush on the clock."""
     shutil.copyfile(source, target)
+    with open(target, "rb+") as f:
+        os.fsync(f.fileno())
     return target
 
 

@@ -231,3 +231,55 @@ def test_a_rule_relating_everything_re_checks_every_row(tmp_path, monkeypatch):
     monkeypatch.setattr(merge_check, "_related_records", lambda *a: loaded.append(a) or [])
     test_a_targets_row_duplicated_in_a_new_file(tmp_path)
     assert loaded == []                     # no partial reload: every row was checked
+
+
+class StrictValues(dict):
+    """A reloaded row's values that refuse to read a field the store did not load."""
+
+    def __init__(self, values: dict, unloaded: set[str]):
+        super().__init__(values)
+        self.unloaded = unloaded
+
+    def get(self, key, default=None):
+        assert key not in self.unloaded, f"the rule read {key!r} without declaring it"
+        return dict.get(self, key, default)
+
+
+def test_time_rules_judge_from_the_fields_they_declare(tmp_path):
+    """A new day re-checks a time-dependent rule's stored rows with its declared fields only: with just
+    those, it must find what it finds in whole rows, on the day and in the months after."""
+    from dataclasses import replace
+
+    from xltools.checks.rules import RULES, RuleContext, run_rules
+    from xltools.checks.validate import validate
+    from xltools.forms.config import Config
+    from xltools.forms.schema import load_schema
+    from xltools.sample import SampleSpec, generate_inbox
+
+    spec = SampleSpec(reps=3, customers_per_rep=12)
+    info = generate_inbox(tmp_path / "inbox", spec)
+    records = validate([tmp_path / "inbox"], as_of=info.as_of).records
+    schema = load_schema()
+    judged = 0
+    for unit in (u for u in RULES.values() if u.as_of):
+        fields = unit.loads(schema)
+        partial = [replace(r, values=StrictValues({k: r.values.get(k) for k in fields[r.form]},
+                                                  {f.key for f in schema.sheets[r.form].fields} - set(fields[r.form])))
+                   for r in records if r.form in fields]
+        for days in (0, 7, 30, 120):
+            ctx = RuleContext(schema, Config(), info.as_of + dt.timedelta(days=days))
+            skip = set(RULES) - {unit.code}
+            whole = [(f.file, f.cell, f.message("zh"), f.message("en")) for f in run_rules(records, ctx, skip)]
+            assert [(f.file, f.cell, f.message("zh"), f.message("en")) for f in run_rules(partial, ctx, skip)] == whole
+            judged += len(whole)
+    assert judged > 50                      # the rules did find things to compare
+
+
+def test_a_time_rule_must_declare_what_it_reads():
+    from xltools.checks.rules.unit import rule
+    from xltools.ingest.findings import WARNING
+    from xltools.text import Text
+
+    with pytest.raises(ValueError, match="declares no reads"):
+        rule("made-up-overdue", WARNING, "d", zh="z", en="e", title=Text("z", "e"), forms=("customers",),
+             as_of={"customers": "next_follow_up"})

@@ -63,6 +63,10 @@ def _strip_endings(text: str, endings: tuple[str, ...]) -> str:
     return text
 
 
+ROW_KEY_FIELDS = ("contract_id", "project_id", "rep", "month")
+"""The fields of a row's own key beside its customer (``Record.key``), in the order they are tried."""
+
+
 @dataclass(slots=True)
 class Record:
     """One data row of one form, read from a rep's workbook."""
@@ -85,10 +89,11 @@ class Record:
     @property
     def key(self) -> str | None:
         """The row's own key beside its customer: the contract, the project, or the rep and month."""
-        for field_key in ("contract_id", "project_id"):
-            if self.values.get(field_key):
-                return str(self.values[field_key])
-        rep, month = self.values.get("rep"), self.values.get("month")
+        values = self.values
+        for field_key in ROW_KEY_FIELDS[:2]:
+            if value := values.get(field_key):
+                return str(value)
+        rep, month = values.get(ROW_KEY_FIELDS[2]), values.get(ROW_KEY_FIELDS[3])
         if rep and month:
             return f"{rep} {month:%Y-%m}" if isinstance(month, dt.date) else f"{rep} {month}"
         return None

@@ -123,16 +123,33 @@ class Finding:
         return f"{self.column}{self.row}" if self.column and self.row else None
 
     def message(self, lang: str = "zh") -> str:
+        return self.fixed_message(lang) if self.fixed_message else self._format(lang, *self._values())
+
+    def messages(self) -> Text:
+        """The message in both languages (the store keeps both of every finding)."""
         if self.fixed_message:
-            return self.fixed_message(lang)
+            return self.fixed_message
+        values = self._values()
+        return Text(self._format("zh", *values), self._format("en", *values))
+
+    def _values(self) -> tuple[dict[str, Any], dict[str, Text]]:
+        """What fills the templates: the values shown as they are, and the params said in two languages."""
+        plain = {"value": _show(self.value), "customer": self.customer or "", "key": self.key or "",
+                 "sheet": self.sheet or ""}
+        texts = {}
+        for k, v in self.params.items():
+            if isinstance(v, Text):
+                texts[k] = v
+            else:
+                plain[k] = _show(v)
+        return plain, texts
+
+    def _format(self, lang: str, plain: dict[str, Any], texts: dict[str, Text]) -> str:
         template = CODES[self.code].message(lang)
-        values = {"value": _show(self.value), "customer": self.customer or "", "key": self.key or "",
-                  "sheet": self.sheet or ""}
         if not self.customer:       # "{customer}：..." of a row without one reads as the rest alone
             template = template.removeprefix("{customer}：").removeprefix("{customer}: ")
-        values.update({k: v(lang) if isinstance(v, Text) else _show(v) for k, v in self.params.items()})
         try:
-            return template.format(**values)
+            return template.format_map(plain | {k: v(lang) for k, v in texts.items()} if texts else plain)
         except KeyError:            # a missing parameter must never hide the finding
             return template
 

@@ -9,7 +9,8 @@ where their verdict may move.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
 
 from xltools.ingest.findings import ERROR, Finding
 from xltools.checks.report import Report
@@ -19,7 +20,7 @@ from xltools.forms.model import Record
 from xltools.forms.schema import load_schema
 from xltools.ingest.inbox import Batch
 from xltools.jobs.places import root_of
-from xltools.store.interface import FINDING_COLUMNS, MERGED, QUARANTINED
+from xltools.store.interface import MERGED, QUARANTINED
 from xltools.text import Text
 
 
@@ -55,10 +56,10 @@ def _presence_flips(db, batch: Batch, key: Key, active: list[int], changed: list
 
 
 def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: dict[Key, set],
-                     forms: set[str] | None = None) -> list[Record]:
+                     fields: dict[str, list[str]] | None = None) -> list[Record]:
     """The stored rows of these files sharing a key value with a changed row, then with those rows,
     until no new value appears: every group a rule forms is then wholly in or wholly out.
-    ``forms``: only rows of these forms."""
+    ``fields``: form -> the fields to load, for the rows of these forms only (None: every form, whole)."""
     done: dict[Key, set] = {key: set() for key in changed}
     places: set[tuple] = set()
     records: list[Record] = []
@@ -69,8 +70,9 @@ def _related_records(db, file_ids: list[int], paths: dict[int, str], changed: di
             values = values - done[key]
             done[key] |= values
             for form, column in key.columns(db.schema).items():
-                if values and (forms is None or form in forms):
-                    found += db.load_matching(file_ids, paths, form, column, values)
+                if values and (fields is None or form in fields):
+                    found += db.load_matching(file_ids, paths, form, column, values,
+                                              None if fields is None else fields[form])
         new = _unseen(found, places)
         records += new
         pending = key_values(new, db.schema, changed)
@@ -103,14 +105,17 @@ def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day
     low, high = sorted((day_before, context.as_of))
     for unit in (u for u in RULES.values() if u.as_of):
         places: set[tuple] = set()
-        moved = _unseen(db.load_flagged(file_ids, paths, [unit.code]) if unit.daily else [], places)
+        fields = unit.loads(db.schema)              # the columns the rule reads, not whole rows
+        moved = _unseen(db.load_flagged(file_ids, paths, [unit.code], fields) if unit.daily else [], places)
         start = low - dt.timedelta(days=unit.lead(context.config) + 1)
         for form, column in unit.as_of.items():
-            moved += _unseen(db.load_between(file_ids, paths, form, column, start, high), places)
+            moved += _unseen(db.load_between(file_ids, paths, form, column, start, high,
+                                             None if fields is None else fields[form]), places)
         values = key_values(moved, db.schema, unit.relates_by)
-        related = _unseen(_related_records(db, file_ids, paths, values, set(unit.forms)), places)
-        records = _in_inbox_order(moved + related + batch.records, batch)
-        yield unit, records, run_rules(records, context, skip=set(RULES) - {unit.code})
+        related = _unseen(_related_records(db, file_ids, paths, values, fields), places)
+        read_now = [r for r in batch.records if unit.forms_read is None or r.form in unit.forms_read]
+        records = _in_inbox_order(moved + related + read_now, batch)
+        yield unit, records, run_rules(records, context, skip=set(RULES) - {unit.code}, ordered=False)
 
 
 def _status_of(batch: Batch, path: str) -> str | None:
@@ -137,7 +142,7 @@ def check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: di
     records = _in_inbox_order(batch.records + stored, batch)
     kept_read = [_finding_from_row(row, paths) for row in db.stored_findings("read", by_status["unchanged"])]
     since = {s.path: dt.datetime.fromisoformat(s.first_seen) for s in db.files().values() if s.id in paths}
-    known = None if changed is None else db.customer_names(list(ids.values()))
+    known = None if changed is None else StoredCustomers(db, sorted(ids.values()))
     context = RuleContext(load_schema(), config, as_of, since, known, file_order=ids,
                           file_times=file_times(batch))
     rule_findings = run_rules(records, context)
@@ -158,11 +163,27 @@ def check(db, run, batch: Batch, ids: dict[str, int], as_of, config, changed: di
                 if unit.severity == ERROR:
                     checked += places               # only an error changes whether a row is quarantined
             checked = list(dict.fromkeys(checked))
-    db.add_findings(run, "rule", [_finding_row(f, ids) for f in rule_findings])
-    findings = kept_read + batch.findings + [_finding_from_row(row, paths)
-                                              for row in db.stored_findings("rule", list(ids.values()))]
+    kept = [_finding_from_row(row, paths) for row in db.stored_findings("rule", list(ids.values()))]
+    added = [f for f in rule_findings if f.file in ids]
+    db.add_findings(run, "rule", [_finding_row(f, ids) for f in added])
+    # The run's findings as the store now holds them (in its order), the new ones not read back.
+    findings = kept_read + batch.findings + kept + added
     _quarantine(db, findings, ids, checked if changed is not None else None)
     return Report(as_of, batch.files, findings, batch.records)
+
+
+@dataclass
+class StoredCustomers:
+    """The customer information of a store's current rows (a ``CustomerRegister``), asked for what the
+    rules need: the few customers of the rows checked again, not every name."""
+    db: Any
+    file_ids: list[int]
+
+    def names(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        return self.db.customer_names(self.file_ids, keys)
+
+    def any(self) -> bool:
+        return self.db.has_values(self.file_ids, "customers", "_customer_key")
 
 
 def _places(records, ids: dict[str, int]) -> list[tuple[int, str, int]]:
@@ -171,31 +192,32 @@ def _places(records, ids: dict[str, int]) -> list[tuple[int, str, int]]:
 
 def _quarantine(db, findings: list[Finding], ids: dict[str, int], checked: list | None) -> None:
     """Rows with an error finding are quarantined; the others (re)merge. ``checked`` limits it
-    to the rows the rules saw (None: every row of the run's files)."""
-    if checked is None:
-        db.reset_status(list(ids.values()))
-    else:
+    to the rows the rules saw (None: every row of the run's files): elsewhere the findings, and so
+    the statuses, stand. Only the rows whose status changes are written."""
+    before = db.quarantined(ids.values())
+    bad = {(ids[f.file], f.form, f.row) for f in findings
+           if f.severity == ERROR and f.form and f.row and f.file in ids and f.code != "column-missing"}
+    released = before - bad if checked is None else {p for p in before & set(checked) if p not in bad}
+    for status, places in ((MERGED, released), (QUARANTINED, bad - before)):
         by_place: dict[tuple[str, int], list[int]] = {}
-        for file_id, form, row in checked:
+        for file_id, form, row in places:
             by_place.setdefault((form, file_id), []).append(row)
         for (form, file_id), rows in by_place.items():
-            db.set_status(form, file_id, rows, MERGED)
-    bad: dict[tuple[str, int], set[int]] = {}
-    for f in findings:
-        if f.severity == ERROR and f.form and f.row and f.file in ids and f.code != "column-missing":
-            bad.setdefault((f.form, ids[f.file]), set()).add(f.row)
-    for (form, file_id), rows in bad.items():
-        db.set_status(form, file_id, sorted(rows), QUARANTINED)
+            db.set_status(form, file_id, sorted(rows), status)
 
 
 # Findings to and from the store
 def _finding_row(f: Finding, ids: dict[str, int]) -> tuple:
+    """The store's row of a finding. The finding is fixed as the store keeps it (its value and message as
+    text), so it reads the same as the findings read back from earlier runs."""
+    f.fixed_message = f.messages()
+    f.value = None if f.value is None else str(f.value)
     return (ids.get(f.file), f.form, f.sheet, f.row, f.column, f.field, f.code, f.severity, f.customer,
-            f.rep, None if f.value is None else str(f.value), f.message("zh"), f.message("en"), f.key)
+            f.rep, f.value, f.fixed_message.zh, f.fixed_message.en, f.key)
 
 
 def _finding_from_row(row: tuple, paths: dict[int, str]) -> Finding:
-    d = dict(zip(FINDING_COLUMNS, row))
-    return Finding(d["code"], paths.get(d["file_id"], ""), d["form"], d["sheet"], d["row"], d["column_letter"],
-                   d["field"], d["customer"], d["value"], d["rep"], severity=d["severity"],
-                   fixed_message=Text(d["message_zh"], d["message_en"]), key=d["row_key"])
+    (file_id, form, sheet, row_number, column, field, code, severity, customer, rep, value, message_zh, message_en,
+     key) = row                                               # FINDING_COLUMNS, in order
+    return Finding(code, paths.get(file_id, ""), form, sheet, row_number, column, field, customer, value, rep,
+                   severity=severity, fixed_message=Text(message_zh, message_en), key=key)

@@ -50,6 +50,7 @@ class _Shared:
 
     def __init__(self):
         self.pool: dict[Any, Any] = {}
+        self.dates: dict[str, dt.date] = {}
 
     def text(self, value: Any) -> Any:
         return self.pool.setdefault(value, value) if isinstance(value, str) and len(value) <= 40 else value
@@ -60,14 +61,19 @@ class _Shared:
             self.pool[key] = parse(text)
         return self.pool[key]
 
-    def cells(self, row: Sequence, dated: list[int]) -> list:
+    def cells(self, row: Sequence, dated: list[int], share_text: bool = True) -> list:
         """A stored row's field values, those at ``dated`` parsed as dates: inline rather than a call a
-        value, as a re-merge rebuilds tens of thousands of rows."""
+        value, as a re-merge rebuilds tens of thousands of rows. ``share_text`` False: the texts are
+        not pooled (a few rows looked up save no memory by it)."""
         pool = self.pool
-        cells = [pool.setdefault(v, v) if v.__class__ is str and len(v) <= 40 else v for v in row]
+        cells = ([pool.setdefault(v, v) if v.__class__ is str and len(v) <= 40 else v for v in row] if share_text
+                 else list(row))
+        dates = self.dates
         for i in dated:
-            if cells[i] is not None:
-                cells[i] = self.parsed(cells[i], dt.date.fromisoformat)
+            if (text := cells[i]) is not None:
+                if (day := dates.get(text)) is None:
+                    day = dates[text] = dt.date.fromisoformat(text)
+                cells[i] = day
         return cells
 
 
@@ -175,22 +181,26 @@ class Store(Database):
         return records
 
     def load_matching(self, file_ids: list[int], paths: dict[int, str], form: str, column: str,
-                      values: set) -> list[Record]:
+                      values: set, fields: list[str] | None = None) -> list[Record]:
         """The current rows of one form of these files whose ``column`` (a field key or
-        ``_customer_key``) holds one of ``values``."""
+        ``_customer_key``) holds one of ``values``; with ``fields`` only (None: all)."""
         spec = self.schema.sheets[form]
         return [r for ids in chunks(file_ids) for some in chunks(sorted(values, key=str))
-                for r in self._records(spec, ids, paths, *_within(column, some), lookup=True)]
+                for r in self._records(spec, ids, paths, *_within(column, some), lookup=True, fields=fields)]
 
     def load_between(self, file_ids: list[int], paths: dict[int, str], form: str, column: str,
-                     low: dt.date, high: dt.date) -> list[Record]:
-        """The current rows of one form of these files whose date ``column`` lies in [low, high]."""
+                     low: dt.date, high: dt.date, fields: list[str] | None = None) -> list[Record]:
+        """The current rows of one form of these files whose date ``column`` lies in [low, high]; with
+        ``fields`` only (None: all)."""
         spec = self.schema.sheets[form]
         return [r for ids in chunks(file_ids) for r in self._records(
-            spec, ids, paths, f' AND "{column}" BETWEEN ? AND ?', [to_sql(low), to_sql(high)], lookup=True)]
+            spec, ids, paths, f' AND "{column}" BETWEEN ? AND ?', [to_sql(low), to_sql(high)], lookup=True,
+            fields=fields)]
 
-    def load_flagged(self, file_ids: list[int], paths: dict[int, str], codes: list[str]) -> list[Record]:
-        """The current rows of these files that carry a rule finding of one of ``codes``."""
+    def load_flagged(self, file_ids: list[int], paths: dict[int, str], codes: list[str],
+                     fields: dict[str, list[str]] | None = None) -> list[Record]:
+        """The current rows of these files that carry a rule finding of one of ``codes``; ``fields``: form ->
+        the fields to load (None: all; a form left out: none of its rows)."""
         if not codes:
             return []
         places: dict[tuple[str, int], list[int]] = {}
@@ -199,9 +209,10 @@ class Store(Database):
                     f'SELECT DISTINCT form, file_id, "row" FROM findings WHERE origin=? AND code IN ({marks(codes)}) '
                     f"AND file_id IN ({marks(ids)})", ("rule", *codes, *ids)):
                 places.setdefault((form, file_id), []).append(row)
-        return [r for (form, file_id), rows in places.items() if form in self.schema.sheets
+        return [r for (form, file_id), rows in places.items() if form in (self.schema.sheets if fields is None else fields)
                 for some in chunks(rows) for r in self._records(self.schema.sheets[form], [file_id], paths,
-                                                                 *_within("_row", some))]
+                                                                 *_within("_row", some),
+                                                                 fields=None if fields is None else fields[form])]
 
     def distinct_values(self, file_ids: list[int], form: str, column: str) -> set:
         """The values ``column`` takes in the current rows of one form of these files."""
@@ -218,11 +229,14 @@ class Store(Database):
                               f"AND {filled} LIMIT 1", (*chunk, WITHDRAWN)) for chunk in chunks(file_ids))
 
     def _records(self, spec: SheetSpec, file_ids: list[int], paths: dict[int, str],
-                 condition: str = "", condition_params: Sequence = (), lookup: bool = False) -> list[Record]:
+                 condition: str = "", condition_params: Sequence = (), lookup: bool = False,
+                 fields: list[str] | None = None) -> list[Record]:
         """Rows of these files (``condition``: more SQL for the WHERE clause, starting with AND).
         ``lookup``: the condition's column picks the rows through its index, not the files' IN list (SQLite,
-        without statistics, would take the longer list's index and read every row of nearly every file)."""
-        keys = [f.key for f in spec.fields]
+        without statistics, would take the longer list's index and read every row of nearly every file).
+        ``fields``: load these only; the rows' values hold no other field (a rule reading one would see
+        None: the rules declare what they read, and tests hold them to it)."""
+        keys = [f.key for f in spec.fields if fields is None or f.key in fields]
         quoted = ", ".join(f'"{k}"' for k in keys)
         files = self._unindexed("_file_id") if lookup else "_file_id"
         where = f"{files} IN ({marks(file_ids)}) AND _status!=?{condition}"
@@ -231,24 +245,28 @@ class Store(Database):
                f"FROM rows_{spec.key} WHERE {where} ORDER BY _id")
         records = []
         shared = _Shared()
-        dated = [i for i, f in enumerate(spec.fields) if f.type in ("date", "month")]
+        dated = [i for i, f in enumerate(f for f in spec.fields if f.key in keys) if f.type in ("date", "month")]
+        lineage: dict[tuple, tuple] = {}    # a file's rows share their sheet, rep, column map and first sighting
         for row in self._rows(sql, params):
-            values = dict(zip(keys, shared.cells(row[7:], dated)))
+            values = dict(zip(keys, shared.cells(row[7:], dated, share_text=not lookup)))
             unread = json.loads(row[6]) if row[6] else {}     # Record.raw: what the unreadable cells held
-            records.append(Record(spec.key, paths[row[0]], shared.text(row[1]), row[2], values, unread,
-                                  shared.parsed(row[5] or "{}", json.loads), shared.text(row[3]),
-                                  shared.parsed(row[4], dt.datetime.fromisoformat)))
+            key = (row[0], row[1], row[3], row[4], row[5])
+            if (place := lineage.get(key)) is None:
+                place = lineage[key] = (paths[row[0]], shared.text(row[1]), shared.parsed(row[5] or "{}", json.loads),
+                                        shared.text(row[3]), shared.parsed(row[4], dt.datetime.fromisoformat))
+            path, sheet, columns, rep, first_seen = place
+            records.append(Record(spec.key, path, sheet, row[2], values, unread, columns, rep, first_seen))
         return records
 
     def set_status(self, form: str, file_id: int, rows: list[int], status: str) -> None:
         self._run_many(f"UPDATE rows_{form} SET _status=? WHERE _file_id=? AND _row=? AND _status!=?",
                        [(status, file_id, r, WITHDRAWN) for r in rows])
 
-    def reset_status(self, file_ids: list[int]) -> None:
-        for chunk in chunks(file_ids):
-            for s in self.schema.sheets:
-                self._run(f"UPDATE rows_{s} SET _status=? WHERE _file_id IN ({marks(chunk)}) AND _status=?",
-                          (MERGED, *chunk, QUARANTINED))
+    def quarantined(self, file_ids: Iterable[int]) -> set[tuple[int, str, int]]:
+        """The (file id, form, row) places of the quarantined rows of these files (few: read by status)."""
+        wanted = set(file_ids)
+        return {(file_id, form, row) for form in self.schema.sheets for file_id, row in self._rows(
+            f"SELECT _file_id, _row FROM rows_{form} WHERE _status=?", (QUARANTINED,)) if file_id in wanted}
 
     def count_status(self) -> dict[str, int]:
         counts = {MERGED: 0, QUARANTINED: 0, WITHDRAWN: 0}
@@ -269,10 +287,16 @@ class Store(Database):
 
     def delete_findings_at(self, origin: str, places: Iterable[tuple[int, str, int]],
                            codes: Sequence[str] | None = None) -> None:
-        """Drop the findings of one origin (and of ``codes`` only, if given) at these (file id, form, row) places."""
+        """Drop the findings of one origin (and of ``codes`` only, if given) at these (file id, form, row) places.
+        The files' findings are read to find them: a re-merge's places run to tens of thousands."""
+        places = set(places)
         only = f" AND code IN ({marks(codes)})" if codes else ""
-        self._run_many(f'DELETE FROM findings WHERE origin=? AND file_id=? AND form=? AND "row"=?{only}',
-                       [(origin, *place, *(codes or ())) for place in places])
+        files = sorted({file_id for file_id, _, _ in places})
+        doomed = [i for chunk in chunks(files) for i, *place in self._rows(
+            f'SELECT id, file_id, form, "row" FROM findings WHERE origin=? AND file_id IN ({marks(chunk)}){only}',
+            (origin, *chunk, *(codes or ()))) if tuple(place) in places]
+        for chunk in chunks(doomed):
+            self._run(f"DELETE FROM findings WHERE id IN ({marks(chunk)})", chunk)
 
     def add_findings(self, run_id: int, origin: str, findings: list[tuple]) -> None:
         """Add findings (tuples in FINDING_COLUMNS order) of one origin."""
@@ -290,15 +314,18 @@ class Store(Database):
                                                   f"IN ({marks(chunk)}) AND _status!=?", (*chunk, WITHDRAWN)) if k}
         return keys
 
-    def customer_names(self, file_ids: list[int]) -> dict[str, str]:
-        """Customer key -> its first registered name, from the current customer-information rows of these files."""
+    def customer_names(self, file_ids: list[int], keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Customer key -> its first registered name, from the current customer-information rows of these
+        files; for these customer keys only (None: every customer)."""
         names: dict[str, str] = {}
         for chunk in chunks(file_ids):
-            for key, name in self._rows(f"SELECT _customer_key, customer FROM rows_customers WHERE _file_id "
-                                        f"IN ({marks(chunk)}) AND _status!=? ORDER BY _file_id, _row",
-                                        (*chunk, WITHDRAWN)):
-                if key:
-                    names.setdefault(key, name)
+            for some in [None] if keys is None else chunks(sorted(keys)):
+                for key, name in self._rows(
+                        f"SELECT _customer_key, customer FROM rows_customers WHERE {self._unindexed('_file_id')} "
+                        f"IN ({marks(chunk)}) AND _status!=?{_within('_customer_key', some)[0]} "
+                        "ORDER BY _file_id, _row", (*chunk, WITHDRAWN, *_within("_customer_key", some)[1])):
+                    if key:
+                        names.setdefault(key, name)
         return names
 
     def last_run(self) -> dict[str, Any] | None:

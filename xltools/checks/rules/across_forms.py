@@ -38,16 +38,15 @@ def _parse_floor(text: Any) -> float | None:
        title=Text("客户不在客户信息表", "Unknown customer"),
        forms=ALL_FORMS, relates_by=(CUSTOMER, CUSTOMER_INFORMATION))
 def check_customer_unknown(rows: Rows) -> Iterator[Finding]:
-    known = rows.customer_names
-    if not known:
-        return                                # no customer information in this run to compare with
-    for form, records in rows.by_form.items():
-        if form == "customers" or rows.spec(form).customer_field != "customer":
-            continue
-        for r in records:
-            customer = customer_of(r)
-            if customer and customer not in known:
-                yield finding_at("customer-unknown", r, "customer", hint=rows.shared(_did_you_mean)(customer))
+    if not rows.has_customers:
+        return                                # no customer information to compare with
+    named = [(r, customer) for form, records in rows.by_form.items()
+             if form != "customers" and rows.spec(form).customer_field == "customer"
+             for r in records if (customer := customer_of(r))]
+    known = rows.registered({customer for _, customer in named})
+    for r, customer in named:
+        if customer not in known:
+            yield finding_at("customer-unknown", r, "customer", hint=rows.shared(_did_you_mean)(customer))
 
 
 def _did_you_mean(rows: Rows) -> Callable[[str], Text | str]:
@@ -129,7 +128,7 @@ def check_confirmation(rows: Rows) -> Iterator[Finding]:
        en='{customer}: No needs confirmation sent {days} days after the meeting (due within {limit})',
        title=Text("需求确认函未发", "Needs confirmation missing"),
        forms=("needs",), settings=("confirmation_days",), as_of={"needs": "date"},
-       lead=lambda config: config.confirmation_days, daily=True)
+       lead=lambda config: config.confirmation_days, daily=True, reads={"needs": ("confirmation_sent",)})
 def check_confirmation_missing(rows: Rows) -> Iterator[Finding]:
     """Not sent, and the allowed days have already passed."""
     for r, days, limit in _confirmation_delays(rows):
@@ -156,7 +155,8 @@ def _confirmation_delays(rows: Rows) -> Iterator[tuple[Record, int, int]]:
        title=Text("交付后未回访", "No follow-up after delivery"),
        forms=("pipeline", "visits"), relates_by=(CUSTOMER.on("pipeline", "visits"),),
        settings=("delivery_followup_workdays",),
-       as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4)
+       as_of={"pipeline": "delivered"}, lead=lambda config: 2 * config.delivery_followup_workdays + 4,
+       reads={"visits": ("date",)})
 def check_delivery_followup(rows: Rows) -> Iterator[Finding]:
     workdays = rows.ctx.config.delivery_followup_workdays
     for r in rows.of("pipeline"):

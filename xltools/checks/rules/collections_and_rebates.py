@@ -61,7 +61,8 @@ def check_collection_plan(rows: Rows) -> Iterator[Finding]:
        zh='{customer}：{value} 应回款，已逾期 {days} 天，尚欠 {missing} 万元',
        en='{customer}: Due on {value}, {days} days overdue, {missing} (10k CNY) still to come',
        title=Text("回款逾期", "Instalment overdue"),
-       forms=("collections",), as_of={"collections": "planned_date"}, daily=True)
+       forms=("collections",), as_of={"collections": "planned_date"}, daily=True,
+       reads={"collections": ("planned_amount", "received_amount")})
 def check_collection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("collections"):
         due, planned = r.get("planned_date"), r.get("planned_amount")

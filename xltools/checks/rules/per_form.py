@@ -209,7 +209,7 @@ def check_date_order(rows: Rows) -> Iterator[Finding]:
        zh='{customer}：异议未解决且已过计划解决时间 {value}',
        en='{customer}: The objection is open past its resolve-by date {value}',
        title=Text("异议逾期未解决", "Objection overdue"),
-       forms=("objections",), as_of={"objections": "resolve_by"})
+       forms=("objections",), as_of={"objections": "resolve_by"}, reads={"objections": ("status",)})
 def check_objection_overdue(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("objections"):
         due = r.get("resolve_by")

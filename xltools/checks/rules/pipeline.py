@@ -48,7 +48,7 @@ def check_visit_interval(rows: Rows) -> Iterator[Finding]:
        en="{customer}: '{label}' {value} has passed",
        title=Text("跟进逾期", "Follow-up overdue"),
        forms=("customers", "visits"), relates_by=(CUSTOMER.on("visits"),),
-       as_of={"customers": "next_follow_up", "visits": "next_visit"})
+       as_of={"customers": "next_follow_up", "visits": "next_visit"}, reads={"visits": ("date",)})
 def check_follow_up_overdue(rows: Rows) -> Iterator[Finding]:
     as_of = rows.ctx.as_of
     for r in rows.of("customers"):
@@ -85,7 +85,7 @@ def check_probability(rows: Rows) -> Iterator[Finding]:
        zh='进行中的商机预计签约时间 {value} 已过',
        en="The open opportunity's expected close {value} has passed",
        title=Text("预计签约时间已过", "Expected close passed"),
-       forms=("pipeline",), as_of={"pipeline": "expected_close"})
+       forms=("pipeline",), as_of={"pipeline": "expected_close"}, reads={"pipeline": ("stage", "forecast")})
 def check_close_date(rows: Rows) -> Iterator[Finding]:
     for r in rows.of("pipeline"):
         close = r.get("expected_close")

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from xltools.forms.config import Config
 from xltools.forms.model import Record, customer_key
@@ -19,6 +19,16 @@ from xltools.text import Text
 T = TypeVar("T")
 
 
+class CustomerRegister(Protocol):
+    """Customer information beyond the rows the rules see (a re-merge checks part of the store's rows)."""
+
+    def names(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Customer key -> its registered name, for these keys (None: every customer)."""
+
+    def any(self) -> bool:
+        """Whether customer information names any customer at all."""
+
+
 @dataclass
 class RuleContext:
     schema: Schema
@@ -26,8 +36,8 @@ class RuleContext:
     as_of: dt.date
     watched_since: dict[str, dt.datetime] = field(default_factory=dict)
     """File -> when the store first saw it. Rows already there then have no known entry time."""
-    known_customers: dict[str, str] | None = None
-    """Every customer in customer information (key -> registered name), when the rules see only part of the rows."""
+    known_customers: CustomerRegister | None = None
+    """Customer information, when the rules see only part of the rows."""
     file_order: dict[str, float] = field(default_factory=dict)
     """File -> its rank in "who came first" between rows first seen together: its modification time
     (validate), or its id in the store (merge records new files in modification-time order, so an
@@ -76,16 +86,29 @@ class Rows:
 
     @cached_property
     def customer_names(self) -> dict[str, str]:
-        """Customer key -> its registered name (the first customer-information row naming it)."""
-        names = dict(self.ctx.known_customers or {})
+        """Customer key -> its registered name (the first customer-information row naming it), of every customer."""
+        names = self.ctx.known_customers.names() if self.ctx.known_customers else {}
+        return names | {k: v for k, v in self._own_customers.items() if k not in names}
+
+    @cached_property
+    def _own_customers(self) -> dict[str, str]:
+        names: dict[str, str] = {}
         for r in self.of("customers"):
             if customer := customer_of(r):
                 names.setdefault(customer, clean_text(r.get("customer")))
         return names
 
+    def registered(self, keys: Iterable[str]) -> set[str]:
+        """Those of these customer keys that customer information names (asking the register for the others only)."""
+        own = self._own_customers
+        rest = {k for k in keys if k not in own}
+        found = self.ctx.known_customers.names(rest) if self.ctx.known_customers and rest else {}
+        return {k for k in keys if k in own or k in found}
+
     @cached_property
-    def customer_keys(self) -> set[str]:
-        return set(self.customer_names)
+    def has_customers(self) -> bool:
+        """Whether customer information names any customer, in these rows or beyond them."""
+        return bool(self._own_customers) or bool(self.ctx.known_customers and self.ctx.known_customers.any())
 
     @cached_property
     def grades(self) -> dict[str, str]:

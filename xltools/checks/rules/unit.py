@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from xltools.checks.rules.rows import Rows, RuleContext, customer_of
 from xltools.forms.config import Config
-from xltools.forms.model import Record
+from xltools.forms.model import ROW_KEY_FIELDS, Record
 from xltools.forms.schema import Schema
 from xltools.ingest.findings import CODES, Code, Finding, finding_order
 from xltools.text import Text
@@ -72,6 +72,27 @@ class Rule:
     """How many days after that date the verdict can still change."""
     daily: bool = False
     """The finding counts the days up to the as-of day: its text changes every day."""
+    reads: dict[str, tuple[str, ...]] | None = None
+    """Form -> the fields a time-dependent rule reads besides each row's customer, key and as-of date: a new
+    day re-checks its rows loaded with these columns only. None: every field."""
+
+    def loads(self, schema: Schema) -> dict[str, list[str]] | None:
+        """Form -> the fields to load to re-check this rule's rows (None: every field of every form)."""
+        if self.reads is None or self.forms == ALL_FORMS:
+            return None
+        keys = [key.columns(schema) for key in self.relates_by]
+        found = {}
+        for form in self.forms:
+            spec = schema.sheets[form]
+            wanted = {spec.customer_field, *ROW_KEY_FIELDS, self.as_of.get(form), *self.reads.get(form, ()),
+                      *(columns.get(form) for columns in keys)}
+            found[form] = [f.key for f in spec.fields if f.key in wanted]
+        return found
+
+    @property
+    def forms_read(self) -> set[str] | None:
+        """The forms the rule reads; None: every form."""
+        return None if self.forms == ALL_FORMS else set(self.forms)
 
     @property
     def severity(self) -> str:
@@ -91,7 +112,8 @@ RULES: dict[str, Rule] = {}
 def rule(code: str, severity: str, description: str, *, zh: str, en: str, forms: tuple[str, ...],
          title: Text | None = None, relates_by: tuple[Key, ...] = (),
          settings: tuple[str, ...] = (), as_of: dict[str, str] | None = None,
-         lead: Callable[[Config], int] | None = None, daily: bool = False) -> Callable:
+         lead: Callable[[Config], int] | None = None, daily: bool = False,
+         reads: dict[str, tuple[str, ...]] | None = None) -> Callable:
     """Declare the decorated function as the rule emitting ``code``, with that code's severity,
     zh/en message templates (``{value}``, ``{customer}`` and the finding's params fill them) and
     short title (for a manager's summary; every rule has one)."""
@@ -99,11 +121,13 @@ def rule(code: str, severity: str, description: str, *, zh: str, en: str, forms:
         raise ValueError(f"finding code {code!r} is declared twice")
     if title is None:
         raise ValueError(f"rule {code!r} declares no title")
+    if as_of and reads is None:
+        raise ValueError(f"rule {code!r} compares dates with the as-of day but declares no reads")
     CODES[code] = Code(code, severity, Text(zh, en), title)
 
     def register(check: Callable[[Rows], Iterable[Finding]]) -> Callable:
         RULES[code] = Rule(code, description, check, forms, relates_by, settings, as_of or {},
-                           lead or (lambda config: 0), daily)
+                           lead or (lambda config: 0), daily, reads)
         return check
     return register
 
@@ -144,8 +168,9 @@ def lookup_columns(schema: Schema) -> dict[str, set[str]]:
     return {form: columns - {CUSTOMER_KEY} for form, columns in found.items() if columns - {CUSTOMER_KEY}}
 
 
-def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ()) -> list[Finding]:
-    """Every rule's findings over all rows of one run, sorted by place; ``skip`` names rules to leave out."""
+def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = (), ordered: bool = True) -> list[Finding]:
+    """Every rule's findings over all rows of one run, sorted by place unless not ``ordered``; ``skip`` names
+    rules to leave out."""
     skip = set(skip)
     unknown = skip - set(RULES)
     if unknown:
@@ -155,4 +180,4 @@ def run_rules(records: list[Record], ctx: RuleContext, skip: Iterable[str] = ())
     for code, unit in RULES.items():
         if code not in skip:
             findings.extend(unit(rows))
-    return sorted(findings, key=finding_order(ctx.schema.sheets))
+    return sorted(findings, key=finding_order(ctx.schema.sheets)) if ordered else findings
