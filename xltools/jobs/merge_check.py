@@ -101,7 +101,8 @@ def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day
     """Each time-dependent rule again, after the day moved from ``day_before``: over the stored rows
     whose declared dates the day passed (with the rule's lead; a verdict "date before the day"
     changes there only), the rows it flagged if its text counts the days, the rows related to
-    those through its keys, and the rows read now."""
+    those through its keys, and the rows read now. Stored rows are loaded with the fields the rule
+    declares it reads, not whole."""
     low, high = sorted((day_before, context.as_of))
     for unit in (u for u in RULES.values() if u.as_of):
         places: set[tuple] = set()

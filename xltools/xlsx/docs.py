@@ -122,9 +122,12 @@ RULES_PATH = Path("docs/rules.md")
 ADDING_A_RULE = (
     "## Adding a rule\n\n"
     "1. Write one function in the module of its subject under `xltools/checks/rules/` decorated with `@rule(code, "
-    "severity, description, zh=..., en=..., title=..., forms=..., relates_by=..., settings=..., as_of=...)`: a new "
-    "code (codes are never renamed), its message templates and short title, the forms it reads, the settings it reads (defined with their defaults in "
-    "`xltools/forms/config.py`) and the dates it compares with the as-of day. Declare every key through which it "
+    "severity, description, zh=..., en=..., title=..., forms=..., relates_by=..., settings=..., as_of=..., reads=...)`: "
+    "a new code (codes are never renamed), its message templates and short title, the forms it reads, the settings it "
+    "reads (defined with their defaults in `xltools/forms/config.py`) and the dates it compares with the as-of day. A "
+    "rule with as-of dates also declares `reads`, the other fields it reads of each form (each row's customer and key "
+    "are always there): when the day moves, its stored rows are re-checked loaded with those columns only, and a test "
+    "fails if it reads another. Declare every key through which it "
     "compares rows of "
     "different files (`CUSTOMER`, `CONTRACT`, `PROJECT`, `TARGET_REP`, or a new `Key`); `EVERYTHING` if it "
     "compares each row with all others. `merge` re-checks after an edit exactly the rows sharing a declared "
@@ -148,13 +151,16 @@ def rules_markdown() -> str:
                "with a changed row; the As-of column names the dates a rule compares with the day of the run: "
                "when the day moves, those rules are re-run over the rows whose dates it passed (and, for a "
                "*daily* rule, whose message counts the days, the rows it flagged) and the rows related to them.",
-               _row(["Rule", "Forms", "Relates rows by", "Settings", "As-of"]) + "\n" + _row(["---"] * 5)]
+               _row(["Rule", "Forms", "Relates rows by", "Settings", "As-of", "Reads on a new day"]) + "\n"
+               + _row(["---"] * 6)]
     for unit in RULES.values():
         forms = "all" if unit.forms == ("*",) else ", ".join(f"`{f}`" for f in unit.forms)
         keys = ", ".join(k.title for k in unit.relates_by) or "the row alone"
         settings = ", ".join(f"`{s}`" for s in unit.settings)
         as_of = ", ".join(f"`{form}.{key}`" for form, key in unit.as_of.items()) + (" (daily)" if unit.daily else "")
-        blocks[-1] += "\n" + _row([f"`{unit.code}`", forms, keys, settings, as_of])
+        loads = unit.loads(load_schema()) if unit.as_of else None
+        reads = "; ".join(f"{form}: " + ", ".join(f"`{f}`" for f in fields) for form, fields in loads.items()) if loads else ""
+        blocks[-1] += "\n" + _row([f"`{unit.code}`", forms, keys, settings, as_of, reads])
     blocks += ["## Keys", _row(["Key", "What it is"]) + "\n" + _row(["---"] * 2)]
     for key in {k.name: k for k in related_keys()}.values():
         blocks[-1] += "\n" + _row([f"`{key.name}`", _escape(key.description)])
