@@ -114,7 +114,8 @@ def _day_moved(db, file_ids: list[int], paths: dict[int, str], batch: Batch, day
                                              None if fields is None else fields[form]), places)
         values = key_values(moved, db.schema, unit.relates_by)
         related = _unseen(_related_records(db, file_ids, paths, values, fields), places)
-        read_now = [r for r in batch.records if unit.forms_read is None or r.form in unit.forms_read]
+        forms = unit.forms_read
+        read_now = [r for r in batch.records if forms is None or r.form in forms]
         records = _in_inbox_order(moved + related + read_now, batch)
         yield unit, records, run_rules(records, context, skip=set(RULES) - {unit.code}, ordered=False)
 
